@@ -1,0 +1,77 @@
+// Package app holds labctl's cobra commands: one file per command, each
+// built by a newXxxCmd(a *App) constructor registered in root.go.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// IO are the streams a command writes to: data on Out, progress and errors on Err.
+type IO struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// Std returns the process's standard streams.
+func Std() IO { return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
+
+// App is shared by every command: streams and global flags.
+type App struct {
+	IO      IO
+	Quiet   bool
+	Verbose int
+	NoColor bool
+}
+
+// ExitError asks Run to exit with Code after printing nothing more
+// (the command already reported what went wrong).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// DiagError carries HCL diagnostics; Run prints them with source snippets.
+type DiagError struct {
+	Diags hcl.Diagnostics
+	Files map[string]*hcl.File
+}
+
+func (e *DiagError) Error() string { return e.Diags.Error() }
+
+// Run executes labctl with args and returns the process exit code.
+func Run(ctx context.Context, streams IO, args []string) int {
+	a := &App{IO: streams}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	var diag *DiagError
+	if errors.As(err, &diag) {
+		a.writeDiags(diag)
+		return 1
+	}
+	fmt.Fprintln(streams.Err, "Error:", err)
+	return 1
+}
+
+// writeDiags prints diagnostics the way HCL tools do: file:line:col, a
+// source snippet and the detail.
+func (a *App) writeDiags(d *DiagError) {
+	w := hcl.NewDiagnosticTextWriter(a.IO.Err, d.Files, 100, false)
+	_ = w.WriteDiagnostics(d.Diags)
+}

@@ -1,0 +1,28 @@
+package app
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(a *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "labctl",
+		Short: "Turn one HCL file into a working virtual lab on KVM/libvirt",
+		Long: `labctl builds virtual labs from a declarative HCL file: networks, disks,
+VMs cloned from a base image, and guests configured over SSH into a working
+LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
+		Example: `  labctl validate labs/lvs-nat-ha
+  labctl plan labs/lvs-nat-ha
+  labctl up labs/lvs-nat-ha && labctl verify labs/lvs-nat-ha
+  labctl down labs/lvs-nat-ha`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&a.Quiet, "quiet", "q", false, "print only errors and requested output")
+	root.PersistentFlags().CountVarP(&a.Verbose, "verbose", "v", "more detail (repeatable)")
+	root.AddCommand(
+		newVersionCmd(a),
+	// new commands are added here, one per line
+	)
+	return root
+}

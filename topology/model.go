@@ -1,0 +1,238 @@
+// Package topology loads a lab written in HCL and expands it into a flat,
+// validated, deterministic model that the rest of labctl consumes.
+//
+// The types in this file are the contract between the loader (load.go and
+// friends) and everything downstream (plan, provision, roles, bench): they
+// hold only expanded, defaulted, validated values.
+package topology
+
+import (
+	"net/netip"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Accel selects the libvirt domain type.
+type Accel string
+
+const (
+	AccelAuto Accel = "auto" // KVM when it can run a stock guest, TCG otherwise
+	AccelKVM  Accel = "kvm"
+	AccelTCG  Accel = "tcg"
+)
+
+// NetMode is how a network reaches the outside.
+type NetMode string
+
+const (
+	NetNAT      NetMode = "nat"      // libvirt network with forward mode nat
+	NetIsolated NetMode = "isolated" // libvirt network without forward
+	NetRouted   NetMode = "routed"   // libvirt network with forward mode route
+	NetBridge   NetMode = "bridge"   // existing host bridge; never created or deleted by labctl
+)
+
+// LVSMode is the IPVS forwarding method.
+type LVSMode string
+
+const (
+	LVSNAT LVSMode = "nat"
+	LVSDR  LVSMode = "dr"
+	LVSTUN LVSMode = "tun"
+)
+
+// Role names, in the order they are applied on a VM and across the lab.
+const (
+	RoleRAID       = "raid"
+	RoleNFSServer  = "nfs_server"
+	RoleNFSClient  = "nfs_client"
+	RoleWeb        = "web"
+	RoleRealServer = "real_server"
+	RoleDirector   = "lvs_director"
+	RoleClient     = "client"
+)
+
+// RoleOrder lists every role in apply order (storage → NFS → web → directors).
+var RoleOrder = []string{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RoleClient}
+
+// Lab is a fully expanded lab. Slices are sorted by name so the same input
+// always yields the same value (and a byte-identical plan).
+type Lab struct {
+	Name        string // prefix of every libvirt object
+	URI         string // libvirt URI, default qemu:///system
+	Pool        string // libvirt storage pool (directory pool), default "<name>"
+	PoolPath    string // directory of the pool when labctl creates it ("" = default location)
+	Image       string // default base image name for VMs
+	Accel       Accel
+	SSHUser     string
+	Networks    []*Network
+	VMs         []*VM
+	LVS         []*LVSService
+	NFS         []*NFSExport
+	Web         []*WebSite
+	Experiments []*Experiment
+	// SourceFiles are the HCL files the lab was read from (sorted), for
+	// diagnostics and for copying the exact spec into bench results.
+	SourceFiles []string
+}
+
+// Network is one lab network.
+type Network struct {
+	Name        string  // HCL label, e.g. "internal"
+	LibvirtName string  // "<lab>-<name>"; for bridge mode the host bridge name
+	Mode        NetMode //
+	Bridge      string  // host bridge device: given for bridge mode, derived (≤15 chars) otherwise
+	CIDR        netip.Prefix
+	HostIP      netip.Addr // address libvirt puts on the bridge for nat/routed (default: first host); zero for isolated/bridge
+	DHCP        bool
+	MTU         int // 0 = libvirt default
+	Domain      string
+	Range       hcl.Range // the block's definition, for diagnostics
+}
+
+// VM is one expanded virtual machine (a fleet with count = 3 gives three).
+type VM struct {
+	Name        string // "web-1" for fleets (1-based), "storage" otherwise
+	Group       string // HCL label of the vm block, e.g. "web"
+	Index       int    // count.index (0 for single VMs)
+	LibvirtName string // "<lab>-<name>"
+	Hostname    string // Name, unless overridden
+	VCPUs       int
+	MemoryMiB   uint64
+	Image       string // base image name
+	CPUMode     string // host-passthrough | host-model | maximum | custom model name
+	NICs        []*NIC
+	Disks       []*Disk  // data disks, then RAID members, in attach order
+	RAID        *RAID    // nil when the VM has no raid block
+	Roles       []string // sorted by RoleOrder
+	Range       hcl.Range
+}
+
+// NIC is one network interface of a VM.
+type NIC struct {
+	Network *Network
+	IP      netip.Addr // static address; zero when the network uses DHCP and none was given
+	Prefix  int        // prefix length of the network
+	Gateway netip.Addr // default gateway via this NIC, zero when none
+	MAC     string     // "52:54:00:xx:xx:xx", stable hash of lab/vm/network unless given
+	Model   string     // virtio | e1000 | rtl8139
+	Device  string     // guest interface name assigned by labctl (eth0, eth1, …), matched by MAC
+}
+
+// Disk is one data disk (plain or RAID member).
+type Disk struct {
+	Name       string // "data" or "raid-0" …
+	SizeBytes  uint64
+	Bus        string // virtio | sata | scsi | ide
+	Format     string // qcow2 | raw
+	Cache      string // none | writeback | writethrough | unsafe | directsync | default
+	Target     string // libvirt target dev: vdb, sda, …
+	Serial     string // disk serial seen by the guest (/dev/disk/by-id/*-<serial>), stable
+	RAIDMember bool
+}
+
+// RAID is a software RAID array built by the raid role over RAID member disks.
+type RAID struct {
+	Name       string // md device name, e.g. "data" → /dev/md/data
+	Level      int    // 0, 1, 5, 6 or 10
+	Members    int    // active members
+	Spares     int
+	MemberSize uint64 // bytes
+	ChunkKiB   int    // 0 = mdadm default
+	Filesystem string // ext4 | xfs
+	Mount      string // mount point
+	Bus        string // bus of the member disks
+}
+
+// LVSService is one IPVS virtual service run by a director pair (keepalived).
+type LVSService struct {
+	Name        string
+	VIP         netip.Addr // external virtual IP
+	VIPNetwork  *Network   // network the VIP lives on
+	GatewayVIP  netip.Addr // NAT only: internal VIP the real servers route through
+	GatewayNet  *Network   // NAT only: network of GatewayVIP
+	Port        int
+	Protocol    string // tcp | udp
+	Mode        LVSMode
+	Scheduler   string // rr wrr lc wlc lblc lblcr dh sh sed nq mh
+	Persistence *Persistence
+	Health      HealthCheck
+	SorryServer string // "ip:port" or ""
+	Directors   []*VM  // first is the initial MASTER
+	Backends    []*Backend
+	RouterID    int // VRRP virtual_router_id base (external; internal uses +1)
+	Range       hcl.Range
+}
+
+// Persistence makes a client stick to one real server.
+type Persistence struct {
+	TimeoutSec int
+	Netmask    string // persistence_granularity, e.g. "255.255.255.0"; "" = /32
+}
+
+// HealthCheck is how directors probe real servers.
+type HealthCheck struct {
+	Type        string // http | tcp
+	Path        string // http only
+	Status      int    // http only, expected status code
+	IntervalSec int    // delay_loop
+	TimeoutSec  int    // connect_timeout
+	Retries     int
+}
+
+// Backend is one real server of an LVS service.
+type Backend struct {
+	VM     *VM
+	IP     netip.Addr // address the director forwards to
+	Weight int
+}
+
+// NFSExport is a directory exported by one VM and mounted by others.
+type NFSExport struct {
+	Name       string
+	Server     *VM
+	ServerIP   netip.Addr // address clients mount from
+	Path       string     // exported directory (on the RAID mount when the server has one)
+	Allow      netip.Prefix
+	Options    []string // export options, e.g. rw, sync, no_subtree_check
+	Clients    []*VM
+	MountPoint string   // where clients mount it
+	MountOpts  []string // e.g. _netdev, hard, vers=4.2
+	Range      hcl.Range
+}
+
+// WebSite is Apache on a set of VMs.
+type WebSite struct {
+	Name       string
+	Servers    []*VM
+	Docroot    string     // Apache DocumentRoot
+	Content    *NFSExport // non-nil when the docroot is an NFS mount
+	HealthPath string     // cheap health URL, e.g. /health.html
+	Range      hcl.Range
+}
+
+// Experiment is a bench experiment declared in the lab (see bench/).
+type Experiment struct {
+	Name    string
+	Service string // LVS service it targets
+	Client  *VM    // VM the load runs on (nil = host)
+	// Load
+	Tool        string // builtin | ab | siege
+	Concurrency int
+	Requests    int     // closed loop: total requests per point (0 = duration bound)
+	DurationSec float64 // duration per point
+	RateRPS     float64 // open loop when > 0
+	Repeat      int
+	// Variations
+	RealServers []int    // number of active real servers per point
+	Schedulers  []string // schedulers to try
+	// Faults, each "kind:target", e.g. "destroy:director-1", "fail_raid_member:storage"
+	Faults []Fault
+	Range  hcl.Range
+}
+
+// Fault is one fault injected during an experiment.
+type Fault struct {
+	Kind     string // destroy_director | kill_keepalived | stop_web | destroy_vm | fail_raid_member | stop_nfs | link_down
+	Target   string // VM name
+	AfterSec float64
+}
