@@ -116,6 +116,8 @@ type NIC struct {
 	MAC     string     // "52:54:00:xx:xx:xx", stable hash of lab/vm/network unless given
 	Model   string     // virtio | e1000 | rtl8139
 	Device  string     // guest interface name assigned by labctl (eth0, eth1, …), matched by MAC
+	// Management marks the NIC on Lab.Management (always the last NIC).
+	Management bool
 }
 
 // Disk is one data disk (plain or RAID member).
