@@ -1,0 +1,125 @@
+// Package libvirt is labctl's narrow, task-shaped view of a libvirt daemon:
+// networks, storage pools and volumes, and domains, described with
+// libvirt.org/go/libvirtxml structs. Conn implements Hypervisor over
+// github.com/digitalocean/go-libvirt; package fake implements it in memory
+// for unit tests of the provisioning engine.
+package libvirt
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// ErrNotFound is wrapped by every error about a missing network, pool,
+// volume or domain, real or fake: test it with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is wrapped when an object of that name already exists.
+var ErrExists = errors.New("already exists")
+
+// Hypervisor is everything labctl asks of libvirt. Methods check ctx before
+// each libvirt call (go-libvirt calls take no context).
+type Hypervisor interface {
+	// URI is the libvirt URI the hypervisor is connected to.
+	URI() string
+	// Host describes the hypervisor host: versions, emulator, accelerators.
+	Host(ctx context.Context) (HostInfo, error)
+
+	// ListNetworks returns every network, labctl's or not.
+	ListNetworks(ctx context.Context) ([]Network, error)
+	// CreateNetwork defines def, marks it autostart and starts it.
+	CreateNetwork(ctx context.Context, def *libvirtxml.Network) error
+	// DeleteNetwork stops (when active) and undefines the network.
+	DeleteNetwork(ctx context.Context, name string) error
+
+	// Pool returns one storage pool; a missing one wraps ErrNotFound.
+	Pool(ctx context.Context, name string) (Pool, error)
+	// EnsurePool defines, builds and starts a directory pool unless a pool
+	// of that name exists; an inactive existing pool is started.
+	EnsurePool(ctx context.Context, def *libvirtxml.StoragePool) (Pool, error)
+	// DeletePool stops and undefines an empty pool and removes its directory.
+	DeletePool(ctx context.Context, name string) error
+
+	// ListVolumes returns every volume of pool.
+	ListVolumes(ctx context.Context, pool string) ([]Volume, error)
+	// CreateVolume creates def in pool and, when content is not nil,
+	// uploads size bytes of it into the volume.
+	CreateVolume(ctx context.Context, pool string, def *libvirtxml.StorageVolume, content io.Reader, size int64) (Volume, error)
+	// DeleteVolume deletes one volume.
+	DeleteVolume(ctx context.Context, pool, name string) error
+
+	// ListDomains returns every domain, labctl's or not.
+	ListDomains(ctx context.Context) ([]Domain, error)
+	// DefineDomain defines (or redefines) a persistent domain.
+	DefineDomain(ctx context.Context, def *libvirtxml.Domain) error
+	// StartDomain starts a defined domain and records its start time.
+	StartDomain(ctx context.Context, name string) error
+	// DeleteDomain destroys a running domain and undefines it together
+	// with its snapshots, managed save image and NVRAM.
+	DeleteDomain(ctx context.Context, name string) error
+
+	// Close ends the connection.
+	Close() error
+}
+
+// HostInfo is what doctor and accel selection need to know about the host.
+type HostInfo struct {
+	Hostname       string
+	LibvirtVersion string
+	Emulator       string   // path of qemu-system-x86_64 per domain capabilities, "" when absent
+	DomainTypes    []string // domain types the emulator supports: "qemu", "kvm"
+}
+
+// Network is one libvirt network as it is now.
+type Network struct {
+	Name   string
+	Active bool
+	Bridge string
+	Meta   *Meta // nil when labctl did not create it
+	Def    *libvirtxml.Network
+}
+
+// Pool is one storage pool as it is now.
+type Pool struct {
+	Name      string
+	Type      string
+	Path      string
+	Active    bool
+	Available uint64 // bytes free
+}
+
+// Volume is one storage volume as it is now.
+type Volume struct {
+	Pool     string
+	Name     string
+	Path     string
+	Format   string // qcow2, raw, iso …
+	Capacity uint64 // virtual size in bytes
+	Physical uint64 // bytes the file takes (for raw/iso: its size)
+	Backing  string // path of the backing file, "" when none
+}
+
+// DomainState is a domain's run state.
+type DomainState string
+
+const (
+	StateRunning  DomainState = "running"
+	StateShutoff  DomainState = "shutoff"
+	StatePaused   DomainState = "paused"
+	StateCrashed  DomainState = "crashed"
+	StateShutdown DomainState = "shutting-down"
+	StateOther    DomainState = "other"
+)
+
+// Domain is one libvirt domain as it is now.
+type Domain struct {
+	Name    string
+	State   DomainState
+	Meta    *Meta     // nil when labctl did not create it
+	Started time.Time // zero when unknown or not running
+	Def     *libvirtxml.Domain
+}

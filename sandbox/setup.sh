@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# sandbox/setup.sh: prepare this (Debian 12, root, no systemd) machine for
+# labctl's end-to-end tests. Idempotent: safe to run again at any time.
+#
+#   1. installs QEMU, libvirt, qemu-img, debootstrap, dnsmasq (apt, once);
+#   2. creates the network namespace $LABCTL_NETNS (default labctl-sandbox)
+#      with lo up, so every lab network, VM and packet stays inside it;
+#   3. starts virtlogd and libvirtd inside that namespace (reusing them when
+#      they already run) and waits for libvirtd's socket.
+#
+# Run labctl inside the namespace with sandbox/run.sh.
+set -euo pipefail
+
+NS=${LABCTL_NETNS:-labctl-sandbox}
+SOCK=/var/run/libvirt/libvirt-sock
+PKGS=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
+      debootstrap dnsmasq-base iptables iproute2 procps)
+
+log() { printf 'sandbox: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "sandbox/setup.sh must run as root" >&2
+	exit 1
+fi
+
+# 1. packages, only those missing (apt-get update only when something is).
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# 2. the namespace.
+if ! ip netns list | awk '{print $1}' | grep -qx "$NS"; then
+	log "creating network namespace $NS"
+	ip netns add "$NS"
+fi
+ip netns exec "$NS" ip link set lo up
+
+# in_ns PID: true when the process lives in namespace $NS.
+ns_inode=$(stat -L -c %i "/run/netns/$NS")
+in_ns() { [ "$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null)" = "$ns_inode" ]; }
+
+# A daemon of the same name outside the namespace would own the shared socket
+# paths: refuse rather than silently talk to the wrong one.
+check_daemon() { # NAME → prints "ours" | "none", fails on a foreign one
+	local name=$1 pid state=none
+	for pid in $(pgrep -x "$name" || true); do
+		if in_ns "$pid"; then state=ours; else
+			echo "sandbox: $name (pid $pid) runs outside namespace $NS; stop it first (kill $pid)" >&2
+			return 1
+		fi
+	done
+	echo "$state"
+}
+
+# 3. daemons.
+mkdir -p /var/run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/images
+if [ "$(check_daemon virtlogd)" = none ]; then
+	log "starting virtlogd in $NS"
+	ip netns exec "$NS" virtlogd -d
+fi
+if [ "$(check_daemon libvirtd)" = none ]; then
+	rm -f "$SOCK" # stale socket from a dead daemon
+	log "starting libvirtd in $NS"
+	ip netns exec "$NS" libvirtd -d
+fi
+for _ in $(seq 1 100); do
+	if [ -S "$SOCK" ] && ip netns exec "$NS" virsh -c qemu:///system version >/dev/null 2>&1; then
+		break
+	fi
+	sleep 0.2
+done
+if ! ip netns exec "$NS" virsh -c qemu:///system version >/dev/null 2>&1; then
+	echo "sandbox: libvirtd did not come up; see /var/log/libvirt/libvirtd.log" >&2
+	exit 1
+fi
+
+# libvirt's packaged "default" network would take 192.168.122.0/24 inside the
+# namespace and is not needed by labs: keep it from autostarting.
+if ip netns exec "$NS" virsh -q net-list --all --name | grep -qx default; then
+	ip netns exec "$NS" virsh -q net-autostart default --disable >/dev/null 2>&1 || true
+fi
+
+log "ready: namespace $NS, libvirtd $(ip netns exec "$NS" virsh -c qemu:///system version --daemon | awk '/daemon/ {print $NF}')"
+log "run commands inside it with: sandbox/run.sh CMD..."
