@@ -16,8 +16,8 @@ type BaseImage struct {
 	SHA256      string `json:"sha256"` // of the disk file
 	Disk        string `json:"disk"`   // local path of the qcow2 (or raw) disk
 	DiskFormat  string `json:"disk_format"`
-	DiskSize    int64  `json:"disk_size"`    // bytes of the file
-	VirtualSize uint64 `json:"virtual_size"` // bytes the guest sees
+	DiskSize    int64  `json:"disk_size"`        // bytes of the file
+	VirtualSize uint64 `json:"virtual_size"`     // bytes the guest sees
 	Kernel      string `json:"kernel,omitempty"` // "" = the disk has its own bootloader
 	KernelSize  int64  `json:"kernel_size,omitempty"`
 	Initrd      string `json:"initrd,omitempty"`

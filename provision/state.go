@@ -38,13 +38,13 @@ type PoolSpec struct {
 // bytes and labs share the volume read-only as the backing file of their
 // linked clones.
 type ImageSpec struct {
-	Name   string        `json:"name"`
-	SHA256 string        `json:"sha256"`
-	Boot   string        `json:"boot"` // "kernel" (direct kernel boot) or "disk"
-	Disk   *VolumeSpec   `json:"disk"`
-	Kernel *VolumeSpec   `json:"kernel,omitempty"`
-	Initrd *VolumeSpec   `json:"initrd,omitempty"`
-	Source *BaseImage    `json:"source"`
+	Name   string      `json:"name"`
+	SHA256 string      `json:"sha256"`
+	Boot   string      `json:"boot"` // "kernel" (direct kernel boot) or "disk"
+	Disk   *VolumeSpec `json:"disk"`
+	Kernel *VolumeSpec `json:"kernel,omitempty"`
+	Initrd *VolumeSpec `json:"initrd,omitempty"`
+	Source *BaseImage  `json:"source"`
 }
 
 // NetworkSpec is one lab network.
@@ -82,17 +82,17 @@ type VolumeSpec struct {
 
 // VMSpec is one VM: its volumes, seed and domain.
 type VMSpec struct {
-	Name        string        `json:"name"`
-	LibvirtName string        `json:"libvirt_name"`
-	VCPUs       int           `json:"vcpus"`
-	MemoryMiB   uint64        `json:"memory_mib"`
-	Image       string        `json:"image"`
-	Boot        string        `json:"boot"`
-	Volumes     []*VolumeSpec `json:"volumes"` // root, data/raid disks, seed
-	NICs        []NICSpec     `json:"nics"`
-	ConsoleLog  string        `json:"console_log"`
-	SeedHash    string        `json:"seed_hash,omitempty"`
-	Hash        string        `json:"spec_hash"`
+	Name        string             `json:"name"`
+	LibvirtName string             `json:"libvirt_name"`
+	VCPUs       int                `json:"vcpus"`
+	MemoryMiB   uint64             `json:"memory_mib"`
+	Image       string             `json:"image"`
+	Boot        string             `json:"boot"`
+	Volumes     []*VolumeSpec      `json:"volumes"` // root, data/raid disks, seed
+	NICs        []NICSpec          `json:"nics"`
+	ConsoleLog  string             `json:"console_log"`
+	SeedHash    string             `json:"seed_hash,omitempty"`
+	Hash        string             `json:"spec_hash"`
 	Def         *libvirtxml.Domain `json:"-"`
 	// Seed is the VM's cloud-init NoCloud ISO (nil when Desired ran without
 	// a seeder, e.g. for a plan that must not create keys).

@@ -19,8 +19,8 @@ const MetaKey = "labctl"
 type Meta struct {
 	XMLName  xml.Name `xml:"https://labctl.dev/xmlns/labctl/1 lab" json:"-"`
 	Lab      string   `xml:"name,attr" json:"lab"`
-	Object   string   `xml:"object,attr" json:"object"`  // VM or network name inside the lab
-	Kind     string   `xml:"kind,attr" json:"kind"`      // "domain" | "network"
+	Object   string   `xml:"object,attr" json:"object"`   // VM or network name inside the lab
+	Kind     string   `xml:"kind,attr" json:"kind"`       // "domain" | "network"
 	Version  string   `xml:"version,attr" json:"version"` // labctl version that created it
 	SpecHash string   `xml:"spec,attr" json:"spec_hash"`
 	// Started is the RFC 3339 time the domain was last started (live XML only).
