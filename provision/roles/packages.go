@@ -1,35 +1,59 @@
 package roles
 
 import (
-	"sort"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/labctl/labctl/topology"
 )
 
-// rolePackages are the Debian packages each role needs. The image builder
-// installs their union so labs come up without network access from guests.
-var rolePackages = map[string][]string{
-	topology.RoleRAID:       {"mdadm"},
-	topology.RoleNFSServer:  {"nfs-kernel-server"},
-	topology.RoleNFSClient:  {"nfs-common"},
-	topology.RoleWeb:        {"apache2", "libapache2-mod-php", "php-cli"},
-	topology.RoleRealServer: {"iproute2", "kmod"},
-	topology.RoleDirector:   {"keepalived", "ipvsadm"},
-	topology.RoleClient:     {"curl", "apache2-utils", "siege"},
+// Packages returns the sorted union of every role's packages. The image
+// builder installs exactly these, because guests cannot reach a mirror.
+func Packages() []string {
+	var out []string
+	for _, r := range allRoles() {
+		out = append(out, r.packages...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-// Packages returns the sorted union of every role's packages.
-func Packages() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, pkgs := range rolePackages {
-		for _, p := range pkgs {
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
+// packagesStep checks that the image has the role's packages; roles never
+// install anything.
+func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
+	return step{name: "packages", run: func(ctx context.Context, h *host) (bool, error) {
+		if len(pkgs) == 0 {
+			return false, nil
+		}
+		// dpkg-query exits 1 when a package is unknown but still prints the
+		// others, so judge by what it printed.
+		res, err := h.r.Run(ctx, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(pkgs, " "))
+		if err != nil && len(res.Stdout) == 0 && ctx.Err() != nil {
+			return false, err
+		}
+		installed := map[string]bool{}
+		for _, line := range strings.Split(string(res.Stdout), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 2 && f[1] == "installed" {
+				installed[strings.SplitN(f[0], ":", 2)[0]] = true
 			}
 		}
-	}
-	sort.Strings(out)
-	return out
+		var missing []string
+		for _, p := range pkgs {
+			if !installed[p] {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			image := vm.Image
+			if image == "" {
+				image = lab.Image
+			}
+			return false, fmt.Errorf("packages not installed: %s (guests have no mirror access; image %q must include them: rebuild it with this labctl, whose image builder installs roles.Packages())",
+				strings.Join(missing, ", "), image)
+		}
+		return false, nil
+	}}
 }

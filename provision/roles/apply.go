@@ -1,0 +1,165 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/labctl/labctl/topology"
+)
+
+// stage is one role applied to every VM that has it.
+type stage struct {
+	role string
+	work []vmWork
+}
+
+type vmWork struct {
+	vm    *topology.VM
+	steps []step
+}
+
+// plan builds the stages for lab, limited to the VMs named in only
+// (nil or empty = all). Stages without work are dropped.
+func plan(lab *topology.Lab, only []string) []stage {
+	var stages []stage
+	for _, name := range topology.RoleOrder {
+		r := roleByName(name)
+		if r == nil {
+			continue
+		}
+		st := stage{role: name}
+		for _, vm := range lab.VMs {
+			if !slices.Contains(vm.Roles, name) {
+				continue
+			}
+			if len(only) > 0 && !slices.Contains(only, vm.Name) {
+				continue
+			}
+			steps := append([]step{packagesStep(r.packages, lab, vm)}, r.steps(lab, vm)...)
+			st.work = append(st.work, vmWork{vm: vm, steps: steps})
+		}
+		if len(st.work) > 0 {
+			stages = append(stages, st)
+		}
+	}
+	return stages
+}
+
+func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Report, error) {
+	for _, name := range opts.Only {
+		if findVM(lab, name) == nil {
+			return Report{}, fmt.Errorf("lab %q has no VM %q", lab.Name, name)
+		}
+	}
+	var (
+		rep Report
+		mu  sync.Mutex // guards rep and opts.Out
+	)
+	record := func(r StepResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Steps = append(rep.Steps, r)
+		if opts.Out != nil {
+			progress(opts.Out, r)
+		}
+	}
+	for _, st := range plan(lab, opts.Only) {
+		g, gctx := errgroup.WithContext(ctx)
+		if opts.Parallel > 0 {
+			g.SetLimit(opts.Parallel)
+		}
+		for _, w := range st.work {
+			g.Go(func() error {
+				r, err := hosts(w.vm.Name)
+				if err != nil {
+					err = &StepError{VM: w.vm.Name, Role: st.role, Step: "connect", Err: err}
+					record(StepResult{PlannedStep: PlannedStep{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()})
+					return err
+				}
+				h := &host{r: r, vm: w.vm, lab: lab}
+				for _, s := range w.steps {
+					if err := runStep(gctx, h, st.role, s, record); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			sortReport(lab, &rep)
+			return rep, err
+		}
+	}
+	sortReport(lab, &rep)
+	return rep, nil
+}
+
+func runStep(ctx context.Context, h *host, role string, s step, record func(StepResult)) error {
+	ps := PlannedStep{VM: h.vm.Name, Role: role, Step: s.name}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	start := time.Now()
+	changed, err := s.run(ctx, h)
+	res := StepResult{PlannedStep: ps, Duration: time.Since(start), Status: StatusUnchanged}
+	if changed {
+		res.Status = StatusChanged
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// A sibling failed or the user interrupted: not this step's fault.
+			return ctx.Err()
+		}
+		err = &StepError{VM: h.vm.Name, Role: role, Step: s.name, Err: err}
+		res.Status = StatusFailed
+		res.Error = err.Error()
+	}
+	record(res)
+	return err
+}
+
+// sortReport puts results in plan order so reports are deterministic
+// although VMs of a stage finish in any order.
+func sortReport(lab *topology.Lab, rep *Report) {
+	order := map[PlannedStep]int{}
+	for i, p := range Steps(lab) {
+		order[p] = i
+	}
+	slices.SortStableFunc(rep.Steps, func(a, b StepResult) int {
+		ia, oka := order[a.PlannedStep]
+		ib, okb := order[b.PlannedStep]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+}
+
+func progress(w io.Writer, r StepResult) {
+	line := fmt.Sprintf("[%s] %s/%s: %s (%s)", r.VM, r.Role, r.Step, r.Status, r.Duration.Round(time.Millisecond))
+	if r.Error != "" {
+		line += ": " + r.Error
+	}
+	fmt.Fprintln(w, line)
+}
+
+func findVM(lab *topology.Lab, name string) *topology.VM {
+	for _, vm := range lab.VMs {
+		if vm.Name == name {
+			return vm
+		}
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package roles
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/labctl/labctl/topology"
+)
+
+// clientTools are the load and check tools verify and bench run on a client VM.
+var clientTools = []string{"curl", "ab", "siege"}
+
+func clientRole() *role {
+	return &role{
+		name:     topology.RoleClient,
+		packages: []string{"curl", "apache2-utils", "siege"},
+		files:    func(*topology.Lab, *topology.VM) ([]file, error) { return nil, nil },
+		steps: func(lab *topology.Lab, vm *topology.VM) []step {
+			return []step{{name: "tools", run: clientToolsStep}}
+		},
+	}
+}
+
+func clientToolsStep(ctx context.Context, h *host) (bool, error) {
+	var missing []string
+	for _, t := range clientTools {
+		ok, err := h.test(ctx, "command -v "+t)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return false, fmt.Errorf("client tools missing: %s (the image must include curl, apache2-utils and siege)", strings.Join(missing, ", "))
+	}
+	return false, nil
+}

@@ -1,0 +1,241 @@
+package roles
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/labctl/labctl/provision/ssh"
+	"github.com/labctl/labctl/topology"
+)
+
+// host is one VM being configured. Its steps run sequentially in one
+// goroutine, so it needs no locking.
+type host struct {
+	r   ssh.Runner
+	vm  *topology.VM
+	lab *topology.Lab
+}
+
+// file is a rendered configuration file.
+type file struct {
+	path string
+	data []byte
+	mode fs.FileMode
+}
+
+// pendingDir holds markers for services whose config changed but which
+// were not yet reloaded, so a run that fails in between still reloads
+// them on the next run.
+const pendingDir = "/var/lib/labctl/pending"
+
+// run executes cmd and returns its stdout.
+func (h *host) run(ctx context.Context, cmd string) (string, error) {
+	res, err := h.r.Run(ctx, cmd)
+	return string(res.Stdout), err
+}
+
+// test runs cmd as a predicate: exit 0 is true, a non-zero exit is false,
+// anything else (connection loss, cancellation) is an error.
+func (h *host) test(ctx context.Context, cmd string) (bool, error) {
+	_, err := h.r.Run(ctx, cmd)
+	if err == nil {
+		return true, nil
+	}
+	var ce *ssh.CommandError
+	if errors.As(err, &ce) {
+		return false, nil
+	}
+	return false, err
+}
+
+// read returns a file's content, or nil and false when it does not exist.
+func (h *host) read(ctx context.Context, p string) ([]byte, bool, error) {
+	b, err := h.r.ReadFile(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	return b, true, nil
+}
+
+// write replaces p after making sure its directory exists.
+func (h *host) write(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	if _, err := h.run(ctx, "mkdir -p "+shq(path.Dir(p))); err != nil {
+		return err
+	}
+	if err := h.r.WriteFile(ctx, p, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// ensureFiles makes the files hold their wanted content. When any changed
+// and validate is non-nil, validate runs with the new files in place; if it
+// fails every file is put back as it was (or removed when it was new), so a
+// service never gets activated on a config its own tool rejected.
+func (h *host) ensureFiles(ctx context.Context, files []file, validate func(ctx context.Context) error) (bool, error) {
+	type old struct {
+		f      file
+		data   []byte
+		exists bool
+	}
+	var changed []old
+	for _, f := range files {
+		cur, ok, err := h.read(ctx, f.path)
+		if err != nil {
+			return false, err
+		}
+		if ok && bytes.Equal(cur, f.data) {
+			continue
+		}
+		changed = append(changed, old{f: f, data: cur, exists: ok})
+	}
+	if len(changed) == 0 {
+		return false, nil
+	}
+	for _, c := range changed {
+		if err := h.write(ctx, c.f.path, c.f.data, c.f.mode); err != nil {
+			return true, err
+		}
+	}
+	if validate == nil {
+		return true, nil
+	}
+	verr := validate(ctx)
+	if verr == nil {
+		return true, nil
+	}
+	// Restore with a fresh context: the old config must come back even
+	// when the run is being cancelled.
+	rctx := context.WithoutCancel(ctx)
+	var rerr []error
+	for _, c := range changed {
+		if c.exists {
+			rerr = append(rerr, h.r.WriteFile(rctx, c.f.path, c.data, c.f.mode))
+		} else {
+			_, err := h.run(rctx, "rm -f "+shq(c.f.path))
+			rerr = append(rerr, err)
+		}
+	}
+	if err := errors.Join(rerr...); err != nil {
+		return true, fmt.Errorf("validate new config: %w (and restoring the old files failed: %v)", verr, err)
+	}
+	return false, fmt.Errorf("validate new config (old files restored): %w", verr)
+}
+
+// ensureBlock keeps the lines between "# BEGIN labctl <id>" and
+// "# END labctl <id>" in p equal to body, leaving the rest of the file
+// alone. An empty body removes the block.
+func (h *host) ensureBlock(ctx context.Context, p, id string, body []byte) (bool, error) {
+	cur, _, err := h.read(ctx, p)
+	if err != nil {
+		return false, err
+	}
+	next := replaceBlock(cur, id, body)
+	if bytes.Equal(cur, next) {
+		return false, nil
+	}
+	return true, h.write(ctx, p, next, 0o644)
+}
+
+func replaceBlock(cur []byte, id string, body []byte) []byte {
+	begin, end := "# BEGIN labctl "+id, "# END labctl "+id
+	var out []string
+	lines := strings.SplitAfter(string(cur), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	in := false
+	for _, l := range lines {
+		t := strings.TrimRight(l, "\n")
+		switch {
+		case t == begin:
+			in = true
+		case t == end && in:
+			in = false
+		case !in:
+			if !strings.HasSuffix(l, "\n") {
+				l += "\n"
+			}
+			out = append(out, l)
+		}
+	}
+	s := strings.Join(out, "")
+	if len(body) > 0 {
+		b := string(body)
+		if !strings.HasSuffix(b, "\n") {
+			b += "\n"
+		}
+		s += begin + "\n" + b + end + "\n"
+	}
+	return []byte(s)
+}
+
+// markPending records that unit must be reloaded or restarted.
+func (h *host) markPending(ctx context.Context, unit string) error {
+	return h.write(ctx, pendingDir+"/"+unit, []byte("config changed\n"), 0o644)
+}
+
+// ensureService enables and starts unit. If it already runs and its config
+// changed (a pending marker exists), it is reloaded or restarted (action
+// "reload" or "restart"); otherwise it is left alone.
+func (h *host) ensureService(ctx context.Context, unit, action string) (bool, error) {
+	changed := false
+	_, pending, err := h.read(ctx, pendingDir+"/"+unit)
+	if err != nil {
+		return false, err
+	}
+	if pending {
+		// Unit files or drop-ins may have changed too.
+		if _, err := h.run(ctx, "systemctl daemon-reload"); err != nil {
+			return false, err
+		}
+	}
+	enabled, err := h.test(ctx, "systemctl is-enabled --quiet "+unit)
+	if err != nil {
+		return false, err
+	}
+	if !enabled {
+		if _, err := h.run(ctx, "systemctl enable --quiet "+unit); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	active, err := h.test(ctx, "systemctl is-active --quiet "+unit)
+	if err != nil {
+		return changed, err
+	}
+	switch {
+	case !active:
+		if _, err := h.run(ctx, "systemctl start "+unit); err != nil {
+			return changed, err
+		}
+		changed = true
+	case pending:
+		if _, err := h.run(ctx, "systemctl "+action+" "+unit); err != nil {
+			return changed, err
+		}
+		changed = true
+	}
+	if pending {
+		if _, err := h.run(ctx, "rm -f "+shq(pendingDir+"/"+unit)); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// shq quotes s for sh.
+func shq(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
