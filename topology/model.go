@@ -70,6 +70,9 @@ type Lab struct {
 	NFS         []*NFSExport
 	Web         []*WebSite
 	Experiments []*Experiment
+	// Management is the isolated network labctl reaches every VM through
+	// (Name "mgmt"). It is also listed in Networks; each VM's last NIC is on it.
+	Management *Network
 	// SourceFiles are the HCL files the lab was read from (sorted), for
 	// diagnostics and for copying the exact spec into bench results.
 	SourceFiles []string
@@ -86,6 +89,7 @@ type Network struct {
 	DHCP        bool
 	MTU         int // 0 = libvirt default
 	Domain      string
+	Management  bool      // true only for Lab.Management
 	Range       hcl.Range // the block's definition, for diagnostics
 }
 
@@ -104,7 +108,10 @@ type VM struct {
 	Disks       []*Disk  // data disks, then RAID members, in attach order
 	RAID        *RAID    // nil when the VM has no raid block
 	Roles       []string // sorted by RoleOrder
-	Range       hcl.Range
+	// SeedTarget is the libvirt target of the cloud-init seed: a read-only
+	// virtio disk attached after the data disks (vda is the system disk).
+	SeedTarget string
+	Range      hcl.Range
 }
 
 // NIC is one network interface of a VM.

@@ -1,0 +1,208 @@
+package topology
+
+import (
+	"math"
+	"net/netip"
+	"path"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func absPath(l *loader, s scope, name, v string) string {
+	if !path.IsAbs(v) || path.Clean(v) != v || v == "/" {
+		l.errorf(s.rng(name), "Invalid path", "%s must be a clean absolute path other than /, got %q.", name, v)
+	}
+	return v
+}
+
+func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
+	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
+	x := &NFSExport{Name: b.name, Range: b.defRange()}
+	e := &nfsEval{x: x, s: s}
+	e.server, _ = s.ref("server", "vm")
+	x.Path = absPath(l, s, "path", s.str("path", "/srv/"+b.name))
+	x.Allow, e.allow = s.cidr("allow")
+	x.Options = []string{"rw", "sync", "no_subtree_check"}
+	if o, ok := s.strList("options"); ok {
+		x.Options = o
+	}
+	e.clients, _ = s.refs("clients", "vm")
+	x.MountPoint = absPath(l, s, "mount", s.str("mount", x.Path))
+	x.MountOpts = []string{"_netdev", "hard"}
+	if o, ok := s.strList("mount_options"); ok {
+		x.MountOpts = o
+	}
+	for _, list := range [][]string{x.Options, x.MountOpts} {
+		for _, o := range list {
+			if o == "" || strings.ContainsAny(o, " \t\n,()") {
+				l.errorf(s.rng("options"), "Invalid option", "NFS option %q must be one word without spaces, commas or parentheses.", o)
+			}
+		}
+	}
+	l.ev.nfs[b.name] = e
+	return cty.ObjectVal(map[string]cty.Value{
+		"kind":   cty.StringVal("nfs"),
+		"name":   cty.StringVal(b.name),
+		"server": cty.StringVal(e.server),
+		"path":   cty.StringVal(x.Path),
+		"mount":  cty.StringVal(x.MountPoint),
+	})
+}
+
+func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
+	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
+	w := &WebSite{Name: b.name, Range: b.defRange()}
+	e := &webEval{w: w, s: s}
+	e.servers, _ = s.refs("servers", "vm")
+	if s.has("content") {
+		e.content, _ = s.ref("content", "nfs")
+	}
+	w.Docroot = absPath(l, s, "docroot", s.str("docroot", "/var/www/html"))
+	w.HealthPath = s.str("health_path", "/health.html")
+	if !strings.HasPrefix(w.HealthPath, "/") || strings.ContainsAny(w.HealthPath, " \t\n") {
+		l.errorf(s.rng("health_path"), "Invalid path", "health_path must be a URL path starting with /, got %q.", w.HealthPath)
+	}
+	l.ev.web[b.name] = e
+	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("web"), "name": cty.StringVal(b.name), "docroot": cty.StringVal(w.Docroot)})
+}
+
+func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
+	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
+	x := &LVSService{
+		Name:      b.name,
+		Port:      s.integer("port", 80, 1, 65535),
+		Protocol:  s.enum("protocol", "tcp", protocols),
+		Mode:      LVSMode(s.enum("mode", "nat", lvsModes)),
+		Scheduler: s.enum("scheduler", "rr", schedulers),
+		Range:     b.defRange(),
+	}
+	e := &lvsEval{x: x, s: s, weights: map[string]int{}}
+	x.VIP, _ = s.addr("vip")
+	x.GatewayVIP, _ = s.addr("gateway_vip")
+	e.directors, _ = s.refs("directors", "vm")
+	e.backends, _ = s.refs("backends", "vm")
+	e.routerID = s.integer("router_id", 0, 1, 254)
+	if v, ok := s.val("weights", cty.Map(cty.Number)); ok {
+		for k, w := range v.AsValueMap() {
+			if i, ok := s.toInt("weights", w, 0, 65535); ok {
+				e.weights[k] = i
+			}
+		}
+	}
+	if ss := s.str("sorry_server", ""); ss != "" {
+		if _, err := netip.ParseAddrPort(ss); err != nil {
+			l.errorf(s.rng("sorry_server"), "Invalid sorry_server", "sorry_server must be \"ip:port\", e.g. \"10.0.10.50:80\", got %q.", ss)
+		}
+		x.SorryServer = ss
+	}
+	x.Health = HealthCheck{Type: "http", Path: "/", Status: 200, IntervalSec: 5, TimeoutSec: 3, Retries: 2}
+	for _, sb := range b.blocks {
+		bs := scope{l: l, attrs: sb.attrs, ctx: ctx, def: sb.defRange()}
+		switch sb.kind {
+		case "persistence":
+			p := &Persistence{TimeoutSec: bs.integer("timeout", 300, 1, 86400*7), Netmask: bs.str("netmask", "")}
+			if p.Netmask != "" {
+				if a, err := netip.ParseAddr(p.Netmask); err != nil || !a.Is4() || !isMask(a) {
+					l.errorf(bs.rng("netmask"), "Invalid netmask", "netmask must be a dotted IPv4 mask such as \"255.255.255.0\", got %q.", p.Netmask)
+				}
+			}
+			x.Persistence = p
+		case "health_check":
+			h := &x.Health
+			h.Type = bs.enum("type", "http", healthTypes)
+			h.Path = bs.str("path", "/")
+			h.Status = bs.integer("status", 200, 100, 599)
+			h.IntervalSec = wholeSeconds(l, bs, "interval", 5)
+			h.TimeoutSec = wholeSeconds(l, bs, "timeout", 3)
+			h.Retries = bs.integer("retries", 2, 0, 100)
+			if h.Type == "tcp" {
+				h.Path, h.Status = "", 0
+				for _, n := range []string{"path", "status"} {
+					if bs.has(n) {
+						l.errorf(bs.rng(n), "Unsupported argument", "%s applies only to type = \"http\" health checks.", n)
+					}
+				}
+			} else if !strings.HasPrefix(h.Path, "/") {
+				l.errorf(bs.rng("path"), "Invalid path", "path must start with /, got %q.", h.Path)
+			}
+		}
+	}
+	l.ev.lvs[b.name] = e
+	vip, gvip := cty.NullVal(cty.String), cty.NullVal(cty.String)
+	if x.VIP.IsValid() {
+		vip = cty.StringVal(x.VIP.String())
+	}
+	if x.GatewayVIP.IsValid() {
+		gvip = cty.StringVal(x.GatewayVIP.String())
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"kind":        cty.StringVal("lvs"),
+		"name":        cty.StringVal(b.name),
+		"vip":         vip,
+		"gateway_vip": gvip,
+		"port":        cty.NumberIntVal(int64(x.Port)),
+	})
+}
+
+func isMask(a netip.Addr) bool {
+	b := a.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	return m == 0 || (^m)&(^m+1) == 0
+}
+
+func wholeSeconds(l *loader, s scope, name string, def int) int {
+	f := s.seconds(name, float64(def))
+	if f < 1 || f != math.Trunc(f) || f > 3600 {
+		l.errorf(s.rng(name), "Invalid duration", "%s must be a whole number of seconds between 1s and 1h (keepalived's unit).", name)
+		return def
+	}
+	return int(f)
+}
+
+func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
+	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
+	x := &Experiment{
+		Name:        b.name,
+		Tool:        s.enum("tool", "builtin", benchTools),
+		Concurrency: s.integer("concurrency", 10, 1, 10000),
+		Requests:    s.integer("requests", 0, 0, 100000000),
+		DurationSec: s.seconds("duration", 20),
+		RateRPS:     s.number("rate", 0, 0, 1e6),
+		Repeat:      s.integer("repeat", 1, 1, 1000),
+		Range:       b.defRange(),
+	}
+	e := &expEval{e: x, s: s}
+	e.service, _ = s.ref("service", "lvs")
+	x.Service = e.service
+	if s.has("client") {
+		e.client, _ = s.ref("client", "vm")
+	}
+	if x.Requests == 0 && x.DurationSec <= 0 {
+		l.errorf(s.rng("duration"), "Invalid duration", "An experiment needs requests > 0 or a positive duration.")
+	}
+	if x.DurationSec > 3600 {
+		l.errorf(s.rng("duration"), "Invalid duration", "duration is per point and at most 1h.")
+	}
+	x.RealServers, _ = s.intList("real_servers", 1, 1000)
+	if sc, ok := s.strList("schedulers"); ok {
+		for _, v := range sc {
+			if !contains(schedulers, v) {
+				l.errorf(s.rng("schedulers"), "Invalid value", "scheduler %q is not one of %s.%s", v, quoteList(schedulers), didYouMean(v, schedulers))
+			}
+		}
+		x.Schedulers = sc
+	}
+	for _, fb := range b.blocks {
+		fs := scope{l: l, attrs: fb.attrs, ctx: ctx, def: fb.defRange()}
+		if !contains(faultKinds, fb.name) {
+			l.errorf(fb.labelRange(), "Unknown fault", "fault %q is not one of %s.%s", fb.name, quoteList(faultKinds), didYouMean(fb.name, faultKinds))
+			continue
+		}
+		fe := faultEval{f: Fault{Kind: fb.name, AfterSec: fs.seconds("after", 0)}, s: fs}
+		fe.target, _ = fs.ref("target", "vm")
+		e.faults = append(e.faults, fe)
+	}
+	l.ev.experiments[b.name] = e
+}

@@ -1,0 +1,433 @@
+package topology
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// expander turns evaluated blocks into the final Lab.
+type expander struct {
+	l      *loader
+	lab    *Lab
+	nets   map[string]*Network
+	vms    map[string]*vmEval // by expanded name
+	order  []*vmEval          // sorted by name
+	nicOf  map[*NIC]*nicEval
+	taken  map[string]map[netip.Addr]string // network → address → owner
+	macs   map[string]string                // mac → owner
+	roles  map[string]map[string]bool       // vm → roles
+	lvsRID map[int]string
+}
+
+func (l *loader) expand() *Lab {
+	lab := l.ev.lab.lab
+	lab.SourceFiles = append([]string{}, l.fileNames...)
+	x := &expander{
+		l:      l,
+		lab:    &lab,
+		nets:   map[string]*Network{},
+		vms:    map[string]*vmEval{},
+		nicOf:  map[*NIC]*nicEval{},
+		taken:  map[string]map[netip.Addr]string{},
+		macs:   map[string]string{},
+		roles:  map[string]map[string]bool{},
+		lvsRID: map[int]string{},
+	}
+	x.networks()
+	x.management()
+	x.collectVMs()
+	x.explicitAddresses()
+	x.serviceAddresses()
+	x.autoAddresses()
+	x.macAddresses()
+	x.gateways()
+	x.disks()
+	x.services()
+	x.finishVMs()
+	if l.diags.HasErrors() {
+		return nil
+	}
+	return x.lab
+}
+
+func (x *expander) networks() {
+	names := sortedKeys(x.l.ev.networks)
+	for _, name := range names {
+		e := x.l.ev.networks[name]
+		n := e.n
+		if n.Mode != NetBridge {
+			n.Bridge = bridgeName(x.lab.Name, n.Name)
+		}
+		if n.HostIP.IsValid() && n.CIDR.IsValid() {
+			if !n.CIDR.Contains(n.HostIP) || n.HostIP == n.CIDR.Addr() || n.HostIP == broadcast(n.CIDR) {
+				x.l.errorf(e.s.rng("host_ip"), "Invalid host_ip", "host_ip %s must be a host address inside %s.", n.HostIP, n.CIDR)
+			}
+		}
+		x.nets[name] = n
+		x.lab.Networks = append(x.lab.Networks, n)
+	}
+	for i, a := range x.lab.Networks {
+		for _, b := range x.lab.Networks[:i] {
+			if a.CIDR.IsValid() && b.CIDR.IsValid() && a.CIDR.Overlaps(b.CIDR) {
+				x.l.errorf(x.l.ev.networks[a.Name].s.rng("cidr"), "Overlapping networks", "network %q (%s) overlaps network %q (%s) declared at %s.", a.Name, a.CIDR, b.Name, b.CIDR, b.Range)
+			}
+		}
+		if a.Mode != NetBridge {
+			continue
+		}
+		for _, b := range x.lab.Networks[:i] {
+			if b.Mode == NetBridge && b.Bridge == a.Bridge {
+				x.l.errorf(x.l.ev.networks[a.Name].s.rng("bridge"), "Duplicate bridge", "networks %q and %q both use host bridge %q.", b.Name, a.Name, a.Bridge)
+			}
+		}
+	}
+}
+
+// management adds the isolated management network (name "mgmt").
+func (x *expander) management() {
+	le := &x.l.ev.lab
+	cidr := le.mgmt
+	if le.mgmtSet {
+		if cidr.Bits() > 24 {
+			x.l.errorf(le.s.rng("management_cidr"), "Network too small", "management_cidr must be /24 or larger to hold every VM, got %s.", cidr)
+		}
+		for _, n := range x.lab.Networks {
+			if n.CIDR.IsValid() && n.CIDR.Overlaps(cidr) {
+				x.l.errorf(le.s.rng("management_cidr"), "Overlapping networks", "management_cidr %s overlaps network %q (%s).", cidr, n.Name, n.CIDR)
+			}
+		}
+	} else {
+		cidr = x.derivedManagementCIDR()
+	}
+	m := &Network{
+		Name:        "mgmt",
+		LibvirtName: x.lab.Name + "-mgmt",
+		Mode:        NetIsolated,
+		Bridge:      bridgeName(x.lab.Name, "mgmt"),
+		CIDR:        cidr,
+		Management:  true,
+		Range:       x.l.lab.defRange(),
+	}
+	if cidr.IsValid() {
+		m.HostIP, _ = hostAddr(cidr, 1)
+	}
+	x.lab.Management = m
+	x.nets["mgmt"] = m
+	x.lab.Networks = append(x.lab.Networks, m)
+	sort.Slice(x.lab.Networks, func(i, j int) bool { return x.lab.Networks[i].Name < x.lab.Networks[j].Name })
+}
+
+// derivedManagementCIDR picks a /24 in 172.16.0.0/12 from a hash of the lab
+// name, stepping on while it overlaps a lab network.
+func (x *expander) derivedManagementCIDR() netip.Prefix {
+	h := sum(x.lab.Name, "mgmt")
+	start := (int(h[0])<<8 | int(h[1])) % 4096
+	for i := 0; i < 4096; i++ {
+		idx := (start + i) % 4096
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, byte(16 + idx>>8), byte(idx & 255), 0}), 24)
+		free := true
+		for _, n := range x.lab.Networks {
+			if n.CIDR.IsValid() && n.CIDR.Overlaps(p) {
+				free = false
+				break
+			}
+		}
+		if free {
+			return p
+		}
+	}
+	x.l.errorf(x.l.lab.defRange(), "No management network", "Every /24 in 172.16.0.0/12 overlaps a lab network; set management_cidr.")
+	return netip.Prefix{}
+}
+
+func (x *expander) collectVMs() {
+	for _, g := range sortedKeys(x.l.ev.vmGroups) {
+		for _, e := range x.l.ev.vmGroups[g] {
+			if prev, ok := x.vms[e.vm.Name]; ok {
+				x.l.errorf(e.b.labelRange(), "Duplicate VM name", "VM name %q (from vm %q) is also produced by vm %q at %s; fleets are named <label>-<n>.", e.vm.Name, e.vm.Group, prev.vm.Group, prev.b.defRange())
+				continue
+			}
+			x.vms[e.vm.Name] = e
+			x.order = append(x.order, e)
+		}
+	}
+	sort.Slice(x.order, func(i, j int) bool { return x.order[i].vm.Name < x.order[j].vm.Name })
+	for _, e := range x.order {
+		x.roles[e.vm.Name] = map[string]bool{}
+		for _, n := range e.nics {
+			nic := &NIC{Network: x.nets[n.net], Model: n.model, IP: n.ip, MAC: n.mac}
+			nic.Prefix = nic.Network.CIDR.Bits()
+			x.nicOf[nic] = n
+			e.vm.NICs = append(e.vm.NICs, nic)
+		}
+	}
+}
+
+func (x *expander) take(net *Network, a netip.Addr, owner string, rng hcl.Range) {
+	m := x.taken[net.Name]
+	if m == nil {
+		m = map[netip.Addr]string{}
+		x.taken[net.Name] = m
+	}
+	if prev, ok := m[a]; ok {
+		x.l.errorf(rng, "Duplicate IP address", "%s on network %q is already used by %s.", a, net.Name, prev)
+		return
+	}
+	m[a] = owner
+}
+
+// checkInNet reports an address outside its network or on a reserved one.
+func (x *expander) checkInNet(net *Network, a netip.Addr, what string, rng hcl.Range) bool {
+	if !net.CIDR.IsValid() {
+		return false
+	}
+	switch {
+	case !net.CIDR.Contains(a):
+		x.l.errorf(rng, "IP address outside network", "%s %s is not inside network %q (%s).", what, a, net.Name, net.CIDR)
+	case a == net.CIDR.Addr():
+		x.l.errorf(rng, "Invalid IP address", "%s %s is the network address of %q (%s); use a host address.", what, a, net.Name, net.CIDR)
+	case a == broadcast(net.CIDR):
+		x.l.errorf(rng, "Invalid IP address", "%s %s is the broadcast address of %q (%s).", what, a, net.Name, net.CIDR)
+	case a == net.HostIP:
+		x.l.errorf(rng, "IP address collides with host", "%s %s is the host's address on network %q (host_ip); pick another.", what, a, net.Name)
+	default:
+		return true
+	}
+	return false
+}
+
+func (x *expander) explicitAddresses() {
+	for _, n := range x.lab.Networks {
+		if n.HostIP.IsValid() {
+			x.take(n, n.HostIP, "the host (host_ip)", n.Range)
+		}
+	}
+	for _, e := range x.order {
+		for _, nic := range e.vm.NICs {
+			if !nic.IP.IsValid() {
+				continue
+			}
+			ne := x.nicOf[nic]
+			if x.checkInNet(nic.Network, nic.IP, "ip", ne.s.rng("ip")) {
+				x.take(nic.Network, nic.IP, fmt.Sprintf("vm %q", e.vm.Name), ne.s.rng("ip"))
+			}
+		}
+	}
+}
+
+// serviceAddresses reserves LVS virtual IPs before automatic assignment.
+func (x *expander) serviceAddresses() {
+	for _, name := range sortedKeys(x.l.ev.lvs) {
+		e := x.l.ev.lvs[name]
+		for _, v := range []struct {
+			attr string
+			a    netip.Addr
+		}{{"vip", e.x.VIP}, {"gateway_vip", e.x.GatewayVIP}} {
+			if !v.a.IsValid() {
+				continue
+			}
+			net := x.netContaining(v.a)
+			if net == nil {
+				continue // reported with the directors' networks
+			}
+			if x.checkInNet(net, v.a, v.attr, e.s.rng(v.attr)) {
+				x.take(net, v.a, fmt.Sprintf("lvs %q (%s)", name, v.attr), e.s.rng(v.attr))
+			}
+		}
+	}
+}
+
+func (x *expander) netContaining(a netip.Addr) *Network {
+	for _, n := range x.lab.Networks {
+		if n.CIDR.IsValid() && n.CIDR.Contains(a) {
+			return n
+		}
+	}
+	return nil
+}
+
+// autoAddresses gives every NIC without ip the next free address from host
+// 10 upward, VMs in name order; DHCP networks leave it to libvirt.
+func (x *expander) autoAddresses() {
+	next := map[string]int64{}
+	for _, e := range x.order {
+		for _, nic := range e.vm.NICs {
+			if nic.IP.IsValid() || nic.Network.DHCP || !nic.Network.CIDR.IsValid() {
+				continue
+			}
+			a, ok := x.freeAddr(nic.Network, next)
+			if !ok {
+				x.l.errorf(x.nicOf[nic].b.defRange(), "Network full", "network %q (%s) has no free address left for vm %q; use a larger prefix.", nic.Network.Name, nic.Network.CIDR, e.vm.Name)
+				continue
+			}
+			nic.IP = a
+			x.take(nic.Network, a, fmt.Sprintf("vm %q", e.vm.Name), x.nicOf[nic].b.defRange())
+		}
+	}
+	m := x.lab.Management
+	if !m.CIDR.IsValid() {
+		return
+	}
+	for _, e := range x.order {
+		nic := &NIC{Network: m, Prefix: m.CIDR.Bits(), Model: "virtio", Management: true}
+		a, ok := x.freeAddr(m, next)
+		if !ok {
+			x.l.errorf(x.l.lab.defRange(), "Management network full", "management network %s has no address left for vm %q; set a larger management_cidr.", m.CIDR, e.vm.Name)
+			continue
+		}
+		nic.IP = a
+		x.take(m, a, fmt.Sprintf("vm %q", e.vm.Name), x.l.lab.defRange())
+		e.vm.NICs = append(e.vm.NICs, nic)
+	}
+}
+
+func (x *expander) freeAddr(n *Network, next map[string]int64) (netip.Addr, bool) {
+	size := int64(1) << (32 - n.CIDR.Bits())
+	start, ok := next[n.Name]
+	if !ok {
+		start = 10
+		if start >= size-1 {
+			start = 1
+		}
+	}
+	// Scan from start to the top, then wrap to host 1.
+	for i := int64(0); i < size; i++ {
+		h := (start-1+i)%(size-2) + 1
+		a, _ := hostAddr(n.CIDR, h)
+		if _, used := x.taken[n.Name][a]; !used {
+			next[n.Name] = h + 1
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func (x *expander) macAddresses() {
+	for _, e := range x.order {
+		for _, nic := range e.vm.NICs {
+			if nic.MAC == "" {
+				continue
+			}
+			rng := x.nicOf[nic].s.rng("mac")
+			if prev, ok := x.macs[nic.MAC]; ok {
+				x.l.errorf(rng, "Duplicate MAC address", "mac %s is already used by %s.", nic.MAC, prev)
+				continue
+			}
+			x.macs[nic.MAC] = fmt.Sprintf("vm %q network %q", e.vm.Name, nic.Network.Name)
+		}
+	}
+	for _, e := range x.order {
+		for i, nic := range e.vm.NICs {
+			nic.Device = fmt.Sprintf("eth%d", i)
+			if nic.MAC != "" {
+				continue
+			}
+			for attempt := 0; ; attempt++ {
+				m := derivedMAC(x.lab.Name, e.vm.Name, nic.Network.Name, attempt)
+				if _, used := x.macs[m]; !used {
+					nic.MAC = m
+					x.macs[m] = fmt.Sprintf("vm %q network %q", e.vm.Name, nic.Network.Name)
+					break
+				}
+			}
+		}
+	}
+}
+
+func (x *expander) gateways() {
+	for _, e := range x.order {
+		var first *nicEval
+		for _, nic := range e.vm.NICs {
+			ne := x.nicOf[nic]
+			if ne == nil || !ne.gw.IsValid() {
+				continue
+			}
+			rng := ne.s.rng("gateway")
+			if first != nil {
+				x.l.errorf(rng, "Two default gateways", "vm %q already has a default gateway via network %q (%s); a VM has one default route.", e.vm.Name, first.net, first.s.rng("gateway"))
+				continue
+			}
+			first = ne
+			n := nic.Network
+			switch {
+			case n.CIDR.IsValid() && !n.CIDR.Contains(ne.gw):
+				x.l.errorf(rng, "Gateway outside network", "gateway %s is not inside network %q (%s).", ne.gw, n.Name, n.CIDR)
+			case ne.gw == nic.IP:
+				x.l.errorf(rng, "Invalid gateway", "gateway %s is the VM's own address.", ne.gw)
+			case n.CIDR.IsValid() && (ne.gw == n.CIDR.Addr() || ne.gw == broadcast(n.CIDR)):
+				x.l.errorf(rng, "Invalid gateway", "gateway %s is the network or broadcast address of %s.", ne.gw, n.CIDR)
+			}
+			nic.Gateway = ne.gw
+		}
+	}
+}
+
+// disks assigns libvirt targets: vda is the system disk, data disks follow
+// per bus prefix (virtio vdb…, sata/scsi sdb…, ide hda…), then RAID members,
+// then the cloud-init seed as the next virtio disk.
+func (x *expander) disks() {
+	for _, e := range x.order {
+		next := map[string]int{"vd": 1, "sd": 1, "hd": 0}
+		target := func(bus string) string {
+			p := map[string]string{"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd"}[bus]
+			t := p + diskLetters(next[p])
+			next[p]++
+			return t
+		}
+		for _, d := range e.disks {
+			d.d.Target = target(d.d.Bus)
+			d.d.Serial = diskSerial(e.vm.Name, d.d.Name)
+			e.vm.Disks = append(e.vm.Disks, d.d)
+		}
+		if r := e.raid; r != nil {
+			e.vm.RAID = r.r
+			for i := 0; i < r.r.Members+r.r.Spares; i++ {
+				d := &Disk{
+					Name:       fmt.Sprintf("raid-%d", i),
+					SizeBytes:  r.r.MemberSize,
+					Bus:        r.r.Bus,
+					Format:     r.format,
+					Cache:      r.cache,
+					RAIDMember: true,
+				}
+				d.Target = target(d.Bus)
+				d.Serial = diskSerial(e.vm.Name, d.Name)
+				e.vm.Disks = append(e.vm.Disks, d)
+			}
+			x.roles[e.vm.Name][RoleRAID] = true
+		}
+		e.vm.SeedTarget = target("virtio")
+		if next["hd"] > 4 {
+			x.l.errorf(e.b.defRange(), "Too many IDE disks", "vm %q has %d IDE disks; the IDE bus holds at most 4 devices. Use bus = \"virtio\" or \"scsi\".", e.vm.Name, next["hd"])
+		}
+		serials := map[string]bool{}
+		for _, d := range e.vm.Disks {
+			if serials[d.Serial] {
+				x.l.errorf(e.b.defRange(), "Duplicate disk serial", "vm %q: disk serial %q is not unique; shorten the disk names.", e.vm.Name, d.Serial)
+			}
+			serials[d.Serial] = true
+		}
+	}
+}
+
+// finishVMs applies roles, checks image capabilities and fills Lab.VMs.
+func (x *expander) finishVMs() {
+	warned := map[string]bool{}
+	for _, e := range x.order {
+		for _, r := range e.roles {
+			x.roles[e.vm.Name][r] = true
+		}
+		for _, r := range RoleOrder {
+			if x.roles[e.vm.Name][r] {
+				e.vm.Roles = append(e.vm.Roles, r)
+			}
+		}
+		if x.l.opts.ImageCaps != nil {
+			x.checkImage(e, warned)
+		}
+		x.lab.VMs = append(x.lab.VMs, e.vm)
+	}
+}

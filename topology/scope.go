@@ -1,0 +1,326 @@
+package topology
+
+import (
+	"fmt"
+	"math/big"
+	"net/netip"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// autoMark marks values that are only known after automatic address
+// assignment, so a reference to them gets a precise message.
+const autoMark = "labctl-auto-address"
+
+// scope evaluates the attributes of one block in one context.
+type scope struct {
+	l     *loader
+	attrs hcl.Attributes
+	ctx   *hcl.EvalContext
+	def   hcl.Range // block definition, for missing values
+}
+
+func (s scope) has(name string) bool { _, ok := s.attrs[name]; return ok }
+
+// rng is the attribute's expression range, or the block's when absent.
+func (s scope) rng(name string) hcl.Range {
+	if a, ok := s.attrs[name]; ok {
+		return a.Expr.Range()
+	}
+	return s.def
+}
+
+// val evaluates an attribute and converts it to ty; ok is false when the
+// attribute is absent, null or broken (broken ones are reported).
+func (s scope) val(name string, ty cty.Type) (cty.Value, bool) {
+	a, ok := s.attrs[name]
+	if !ok {
+		return cty.NilVal, false
+	}
+	v, d := a.Expr.Value(s.ctx)
+	s.l.diags = append(s.l.diags, d...)
+	if d.HasErrors() {
+		return cty.NilVal, false
+	}
+	v, marks := v.UnmarkDeep()
+	if !v.IsWhollyKnown() {
+		if _, auto := marks[autoMark]; auto {
+			s.l.errorf(a.Expr.Range(), "Value not known yet", "%s refers to an address labctl assigns automatically (a NIC without ip); give that NIC an explicit ip to refer to it.", name)
+		}
+		return cty.NilVal, false
+	}
+	if v.IsNull() {
+		return cty.NilVal, false
+	}
+	if ty == cty.DynamicPseudoType {
+		return v, true
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		s.l.errorf(a.Expr.Range(), "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", name, err)
+		return cty.NilVal, false
+	}
+	if cv.IsNull() {
+		return cty.NilVal, false
+	}
+	return cv, true
+}
+
+func (s scope) str(name, def string) string {
+	v, ok := s.val(name, cty.String)
+	if !ok {
+		return def
+	}
+	return v.AsString()
+}
+
+func (s scope) boolean(name string, def bool) bool {
+	v, ok := s.val(name, cty.Bool)
+	if !ok {
+		return def
+	}
+	return v.True()
+}
+
+// integer reads a whole number within [min, max].
+func (s scope) integer(name string, def, min, max int) int {
+	v, ok := s.val(name, cty.Number)
+	if !ok {
+		return def
+	}
+	i, ok := s.toInt(name, v, min, max)
+	if !ok {
+		return def
+	}
+	return i
+}
+
+func (s scope) toInt(name string, v cty.Value, min, max int) (int, bool) {
+	bf := v.AsBigFloat()
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != big.Exact {
+		s.l.errorf(s.rng(name), "Invalid value", "%s must be a whole number, got %s.", name, bf.Text('g', 10))
+		return 0, false
+	}
+	if i < int64(min) || i > int64(max) {
+		s.l.errorf(s.rng(name), "Invalid value", "%s must be between %d and %d, got %d.", name, min, max, i)
+		return 0, false
+	}
+	return int(i), true
+}
+
+func (s scope) number(name string, def, min, max float64) float64 {
+	v, ok := s.val(name, cty.Number)
+	if !ok {
+		return def
+	}
+	f, _ := v.AsBigFloat().Float64()
+	if f < min || f > max {
+		s.l.errorf(s.rng(name), "Invalid value", "%s must be between %g and %g, got %g.", name, min, max, f)
+		return def
+	}
+	return f
+}
+
+func (s scope) strList(name string) ([]string, bool) {
+	v, ok := s.val(name, cty.List(cty.String))
+	if !ok {
+		return nil, false
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		out = append(out, e.AsString())
+	}
+	return out, true
+}
+
+func (s scope) intList(name string, min, max int) ([]int, bool) {
+	v, ok := s.val(name, cty.List(cty.Number))
+	if !ok {
+		return nil, false
+	}
+	var out []int
+	for _, e := range v.AsValueSlice() {
+		i, ok := s.toInt(name, e, min, max)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, i)
+	}
+	return out, true
+}
+
+// enum reads a string that must be one of allowed.
+func (s scope) enum(name, def string, allowed []string) string {
+	v := s.str(name, def)
+	if v == def || contains(allowed, v) {
+		return v
+	}
+	s.l.errorf(s.rng(name), "Invalid value", "%s = %q is not one of %s.%s", name, v, quoteList(allowed), didYouMean(v, allowed))
+	return def
+}
+
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, x := range list {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (s scope) addr(name string) (netip.Addr, bool) {
+	if !s.has(name) {
+		return netip.Addr{}, false
+	}
+	v := s.str(name, "")
+	if v == "" {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is4() {
+		hint := ""
+		if strings.Contains(v, "/") {
+			hint = " Write the address without a prefix length; the network sets it."
+		}
+		s.l.errorf(s.rng(name), "Invalid IP address", "%s = %q is not an IPv4 address.%s", name, v, hint)
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+func (s scope) cidr(name string) (netip.Prefix, bool) {
+	if !s.has(name) {
+		return netip.Prefix{}, false
+	}
+	v := s.str(name, "")
+	p, err := parseCIDR(v)
+	if err != nil {
+		s.l.errorf(s.rng(name), "Invalid CIDR", "%s: %s.", name, err)
+		return netip.Prefix{}, false
+	}
+	return p, true
+}
+
+// size reads a size with units in bytes.
+func (s scope) size(name string) (uint64, bool) {
+	v, ok := s.val(name, cty.DynamicPseudoType)
+	if !ok {
+		return 0, false
+	}
+	if v.Type() == cty.Number {
+		n := v.AsBigFloat().Text('f', -1)
+		s.l.errorf(s.rng(name), "Missing unit", "%s needs a unit: write %q or %q.", name, n+"MiB", n+"GiB")
+		return 0, false
+	}
+	if v.Type() != cty.String {
+		s.l.errorf(s.rng(name), "Incorrect attribute value type", "%s must be a string such as \"512MiB\".", name)
+		return 0, false
+	}
+	b, err := parseSize(v.AsString())
+	if err != nil {
+		s.l.errorf(s.rng(name), "Invalid size", "%s: %s.", name, err)
+		return 0, false
+	}
+	return b, true
+}
+
+// seconds reads a duration ("2s") or a number of seconds.
+func (s scope) seconds(name string, def float64) float64 {
+	v, ok := s.val(name, cty.DynamicPseudoType)
+	if !ok {
+		return def
+	}
+	switch v.Type() {
+	case cty.Number:
+		f, _ := v.AsBigFloat().Float64()
+		if f < 0 {
+			s.l.errorf(s.rng(name), "Invalid duration", "%s must not be negative.", name)
+			return def
+		}
+		return f
+	case cty.String:
+		f, err := parseSeconds(v.AsString())
+		if err != nil {
+			s.l.errorf(s.rng(name), "Invalid duration", "%s: %s.", name, err)
+			return def
+		}
+		return f
+	}
+	s.l.errorf(s.rng(name), "Incorrect attribute value type", "%s must be a duration such as \"2s\".", name)
+	return def
+}
+
+// ref reads an attribute that must be one object of the given kind (vm, nfs,
+// lvs, …) and returns its name.
+func (s scope) ref(name, kind string) (string, bool) {
+	v, ok := s.val(name, cty.DynamicPseudoType)
+	if !ok {
+		return "", false
+	}
+	if n, ok := objName(v, kind); ok {
+		return n, true
+	}
+	if (v.Type().IsTupleType() || v.Type().IsListType()) && v.LengthInt() > 0 {
+		if _, ok := objName(v.Index(cty.NumberIntVal(0)), kind); ok {
+			s.l.errorf(s.rng(name), "Single "+kind+" expected", "%s takes one %s, but this is a list of %d (a fleet with count); pick one, e.g. %s[0].", name, kind, v.LengthInt(), exprText(s.attrs[name]))
+			return "", false
+		}
+	}
+	s.l.errorf(s.rng(name), "Invalid reference", "%s must refer to a %s, e.g. %s.name.", name, kind, kind)
+	return "", false
+}
+
+// refs reads an attribute that yields any number of objects of one kind.
+func (s scope) refs(name, kind string) ([]string, bool) {
+	v, ok := s.val(name, cty.DynamicPseudoType)
+	if !ok {
+		return nil, false
+	}
+	if n, ok := objName(v, kind); ok {
+		return []string{n}, true
+	}
+	t := v.Type()
+	if !(t.IsTupleType() || t.IsListType() || t.IsSetType()) {
+		s.l.errorf(s.rng(name), "Invalid reference", "%s must be a list of %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
+		return nil, false
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		n, ok := objName(e, kind)
+		if !ok {
+			s.l.errorf(s.rng(name), "Invalid reference", "%s must contain only %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+func objName(v cty.Value, kind string) (string, bool) {
+	if !v.Type().IsObjectType() || !v.Type().HasAttribute("kind") || !v.Type().HasAttribute("name") {
+		return "", false
+	}
+	k, n := v.GetAttr("kind"), v.GetAttr("name")
+	if !k.IsKnown() || k.IsNull() || k.Type() != cty.String || k.AsString() != kind {
+		return "", false
+	}
+	if !n.IsKnown() || n.IsNull() || n.Type() != cty.String {
+		return "", false
+	}
+	return n.AsString(), true
+}
+
+func exprText(a *hcl.Attribute) string {
+	if a == nil {
+		return "vm.x"
+	}
+	if t, d := hcl.AbsTraversalForExpr(a.Expr); !d.HasErrors() && len(t) >= 2 {
+		if at, ok := t[1].(hcl.TraverseAttr); ok {
+			return t.RootName() + "." + at.Name
+		}
+	}
+	return "vm.x"
+}
