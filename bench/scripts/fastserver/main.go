@@ -1,0 +1,35 @@
+// Command fastserver is a minimal HTTP server on loopback for comparing
+// load generators: it answers every request with a short page naming a
+// backend, as the lab's web servers do.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
+	name := flag.String("name", "local", "backend name to report")
+	flag.Parse()
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		log.Fatalf("fastserver: %q is not a loopback address", *addr)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatalf("fastserver: %v", err)
+	}
+	fmt.Fprintln(os.Stdout, ln.Addr().String()) // the script reads the port from here
+	body := []byte("<html><body><p>backend: " + *name + "</p></body></html>\n")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Backend", *name)
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write(body)
+	})
+	log.Fatal(http.Serve(ln, h))
+}
