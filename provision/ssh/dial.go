@@ -1,0 +1,127 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Dial connects to cfg.Addr once, verifies the pinned host key and logs in
+// with cfg.Signer. A wrong host key gives a *HostKeyError.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	conn, err := dialConn(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(cfg, conn), nil
+}
+
+func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	defer cancel()
+	dial := cfg.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	nc, err := dial(dctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, err)
+	}
+	// The handshake has no ctx: bound it with a deadline, and on cancel
+	// move the deadline into the past so it stops at once.
+	if dl, ok := dctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	c, chans, reqs, err := ssh.NewClientConn(nc, cfg.Addr, &ssh.ClientConfig{
+		User:              cfg.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(cfg.Signer)},
+		HostKeyCallback:   pinned(cfg.Host, cfg.Addr, cfg.HostKey),
+		HostKeyAlgorithms: hostKeyAlgorithms(cfg.HostKey),
+		Timeout:           cfg.timeout(),
+	})
+	stopped := stop()
+	if err != nil {
+		nc.Close()
+		var hk *HostKeyError
+		if errors.As(err, &hk) {
+			return nil, hk
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, ctx.Err())
+		}
+		if dctx.Err() != nil {
+			return nil, fmt.Errorf("ssh to %s (%s): handshake timed out after %s", cfg.Host, cfg.Addr, cfg.timeout())
+		}
+		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, err)
+	}
+	if !stopped { // cancelled right after the handshake: the deadline is poisoned
+		c.Close()
+		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, dctx.Err())
+	}
+	_ = nc.SetDeadline(time.Time{})
+	client := ssh.NewClient(c, chans, reqs)
+	if every := cfg.keepAlive(); every > 0 {
+		go keepAlive(client, every)
+	}
+	return client, nil
+}
+
+// keepAlive closes conn when the server stops answering, so a VM that
+// vanished does not leave commands hanging on a dead TCP connection.
+func keepAlive(conn *ssh.Client, every time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_ = conn.Wait()
+		close(done)
+	}()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		reply := make(chan error, 1)
+		go func() {
+			_, _, err := conn.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		timer := time.NewTimer(every)
+		select {
+		case err := <-reply:
+			timer.Stop()
+			if err != nil {
+				conn.Close()
+				return
+			}
+		case <-timer.C:
+			conn.Close()
+			return
+		case <-done:
+			timer.Stop()
+			return
+		}
+	}
+}
+
+// permanent reports dial errors that retrying cannot fix.
+func permanent(err error) bool {
+	var hk *HostKeyError
+	return errors.As(err, &hk) || strings.Contains(err.Error(), "no common algorithm for host key")
+}
+
+// authFailed reports a rejected login. It can be transient for a moment
+// while cloud-init creates the user, so WaitReady retries it a few times.
+func authFailed(err error) bool {
+	return strings.Contains(err.Error(), "unable to authenticate")
+}
