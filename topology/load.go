@@ -142,6 +142,7 @@ func LoadSource(srcs map[string][]byte, opts LoadOptions) (*Lab, map[string]*hcl
 		lab = l.run(files, varFiles)
 		diags = append(diags, l.diags...)
 	}
+	diags = dedupDiags(diags)
 	sortDiags(diags)
 	if diags.HasErrors() {
 		lab = nil
@@ -165,4 +166,23 @@ func sortDiags(diags hcl.Diagnostics) {
 			return a.Start.Column < b.Start.Column
 		}
 	})
+}
+
+// dedupDiags drops repeats, e.g. an error in a template reported once per
+// VM that inherits it.
+func dedupDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	out := diags[:0]
+	for _, d := range diags {
+		key := d.Summary + "\x00" + d.Detail
+		if d.Subject != nil {
+			key += "\x00" + d.Subject.String()
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, d)
+	}
+	return out
 }
