@@ -22,6 +22,7 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 	root.PersistentFlags().CountVarP(&a.Verbose, "verbose", "v", "more detail (repeatable)")
 	root.AddCommand(
 		newVersionCmd(a),
+		newImageCmd(a),
 	// new commands are added here, one per line
 	)
 	return root
