@@ -69,6 +69,25 @@ func (s scope) val(name string, ty cty.Type) (cty.Value, bool) {
 	return cv, true
 }
 
+// raw evaluates an attribute whose value may contain unknown parts (object
+// references whose addresses are assigned later).
+func (s scope) raw(name string) (cty.Value, bool) {
+	a, ok := s.attrs[name]
+	if !ok {
+		return cty.NilVal, false
+	}
+	v, d := a.Expr.Value(s.ctx)
+	s.l.diags = append(s.l.diags, d...)
+	if d.HasErrors() {
+		return cty.NilVal, false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
 func (s scope) str(name, def string) string {
 	v, ok := s.val(name, cty.String)
 	if !ok {
@@ -256,7 +275,7 @@ func (s scope) seconds(name string, def float64) float64 {
 // ref reads an attribute that must be one object of the given kind (vm, nfs,
 // lvs, …) and returns its name.
 func (s scope) ref(name, kind string) (string, bool) {
-	v, ok := s.val(name, cty.DynamicPseudoType)
+	v, ok := s.raw(name)
 	if !ok {
 		return "", false
 	}
@@ -275,7 +294,7 @@ func (s scope) ref(name, kind string) (string, bool) {
 
 // refs reads an attribute that yields any number of objects of one kind.
 func (s scope) refs(name, kind string) ([]string, bool) {
-	v, ok := s.val(name, cty.DynamicPseudoType)
+	v, ok := s.raw(name)
 	if !ok {
 		return nil, false
 	}

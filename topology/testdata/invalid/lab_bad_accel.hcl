@@ -1,0 +1,4 @@
+# want: 3:11 Did you mean "kvm"?
+lab "t" {
+  accel = "kmv"
+}

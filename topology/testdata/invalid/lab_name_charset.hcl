@@ -1,0 +1,2 @@
+# want: 2:5 Invalid lab name
+lab "My_Lab" {}

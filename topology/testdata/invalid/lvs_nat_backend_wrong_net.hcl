@@ -1,0 +1,32 @@
+# want: 31:17 has no NIC on network "int"
+lab "t" {}
+
+network "net" {
+  mode = "nat"
+  cidr = "10.1.0.0/24"
+}
+
+network "int" {
+  mode = "isolated"
+  cidr = "10.2.0.0/24"
+}
+
+network "third" {
+  cidr = "10.3.0.0/24"
+}
+
+vm "d" {
+  nic "net" {}
+  nic "int" {}
+}
+
+vm "w" {
+  nic "third" {}
+}
+
+lvs "s" {
+  vip         = "10.1.0.200"
+  gateway_vip = "10.2.0.254"
+  directors   = [vm.d]
+  backends    = [vm.w]
+}
