@@ -133,6 +133,7 @@ func addService(d *kaData, s *topology.LVSService, vm *topology.VM) error {
 		state, prio = "BACKUP", backupPriority-10*(pos-1)
 	}
 	if s.RouterID < 1 || s.RouterID > 254 {
+		// NAT uses RouterID+1 for the internal instance.
 		return fmt.Errorf("virtual_router_id %d out of range 1-254", s.RouterID)
 	}
 	ext, err := nicOn(vm, s.VIPNetwork)
