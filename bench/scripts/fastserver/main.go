@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
 	name := flag.String("name", "local", "backend name to report")
+	failEvery := flag.Int64("fail-every", 0, "answer every Nth request with 503 (0 = never)")
 	flag.Parse()
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil || !net.ParseIP(host).IsLoopback() {
@@ -26,7 +28,12 @@ func main() {
 	}
 	fmt.Fprintln(os.Stdout, ln.Addr().String()) // the script reads the port from here
 	body := []byte("<html><body><p>backend: " + *name + "</p></body></html>\n")
+	var n atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if *failEvery > 0 && n.Add(1)%*failEvery == 0 {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("X-Backend", *name)
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write(body)
