@@ -1,7 +1,9 @@
 package roles
 
 import (
+	"errors"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +67,9 @@ func checkGolden(t *testing.T, dir string, got map[string][]byte) {
 	}
 	want := map[string][]byte{}
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if p == root && errors.Is(err, fs.ErrNotExist) {
+			return nil // a lab without roles renders nothing
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}

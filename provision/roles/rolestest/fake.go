@@ -35,12 +35,12 @@ type Fake struct {
 	mu       sync.Mutex
 	Files    map[string][]byte
 	Modes    map[string]fs.FileMode
-	Paths    map[string]bool            // directories, devices and links that exist
-	Units    map[string]*Unit           // systemd units by name
-	Sysctl   map[string]string          // live kernel parameters
-	Missing  []string                   // packages dpkg-query reports as not installed
-	Cmds     []string                   // every command run, in order
-	Writes   []string                   // every path written, in order
+	Paths    map[string]bool   // directories, devices and links that exist
+	Units    map[string]*Unit  // systemd units by name
+	Sysctl   map[string]string // live kernel parameters
+	Missing  []string          // packages dpkg-query reports as not installed
+	Cmds     []string          // every command run, in order
+	Writes   []string          // every path written, in order
 	handlers []handler
 }
 
