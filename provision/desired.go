@@ -53,7 +53,7 @@ func Desired(lab *topology.Lab, opts Options) (*State, error) {
 	if opts.LogDir == "" {
 		opts.LogDir = DefaultLogDir
 	}
-	s := &State{Lab: lab.Name, URI: opts.URI, DomainType: opts.DomainType, AccelReason: opts.AccelReason}
+	s := &State{Lab: lab.Name, URI: opts.URI, DomainType: opts.DomainType, AccelReason: opts.AccelReason, SSHUser: lab.SSHUser}
 	if s.URI == "" {
 		s.URI = lab.URI
 	}
@@ -129,7 +129,7 @@ func LabPoolName(lab *topology.Lab) string {
 	if lab.Pool != "" {
 		return lab.Pool
 	}
-	return "labctl-" + lab.Name
+	return lab.Name
 }
 
 // VolumePrefix starts the name of every volume the lab owns. The dot keeps
@@ -161,7 +161,10 @@ func networkSpec(lab *topology.Lab, n *topology.Network, version string) (*Netwo
 	}
 	if n.Mode == topology.NetBridge {
 		ns.External = true
-		if n.Bridge == "" {
+		if ns.Bridge == "" { // the loader names the host bridge in LibvirtName
+			ns.Bridge = n.LibvirtName
+		}
+		if ns.Bridge == "" {
 			return nil, fmt.Errorf("network %q: bridge mode without a host bridge", n.Name)
 		}
 		return ns, nil
@@ -428,6 +431,9 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 			n.IP = fmt.Sprintf("%s/%d", nic.IP, nic.Prefix)
 		}
 		spec.NICs = append(spec.NICs, n)
+		if nic.IP.IsValid() && (nic.Management || spec.Address == "") {
+			spec.Address = nic.IP.String()
+		}
 		netHashes = append(netHashes, ns.LibvirtName+"="+ns.Hash)
 	}
 	zero := uint(0)

@@ -18,6 +18,7 @@ type State struct {
 	URI         string         `json:"uri"`
 	DomainType  string         `json:"domain_type"` // "kvm" or "qemu" (TCG)
 	AccelReason string         `json:"accel_reason,omitempty"`
+	SSHUser     string         `json:"ssh_user"`
 	Pools       []*PoolSpec    `json:"pools"`
 	Images      []*ImageSpec   `json:"images"`
 	Networks    []*NetworkSpec `json:"networks"`
@@ -82,18 +83,21 @@ type VolumeSpec struct {
 
 // VMSpec is one VM: its volumes, seed and domain.
 type VMSpec struct {
-	Name        string             `json:"name"`
-	LibvirtName string             `json:"libvirt_name"`
-	VCPUs       int                `json:"vcpus"`
-	MemoryMiB   uint64             `json:"memory_mib"`
-	Image       string             `json:"image"`
-	Boot        string             `json:"boot"`
-	Volumes     []*VolumeSpec      `json:"volumes"` // root, data/raid disks, seed
-	NICs        []NICSpec          `json:"nics"`
-	ConsoleLog  string             `json:"console_log"`
-	SeedHash    string             `json:"seed_hash,omitempty"`
-	Hash        string             `json:"spec_hash"`
-	Def         *libvirtxml.Domain `json:"-"`
+	Name        string        `json:"name"`
+	LibvirtName string        `json:"libvirt_name"`
+	VCPUs       int           `json:"vcpus"`
+	MemoryMiB   uint64        `json:"memory_mib"`
+	Image       string        `json:"image"`
+	Boot        string        `json:"boot"`
+	Volumes     []*VolumeSpec `json:"volumes"` // root, data/raid disks, seed
+	NICs        []NICSpec     `json:"nics"`
+	ConsoleLog  string        `json:"console_log"`
+	// Address is the IP labctl reaches the VM on over SSH: its management
+	// NIC's, else its first static address.
+	Address  string             `json:"address,omitempty"`
+	SeedHash string             `json:"seed_hash,omitempty"`
+	Hash     string             `json:"spec_hash"`
+	Def      *libvirtxml.Domain `json:"-"`
 	// Seed is the VM's cloud-init NoCloud ISO (nil when Desired ran without
 	// a seeder, e.g. for a plan that must not create keys).
 	Seed []byte `json:"-"`
