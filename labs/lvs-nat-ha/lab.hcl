@@ -136,7 +136,7 @@ experiment "scaling_ab" {
   concurrency  = 10
   requests     = 2000
   repeat       = 3
-  real_servers = [1, 2, 3]
+  real_servers = range(1, var.web_count + 1) # [1, 2, 3]
 }
 
 # Thesis §4.3: siege -c 10 -t20S -b, shortened to 10 s per point.
@@ -147,7 +147,7 @@ experiment "scaling_siege" {
   concurrency  = 10
   duration     = "10s"
   repeat       = 3
-  real_servers = [1, 2, 3]
+  real_servers = range(1, var.web_count + 1) # [1, 2, 3]
 }
 
 # Thesis Prueba 2: power off the MASTER while clients keep requesting.
@@ -163,7 +163,7 @@ experiment "master_failover" {
   }
 }
 
-# Thesis Prueba 3: lose real servers 1 and 3; web-2 keeps serving.
+# Thesis Prueba 3: lose real servers 1 and 3 (the last); web-2 keeps serving.
 experiment "real_server_loss" {
   service     = lvs.www
   client      = vm.client
@@ -175,7 +175,7 @@ experiment "real_server_loss" {
     after  = "10s"
   }
   fault "destroy_vm" {
-    target = vm.web[2]
+    target = vm.web[length(vm.web) - 1] # web-3 with the default 3
     after  = "10s"
   }
 }
