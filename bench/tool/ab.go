@@ -102,7 +102,8 @@ func ParseAB(out []byte) (*ABReport, error) {
 		case strings.HasPrefix(line, "Percentage of the requests served"):
 			section = "pct"
 			continue
-		case strings.Contains(line, "These results are NOT reliable"), strings.HasPrefix(line, "WARNING: The median and mean"):
+		case strings.HasPrefix(line, "ERROR: The median"), strings.HasPrefix(line, "WARNING: The median"),
+			strings.Contains(line, "These results are NOT reliable"):
 			r.Unreliable = true
 			continue
 		case trimmed == "":
