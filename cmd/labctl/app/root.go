@@ -23,6 +23,12 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 	root.AddCommand(
 		newVersionCmd(a),
 		newImageCmd(a),
+		newUpCmd(a),
+		newDownCmd(a),
+		newStatusCmd(a),
+		newSSHCmd(a),
+		newConsoleCmd(a),
+		newDoctorCmd(a),
 	// new commands are added here, one per line
 	)
 	return root

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/spf13/cobra"
+)
+
+func newConsoleCmd(a *App) *cobra.Command {
+	var f lifecycleFlags
+	var labPath string
+	var noFollow bool
+	cmd := &cobra.Command{
+		Use:   "console VM",
+		Short: "Follow a VM's serial console log (Ctrl-C to stop)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			lab, err := a.load(labPath, f.labFlags)
+			if err != nil {
+				return err
+			}
+			uri := labURI(f.uri, lab)
+			hv, err := libvirt.Dial(ctx, uri)
+			if err != nil {
+				return err
+			}
+			defer hv.Close()
+			doms, err := hv.ListDomains(ctx)
+			if err != nil {
+				return err
+			}
+			logPath := ""
+			for _, d := range doms {
+				if d.Meta != nil && d.Meta.Lab == lab.Name && d.Meta.Object == args[0] && d.Def.Devices != nil {
+					for _, s := range d.Def.Devices.Serials {
+						if s.Log != nil {
+							logPath = s.Log.File
+						}
+					}
+				}
+			}
+			if logPath == "" {
+				return fmt.Errorf("lab %s has no VM %q with a console log (is it up?)", lab.Name, args[0])
+			}
+			if !isLocalURI(uri) {
+				return fmt.Errorf("the console log %s is on the libvirt host of %s; read it there", logPath, uri)
+			}
+			return follow(ctx, logPath, a.IO.Out, !noFollow)
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVarP(&labPath, "lab", "l", "", "lab directory or file")
+	cmd.Flags().BoolVar(&noFollow, "no-follow", false, "print the log and exit")
+	return cmd
+}
+
+// follow copies path to w and, with keep, keeps copying what is appended
+// (starting over when the file is truncated by a VM restart).
+func follow(ctx context.Context, path string, w io.Writer, keep bool) error {
+	var off int64
+	for {
+		f, err := os.Open(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if f != nil {
+			if st, err := f.Stat(); err == nil && st.Size() < off {
+				off = 0
+			}
+			if _, err := f.Seek(off, io.SeekStart); err == nil {
+				n, _ := io.Copy(w, f)
+				off += n
+			}
+			f.Close()
+		}
+		if !keep {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/keys"
+	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/topology"
+	"github.com/spf13/cobra"
+)
+
+func newDownCmd(a *App) *cobra.Command {
+	var f lifecycleFlags
+	var name string
+	var keepKeys bool
+	cmd := &cobra.Command{
+		Use:   "down [DIR|FILE]",
+		Short: "Remove every libvirt object the lab owns, and its local state",
+		Long: `down removes the lab's domains (with snapshots), volumes, cloud-init seeds,
+networks and its dedicated storage pool, found through libvirt by labctl's
+metadata and the lab's volume prefix, plus its local keys. It works after an
+interrupted up and when objects were removed by hand, and never touches what
+the lab does not own: host bridges, other labs, other volumes, base images.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := f.json()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			lab := &topology.Lab{Name: name}
+			if name == "" {
+				if lab, err = a.load(argOr(args), f.labFlags); err != nil {
+					return err
+				}
+			}
+			hv, err := libvirt.Dial(ctx, labURI(f.uri, lab))
+			if err != nil {
+				return err
+			}
+			defer hv.Close()
+			prog := a.newProgress(asJSON)
+			res, err := provision.Down(ctx, hv, lab.Name, provision.DownOptions{
+				Pool: provision.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: prog})
+			prog.Stop()
+			if err != nil {
+				return fmt.Errorf("down of lab %q: %w", lab.Name, err)
+			}
+			if !keepKeys {
+				if err := os.RemoveAll(keys.DefaultDir(lab.Name)); err != nil {
+					return fmt.Errorf("remove local state of lab %q: %w", lab.Name, err)
+				}
+			}
+			if asJSON {
+				return writeJSON(a.IO.Out, res)
+			}
+			if res.Empty() {
+				fmt.Fprintf(a.IO.Out, "lab %s: nothing to remove\n", lab.Name)
+				return nil
+			}
+			fmt.Fprintf(a.IO.Out, "lab %s removed: %d domains, %d volumes, %d networks", lab.Name,
+				len(res.Domains), len(res.Volumes), len(res.Networks))
+			if res.Pool != "" {
+				fmt.Fprintf(a.IO.Out, ", pool %s", res.Pool)
+			}
+			fmt.Fprintln(a.IO.Out)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&name, "name", "", "remove lab NAME without reading its lab file")
+	cmd.Flags().BoolVar(&keepKeys, "keep-keys", false, "keep the lab's SSH keys in its state directory")
+	return cmd
+}
