@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -125,12 +126,19 @@ func (c *Client) exec(ctx context.Context, line string, stdin io.Reader, stdout,
 		return -1, err
 	}
 	defer s.Close()
-	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
+	s.Stdin = stdin
+	s.Stdout, s.Stderr = serialize(stdout, stderr)
 	if err := s.Start(line); err != nil {
 		return -1, fmt.Errorf("start: %w", err)
 	}
 	return waitSession(ctx, s)
 }
+
+// cancelGrace is how long a cancelled command gets to exit after SIGTERM
+// (time for cleanup traps) before it is sent SIGKILL and the session is
+// closed. Under sudo neither signal reaches the root command (sshd sends
+// them as the login user); it then only sees EOF/SIGPIPE, as with OpenSSH.
+const cancelGrace = time.Second
 
 func waitSession(ctx context.Context, s *ssh.Session) (int, error) {
 	done := make(chan error, 1)
@@ -139,9 +147,17 @@ func waitSession(ctx context.Context, s *ssh.Session) (int, error) {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = s.Signal(ssh.SIGKILL)
-		s.Close()
-		<-done
+		// TERM first so shell traps (WriteFile's temp file) can clean up.
+		_ = s.Signal(ssh.SIGTERM)
+		t := time.NewTimer(cancelGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			_ = s.Signal(ssh.SIGKILL)
+			s.Close()
+			<-done
+		}
 		return -1, ctx.Err()
 	}
 	if err == nil {
@@ -152,4 +168,26 @@ func waitSession(ctx context.Context, s *ssh.Session) (int, error) {
 		return ee.ExitStatus(), nil
 	}
 	return -1, err
+}
+
+// serialize makes stdout and stderr safe to be the same writer: the
+// session copies both concurrently, and e.g. a shared bytes.Buffer loses
+// data to two concurrent ReadFrom calls.
+func serialize(stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	if stdout == nil || stderr == nil {
+		return stdout, stderr
+	}
+	mu := &sync.Mutex{}
+	return &lockedWriter{mu: mu, w: stdout}, &lockedWriter{mu: mu, w: stderr}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

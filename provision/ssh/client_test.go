@@ -329,9 +329,8 @@ func TestExec(t *testing.T) {
 
 func TestInteractiveWithoutTerminal(t *testing.T) {
 	f := newFixture(t)
-	var out bytes.Buffer
-	var errb bytes.Buffer
-	code, err := Interactive(context.Background(), f.cfg, strings.NewReader("echo from-shell\nexit 4\n"), &out, &errb)
+	var out bytes.Buffer // one buffer for both streams, as callers do
+	code, err := Interactive(context.Background(), f.cfg, strings.NewReader("echo from-shell\nexit 4\n"), &out, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

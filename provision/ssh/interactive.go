@@ -42,7 +42,8 @@ func (c *Client) Shell(ctx context.Context, stdin io.Reader, stdout, stderr io.W
 		return -1, err
 	}
 	defer s.Close()
-	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
+	s.Stdin = stdin
+	s.Stdout, s.Stderr = serialize(stdout, stderr)
 
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fd := int(f.Fd())
