@@ -29,6 +29,8 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newSSHCmd(a),
 		newConsoleCmd(a),
 		newDoctorCmd(a),
+		newProvisionCmd(a),
+		newVerifyCmd(a),
 	// new commands are added here, one per line
 	)
 	return root
