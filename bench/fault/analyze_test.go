@@ -1,0 +1,90 @@
+package fault
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// timeline builds probes every 50 ms from pattern: '1'/'2' = OK from web-1
+// or web-2, 'x' = failed.
+func timeline(t0 time.Time, pattern string) []Probe {
+	ps := make([]Probe, len(pattern))
+	for i, c := range pattern {
+		ps[i] = Probe{Seq: i, At: t0.Add(time.Duration(i) * 50 * time.Millisecond)}
+		if c != 'x' {
+			ps[i].OK, ps[i].Status, ps[i].Backend = true, 200, "web-"+string(c)
+		} else {
+			ps[i].Err = "connection refused"
+		}
+	}
+	return ps
+}
+
+func TestAnalyzeDirectorFailover(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	// Probes 0..19 fine, fault at probe 20's time (1.0 s), probes 20..29
+	// fail, 30.. fine again on the same two backends.
+	ps := timeline(t0, "1212121212121212121212"[:20]+"xxxxxxxxxx"+"1212121212121212121212")
+	faultAt := t0.Add(time.Second)
+	// Probe 20 is sent exactly at the fault time and counts as before it.
+	ps[20].OK, ps[20].Backend = true, "web-1"
+	a := Analyze(ps, faultAt, time.Time{}, time.Second)
+	if a.Failed != 9 || a.BaselineFailed != 0 || a.Probes != len(ps) {
+		t.Errorf("failed=%d baseline=%d probes=%d", a.Failed, a.BaselineFailed, a.Probes)
+	}
+	// Last OK before = probe 20 (1.00 s), first OK after = probe 30 (1.50 s).
+	if a.Outage != 0.5 || !a.LastOKBefore.Equal(t0.Add(time.Second)) || !a.FirstFailAfter.Equal(t0.Add(1050*time.Millisecond)) {
+		t.Errorf("outage=%v last=%v firstfail=%v", a.Outage, a.LastOKBefore, a.FirstFailAfter)
+	}
+	if !a.Recovered || a.Recovery != 0.5 {
+		t.Errorf("recovered=%v recovery=%v", a.Recovered, a.Recovery)
+	}
+	if a.BackendsChange || a.BackendChange != 0 || !cmp.Equal(a.BackendsBefore, []string{"web-1", "web-2"}) {
+		t.Errorf("backends %v → %v changed=%v", a.BackendsBefore, a.BackendsAfter, a.BackendsChange)
+	}
+}
+
+func TestAnalyzeRealServerRemoved(t *testing.T) {
+	t0 := time.Unix(2000, 0)
+	// web-2 dies at 1.0 s: its turns fail until the health check removes
+	// it after probe 31, then web-1 answers everything.
+	pattern := "12121212121212121212" + "1x1x1x1x1x1x" + "111111111111111111111111"
+	ps := timeline(t0, pattern)
+	faultAt := t0.Add(999 * time.Millisecond)
+	revertAt := ps[len(ps)-1].At.Add(time.Millisecond)
+	a := Analyze(ps, faultAt, revertAt, time.Second)
+	if a.Failed != 6 || !a.BackendsChange || !cmp.Equal(a.BackendsAfter, []string{"web-1"}) {
+		t.Fatalf("%+v", a)
+	}
+	// First probe of the final web-1-only run is probe 32 at 1.60 s.
+	if d := a.BackendChange; d < 0.6009 || d > 0.6011 {
+		t.Errorf("backend change = %v", d)
+	}
+	if d := a.Recovery; d < 0.6009 || d > 0.6011 {
+		t.Errorf("recovery = %v", d)
+	}
+	// Outage: last OK before = probe 19 (0.95 s), first OK after the first
+	// failure = probe 22 (1.10 s): the service never stopped, it lost
+	// single requests, so the window is short.
+	if a.Outage < 0.1499 || a.Outage > 0.1501 {
+		t.Errorf("outage = %v", a.Outage)
+	}
+}
+
+func TestAnalyzeNotRecoveredAndNoFault(t *testing.T) {
+	t0 := time.Unix(3000, 0)
+	ps := timeline(t0, "1111111111xxxxxxxx")
+	a := Analyze(ps, t0.Add(490*time.Millisecond), time.Time{}, 0)
+	if a.Recovered || a.FirstOKAfter != nil || a.Outage != 0 || a.Failed != 8 {
+		t.Errorf("%+v", a)
+	}
+	ok := Analyze(timeline(t0, "11111111"), t0.Add(200*time.Millisecond), time.Time{}, 0)
+	if !ok.Recovered || ok.Recovery != 0 || ok.Outage != 0 || ok.Failed != 0 || ok.BackendsChange {
+		t.Errorf("%+v", ok)
+	}
+	if e := Analyze(nil, t0, time.Time{}, 0); e.Probes != 0 || !e.Recovered {
+		t.Errorf("empty: %+v", e)
+	}
+}
