@@ -3,11 +3,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -69,9 +71,27 @@ func Run(ctx context.Context, streams IO, args []string) int {
 	return 1
 }
 
-// writeDiags prints diagnostics the way HCL tools do: file:line:col, a
-// source snippet and the detail.
+// writeDiags prints each diagnostic as a "file:line:col: severity: summary"
+// line (what editors and students look for) followed by HCL's usual source
+// snippet and detail.
 func (a *App) writeDiags(d *DiagError) {
-	w := hcl.NewDiagnosticTextWriter(a.IO.Err, d.Files, 100, false)
-	_ = w.WriteDiagnostics(d.Diags)
+	for _, diag := range d.Diags {
+		var buf bytes.Buffer
+		w := hcl.NewDiagnosticTextWriter(&buf, d.Files, 100, false)
+		_ = w.WriteDiagnostic(diag)
+		body := buf.String()
+		if diag.Subject != nil {
+			sev := "error"
+			if diag.Severity == hcl.DiagWarning {
+				sev = "warning"
+			}
+			r := diag.Subject
+			fmt.Fprintf(a.IO.Err, "%s:%d:%d: %s: %s\n", r.Filename, r.Start.Line, r.Start.Column, sev, diag.Summary)
+			// HCL's own first line repeats the summary; keep its snippet.
+			if _, rest, ok := strings.Cut(strings.TrimLeft(body, "\n"), "\n"); ok {
+				body = rest
+			}
+		}
+		fmt.Fprint(a.IO.Err, body)
+	}
 }

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/labctl/labctl/image"
+	"github.com/labctl/labctl/topology"
+	"github.com/spf13/cobra"
+)
+
+// labFlags are the flags of every command that reads a lab.
+type labFlags struct {
+	vars     []string
+	varFiles []string
+}
+
+func (f *labFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: -var NAME=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file (repeatable)")
+}
+
+// load reads the lab at arg (a directory, a file, or "" for ./lab.hcl or
+// the current directory). Diagnostics come back as *DiagError so Run prints
+// them with file:line:col and a source snippet; warnings are printed here.
+func (a *App) load(arg string, f labFlags) (*topology.Lab, error) {
+	path, err := topology.ResolvePath(arg)
+	if err != nil {
+		return nil, err
+	}
+	opts := topology.LoadOptions{Vars: map[string]string{}, VarFiles: f.varFiles, ImageCaps: imageCaps}
+	for _, kv := range f.vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-var %q: want NAME=VALUE", kv)
+		}
+		opts.Vars[k] = v
+	}
+	lab, files, diags := topology.Load(path, opts)
+	if diags.HasErrors() {
+		return nil, &DiagError{Diags: diags, Files: files}
+	}
+	if len(diags) > 0 && !a.Quiet {
+		a.writeDiags(&DiagError{Diags: diags, Files: files})
+	}
+	return lab, nil
+}
+
+// imageCaps tells the validator which buses and NIC models an image's kernel
+// can drive, from the image's manifest. Images not built yet are not checked
+// here; `up` reports them as missing.
+func imageCaps(name string) (buses, nicModels []string, ok bool) {
+	img, err := image.DefaultStore().Get(name)
+	if err != nil {
+		return nil, nil, false
+	}
+	return img.Manifest.Buses, img.Manifest.NICModels, true
+}

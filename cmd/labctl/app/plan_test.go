@@ -1,0 +1,91 @@
+package app
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/topology"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixedImage stands in for the image store so golden plans do not depend
+// on what this machine has built.
+func fixedImage(name string) (*provision.BaseImage, error) {
+	return &provision.BaseImage{
+		Name: name, SHA256: "5e1f0c0ffee0123456789abcdef0123456789abcdef0123456789abcdef0123",
+		Disk: "/var/lib/labctl/images/" + name + "/disk.qcow2", DiskFormat: "qcow2", DiskSize: 400 << 20,
+		VirtualSize: 2 << 30, Kernel: "/var/lib/labctl/images/" + name + "/vmlinuz", KernelSize: 8 << 20,
+		Initrd: "/var/lib/labctl/images/" + name + "/initrd.img", InitrdSize: 4 << 20,
+		Cmdline: "root=/dev/vda rw console=ttyS0",
+	}, nil
+}
+
+// TestPlanGolden checks every lab in labs/ against its plan, text and JSON.
+func TestPlanGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../../../labs/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no labs found: %v", err)
+	}
+	for _, dir := range dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			lab, _, diags := topology.Load(dir, topology.LoadOptions{})
+			if diags.HasErrors() {
+				t.Fatalf("load: %v", diags)
+			}
+			in := planInputs{Images: fixedImage, DomainType: "qemu", AccelReason: "TCG for golden files"}
+			p, err := makePlan(lab, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text, js bytes.Buffer
+			if err := p.writeText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.writeJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "plan", name+".txt"), text.Bytes())
+			golden(t, filepath.Join("testdata", "plan", name+".json"), js.Bytes())
+
+			// Same input, byte-identical plan.
+			p2, err := makePlan(lab, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var again bytes.Buffer
+			if err := p2.writeJSON(&again); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(js.Bytes(), again.Bytes()) {
+				t.Error("two plans of the same lab differ")
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
