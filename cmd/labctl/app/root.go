@@ -22,6 +22,8 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 	root.PersistentFlags().CountVarP(&a.Verbose, "verbose", "v", "more detail (repeatable)")
 	root.AddCommand(
 		newVersionCmd(a),
+		newValidateCmd(a),
+		newPlanCmd(a),
 		newImageCmd(a),
 		newUpCmd(a),
 		newDownCmd(a),
