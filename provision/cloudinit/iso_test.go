@@ -73,8 +73,7 @@ func TestWriteISOEmpty(t *testing.T) {
 }
 
 func BenchmarkRenderAndWriteISO(b *testing.B) {
-	t := &testing.T{}
-	s := testSeed(t)
+	s := testSeed(b)
 	for b.Loop() {
 		f, err := Render(s)
 		if err != nil {

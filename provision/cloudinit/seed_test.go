@@ -19,7 +19,7 @@ const testUserKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOrPAvhIy/7lx8B9NhVJUgo
 
 // testSeed is a VM with a static NIC with gateway/MTU/DNS, a DHCP NIC and
 // a file; the host key is a test-only key kept in testdata.
-func testSeed(t *testing.T) Seed {
+func testSeed(t testing.TB) Seed {
 	t.Helper()
 	pemBytes, err := os.ReadFile("testdata/test_host_ed25519")
 	if err != nil {

@@ -21,7 +21,7 @@ type fixture struct {
 	host ssh.Signer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	host, user := newSigner(t), newSigner(t)
 	srv := startServer(t, "127.0.0.1:0", host, user.PublicKey())
@@ -31,7 +31,7 @@ func newFixture(t *testing.T) *fixture {
 	}}
 }
 
-func dial(t *testing.T, cfg Config) *Client {
+func dial(t testing.TB, cfg Config) *Client {
 	t.Helper()
 	c, err := Dial(context.Background(), cfg)
 	if err != nil {
@@ -293,6 +293,49 @@ func TestReconnectAfterConnectionDied(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if _, err := c.Run(ctx, "true"); err == nil || !strings.Contains(err.Error(), "reconnect") {
 		t.Errorf("Run with server gone = %v, want reconnect error", err)
+	}
+}
+
+func TestKeepAliveDropsDeadConnection(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.cfg
+	cfg.KeepAlive = 100 * time.Millisecond
+	c := dial(t, cfg)
+	f.srv.stall.Store(true)
+	// Two probe intervals: one to send, one to time out.
+	time.Sleep(400 * time.Millisecond)
+	f.srv.stall.Store(false)
+	res, err := c.Run(context.Background(), "echo alive")
+	if err != nil || string(res.Stdout) != "alive\n" {
+		t.Fatalf("Run after keepalive timeout = %q, %v", res.Stdout, err)
+	}
+	if n := f.srv.conns.Load(); n != 2 {
+		t.Errorf("server saw %d connections, want 2 (keepalive should have dropped the first)", n)
+	}
+}
+
+func BenchmarkRun(b *testing.B) {
+	f := newFixture(b)
+	c, err := Dial(context.Background(), f.cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for b.Loop() {
+		if _, err := c.Run(context.Background(), "true"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDial(b *testing.B) {
+	f := newFixture(b)
+	for b.Loop() {
+		c, err := Dial(context.Background(), f.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
 	}
 }
 

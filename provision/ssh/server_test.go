@@ -21,16 +21,19 @@ import (
 // request with `sh -c` in a temp dir. A fake `sudo` on its PATH accepts
 // only `sudo -n CMD...` and marks the environment with LABCTL_TEST_SUDO=1.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	ln    net.Listener
 	dir   string
-	conns atomic.Int32 // accepted connections that completed the handshake or tried to
+	conns atomic.Int32 // accepted TCP connections
+	// stall makes the server ignore keepalive requests, like a VM that
+	// vanished without closing its TCP connections.
+	stall atomic.Bool
 
 	mu   sync.Mutex
 	open map[net.Conn]bool
 }
 
-func newSigner(t *testing.T) ssh.Signer {
+func newSigner(t testing.TB) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -43,7 +46,7 @@ func newSigner(t *testing.T) ssh.Signer {
 	return s
 }
 
-func startServer(t *testing.T, addr string, host ssh.Signer, user ssh.PublicKey) *testServer {
+func startServer(t testing.TB, addr string, host ssh.Signer, user ssh.PublicKey) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -110,7 +113,13 @@ func (s *testServer) handle(nc net.Conn, cfg *ssh.ServerConfig, env []string) {
 	if err != nil {
 		return
 	}
-	go ssh.DiscardRequests(reqs)
+	go func() {
+		for req := range reqs {
+			if !s.stall.Load() {
+				_ = req.Reply(false, nil)
+			}
+		}
+	}()
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "session only")
