@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/topology/topologytest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -87,5 +89,26 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// BenchmarkValidatePlanLarge is validate + plan of a generated 200-VM,
+// 20-network lab (target ≤ 100 ms/op).
+func BenchmarkValidatePlanLarge(b *testing.B) {
+	src := map[string][]byte{"large.hcl": topologytest.LargeLab()}
+	in := planInputs{Images: fixedImage, DomainType: "qemu", AccelReason: "benchmark"}
+	b.ReportAllocs()
+	for b.Loop() {
+		lab, _, diags := topology.LoadSource(src, topology.LoadOptions{})
+		if diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+		p, err := makePlan(lab, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.writeJSON(io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
