@@ -97,9 +97,8 @@ func (l *loader) run(files, varFiles []*hcl.File) *Lab {
 	l.resolveSpecs()
 	order := l.graph()
 	l.evaluate(order)
-	if l.diags.HasErrors() {
-		return nil
-	}
+	// Expand even after errors so cross-object problems are reported in
+	// the same run; the result is discarded when there are errors.
 	return l.expand()
 }
 

@@ -158,6 +158,9 @@ func (x *expander) collectVMs() {
 	for _, e := range x.order {
 		x.roles[e.vm.Name] = map[string]bool{}
 		for _, n := range e.nics {
+			if x.nets[n.net] == nil {
+				continue // the network failed to evaluate; already reported
+			}
 			nic := &NIC{Network: x.nets[n.net], Model: n.model, IP: n.ip, MAC: n.mac}
 			nic.Prefix = nic.Network.CIDR.Bits()
 			x.nicOf[nic] = n

@@ -329,3 +329,32 @@ func TestMultiFileLabAndDiagnosticOrder(t *testing.T) {
 		t.Errorf("diagnostics not sorted by file: %v", diags)
 	}
 }
+
+// TestAllErrorsAtOnce checks that schema, value and cross-object errors of
+// one run are all reported together.
+func TestAllErrorsAtOnce(t *testing.T) {
+	src := []byte(`lab "t" {}
+network "n" { cidr = "10.1.0.0/24" }
+vm "a" {
+  memroy = "512MiB"
+  nic "n" { ip = "10.1.0.20" }
+}
+vm "b" {
+  nic "n" { ip = "10.1.0.20" }
+  raid "r" {
+    level       = 5
+    members     = 2
+    member_size = "100MiB"
+  }
+}
+`)
+	_, _, diags := LoadSource(map[string][]byte{"t.hcl": src}, LoadOptions{})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Summary)
+	}
+	want := []string{"Unsupported argument", "Duplicate IP address", "Too few RAID members"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("diagnostics = %q, want %q", got, want)
+	}
+}

@@ -306,7 +306,7 @@ func (s scope) refs(name, kind string) ([]string, bool) {
 		s.l.errorf(s.rng(name), "Invalid reference", "%s must be a list of %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
 		return nil, false
 	}
-	var out []string
+	out := []string{} // non-nil: evaluated, possibly empty
 	for _, e := range v.AsValueSlice() {
 		n, ok := objName(e, kind)
 		if !ok {

@@ -84,6 +84,7 @@ func (x *expander) nfs(e *nfsEval) {
 			break
 		}
 	}
+	unreachable := false
 	for _, c := range clients {
 		if c.vm == srv.vm {
 			x.l.errorf(e.s.rng("clients"), "NFS server mounts itself", "vm %q is the server of nfs %q and cannot be its client.", c.vm.Name, xp.Name)
@@ -91,6 +92,7 @@ func (x *expander) nfs(e *nfsEval) {
 		}
 		if shared == nil {
 			if !sharesNet(c.vm, srv.vm) {
+				unreachable = true
 				x.l.errorf(e.s.rng("clients"), "NFS client cannot reach server", "vm %q has no NIC on a network of nfs server %q; add nic \"<network>\" to it.", c.vm.Name, srv.vm.Name)
 			}
 			continue
@@ -99,6 +101,9 @@ func (x *expander) nfs(e *nfsEval) {
 		x.roles[c.vm.Name][RoleNFSClient] = true
 	}
 	if shared == nil && len(clients) > 0 {
+		if unreachable {
+			return
+		}
 		x.l.errorf(e.s.rng("clients"), "NFS clients on different networks", "No network of server %q is shared by all clients of nfs %q; put them on one network.", srv.vm.Name, xp.Name)
 		return
 	}
@@ -180,6 +185,9 @@ func (x *expander) web(e *webEval) {
 
 func (x *expander) lvs(e *lvsEval) {
 	s := e.x
+	if e.directors == nil || e.backends == nil {
+		return // the references failed; already reported
+	}
 	dirs := x.vmList(e.directors, "directors", e.s.rng("directors"))
 	backs := x.vmList(e.backends, "backends", e.s.rng("backends"))
 	if len(dirs) < 1 || len(dirs) > 2 {
