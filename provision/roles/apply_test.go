@@ -189,17 +189,20 @@ func TestKeepalivedValidationFailureKeepsOldConfig(t *testing.T) {
 	d1 := gs["director-1"]
 	old := string(d1.Files[keepalivedConf])
 	starts := d1.Unit("keepalived").Starts
-	d1.Fail(`keepalived -t -f /etc/keepalived/keepalived.conf`, 1, "(/etc/keepalived/keepalived.conf: Line 30) Unknown keyword 'lb_algo'\n")
+	d1.Fail(`keepalived -t -f /etc/keepalived/keepalived.conf.labctl-new`, 1, "(/etc/keepalived/keepalived.conf.labctl-new: Line 30) Unknown keyword 'lb_algo'\n")
 	lab.LVS[0].Scheduler = "lc"
 	d1.ResetCommands()
 	_, err := Apply(ctx, lab, hostsOf(gs), Options{Only: []string{"director-1"}})
 	if err == nil {
 		t.Fatal("Apply succeeded with a config keepalived rejects")
 	}
-	for _, want := range []string{"director-1", "keepalived.conf", "keepalived -t -f", "exited 1", "Unknown keyword", "old files restored"} {
+	for _, want := range []string{"director-1", "keepalived.conf", "keepalived -t -f", "exited 1", "Unknown keyword", "live config untouched"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+	if d1.Exists(keepalivedConf + ".labctl-new") {
+		t.Error("side file left behind")
 	}
 	if got := string(d1.Files[keepalivedConf]); got != old {
 		t.Errorf("keepalived.conf not restored:\n%s", got)

@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -381,12 +382,29 @@ func keepalivedConfStep(ctx context.Context, h *host) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	changed, err := h.ensureFiles(ctx, pick(files, keepalivedConf), func(ctx context.Context) error {
-		_, err := h.run(ctx, "keepalived -t -f "+keepalivedConf)
-		return err
-	})
-	if err != nil || !changed {
-		return changed, err
+	want := pick(files, keepalivedConf)[0]
+	cur, _, err := h.read(ctx, keepalivedConf)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(cur, want.data) {
+		return false, nil
+	}
+	// Check a side file first: the live path only ever holds a config
+	// keepalived accepted, even if keepalived restarts on its own meanwhile.
+	tmp := keepalivedConf + ".labctl-new"
+	if err := h.write(ctx, tmp, want.data, want.mode); err != nil {
+		return false, err
+	}
+	if _, err := h.run(ctx, "keepalived -t -f "+tmp); err != nil {
+		_, _ = h.run(context.WithoutCancel(ctx), "rm -f "+tmp)
+		return false, fmt.Errorf("validate new config (live config untouched): %w", err)
+	}
+	if err := h.write(ctx, keepalivedConf, want.data, want.mode); err != nil {
+		return false, err
+	}
+	if _, err := h.run(ctx, "rm -f "+tmp); err != nil {
+		return true, err
 	}
 	return true, h.markPending(ctx, "keepalived")
 }
