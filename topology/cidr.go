@@ -40,14 +40,6 @@ func hostAddr(p netip.Prefix, n int64) (netip.Addr, error) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), nil
 }
 
-// hostIndex is the inverse of hostAddr for addresses inside p.
-func hostIndex(p netip.Prefix, a netip.Addr) int64 {
-	x, y := p.Addr().As4(), a.As4()
-	u := uint32(x[0])<<24 | uint32(x[1])<<16 | uint32(x[2])<<8 | uint32(x[3])
-	w := uint32(y[0])<<24 | uint32(y[1])<<16 | uint32(y[2])<<8 | uint32(y[3])
-	return int64(w - u)
-}
-
 func broadcast(p netip.Prefix) netip.Addr {
 	a, _ := hostAddr(p, -1)
 	return a
@@ -60,8 +52,6 @@ func netmask(bits int) string {
 	}
 	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
 }
-
-func prefixesOverlap(a, b netip.Prefix) bool { return a.Overlaps(b) }
 
 func numArg(v cty.Value, what string) (int64, error) {
 	bf := v.AsBigFloat()

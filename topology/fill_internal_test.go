@@ -16,9 +16,15 @@ func TestFillWants(t *testing.T) {
 		t.Skip("set LABCTL_FILL_WANTS=1")
 	}
 	re := regexp.MustCompile(`(?m)^# want: \?:\? (.+)$`)
-	files, _ := filepath.Glob("testdata/invalid/*.hcl")
+	files, err := filepath.Glob("testdata/invalid/*.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
-		src, _ := os.ReadFile(f)
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		m := re.FindSubmatch(src)
 		if m == nil {
 			continue
@@ -30,7 +36,9 @@ func TestFillWants(t *testing.T) {
 				lines := strings.Split(string(src), "\n")
 				fmt.Printf("%s %d:%d | %s | %s\n", filepath.Base(f), d.Subject.Start.Line, d.Subject.Start.Column, strings.TrimSpace(lines[d.Subject.Start.Line-1]), d.Summary)
 				src = re.ReplaceAll(src, []byte(fmt.Sprintf("# want: %d:%d %s", d.Subject.Start.Line, d.Subject.Start.Column, text)))
-				os.WriteFile(f, src, 0o644)
+				if err := os.WriteFile(f, src, 0o644); err != nil {
+					t.Fatal(err)
+				}
 				break
 			}
 		}
