@@ -357,3 +357,13 @@ func TestPackagesIsSortedUnion(t *testing.T) {
 		}
 	}
 }
+
+func TestBadModelFailsTheStepWithAClearError(t *testing.T) {
+	lab := rolestest.Variants()["thesis-dr"]
+	lab.LVS[0].SorryServer = "192.168.100.99:8080"
+	gs := guests(lab)
+	_, err := Apply(context.Background(), lab, hostsOf(gs), Options{Only: []string{"director-1"}})
+	if err == nil || !strings.Contains(err.Error(), `director-1: role lvs_director: step ip_vs module: LVS service "www" on director "director-1": sorry_server "192.168.100.99:8080": DR cannot change the port, use port 80`) {
+		t.Errorf("err = %v", err)
+	}
+}

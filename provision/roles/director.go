@@ -198,6 +198,10 @@ func addService(d *kaData, s *topology.LVSService, vm *topology.VM) error {
 		if err != nil {
 			return fmt.Errorf("sorry_server %q: want ip:port", s.SorryServer)
 		}
+		if s.Mode != topology.LVSNAT && int(ap.Port()) != s.Port {
+			// keepalived -t: "virtual server and sorry server ports don't match".
+			return fmt.Errorf("sorry_server %q: %s cannot change the port, use port %d", s.SorryServer, strings.ToUpper(string(s.Mode)), s.Port)
+		}
 		ks.SorryServer = fmt.Sprintf("%s %d", ap.Addr(), ap.Port())
 	}
 	check, err := healthCheck(s)

@@ -106,7 +106,7 @@ func Variants() map[string]*topology.Lab {
 	dr.Name = "thesis-dr"
 	dr.LVS[0].Scheduler = "wrr"
 	dr.LVS[0].Persistence = &topology.Persistence{TimeoutSec: 600, Netmask: "255.255.255.0"}
-	dr.LVS[0].SorryServer = "192.168.100.12:8080"
+	dr.LVS[0].SorryServer = "192.168.100.99:80"
 	tun := ThesisLab(topology.LVSTUN)
 	tun.Name = "thesis-tun"
 	tun.LVS[0].Scheduler = "sh"
