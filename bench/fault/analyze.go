@@ -30,7 +30,7 @@ type Analysis struct {
 	Recovered bool    `json:"recovered"`
 	Recovery  float64 `json:"recovery_sec"`
 	// Backends seen by successful probes in the Window before the fault
-	// and the Window before Until.
+	// and the Window before Until; BackendsChange needs successes in both.
 	BackendsBefore []string `json:"backends_before"`
 	BackendsAfter  []string `json:"backends_after"`
 	BackendsChange bool     `json:"backends_changed"`
@@ -114,7 +114,9 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 	}
 
 	a.BackendsBefore, a.BackendsAfter = keys(before), keys(afterSet)
-	a.BackendsChange = !slices.Equal(a.BackendsBefore, a.BackendsAfter)
+	// No success at the end means the service is down, not that the set
+	// changed.
+	a.BackendsChange = len(afterSet) > 0 && !slices.Equal(a.BackendsBefore, a.BackendsAfter)
 	if a.BackendsChange && len(after) > 0 {
 		i := len(after)
 		for i > 0 && after[i-1].OK && afterSet[after[i-1].Backend] {

@@ -77,7 +77,7 @@ func TestAnalyzeNotRecoveredAndNoFault(t *testing.T) {
 	t0 := time.Unix(3000, 0)
 	ps := timeline(t0, "1111111111xxxxxxxx")
 	a := Analyze(ps, t0.Add(490*time.Millisecond), time.Time{}, 0)
-	if a.Recovered || a.FirstOKAfter != nil || a.Outage != 0 || a.Failed != 8 {
+	if a.Recovered || a.FirstOKAfter != nil || a.Outage != 0 || a.Failed != 8 || a.BackendsChange {
 		t.Errorf("%+v", a)
 	}
 	ok := Analyze(timeline(t0, "11111111"), t0.Add(200*time.Millisecond), time.Time{}, 0)

@@ -137,7 +137,8 @@ type Sample struct {
 	Histogram  string           `json:"histogram,omitempty"` // builtin: HDR, V2 compressed base64 (µs)
 	Timeline   []load.Bucket    `json:"timeline,omitempty"`
 	BucketSec  float64          `json:"bucket_sec,omitempty"`
-	Raw        string           `json:"raw,omitempty"` // raw tool output, relative to the run directory
+	Raw        string           `json:"raw,omitempty"`  // raw tool output, relative to the run directory
+	Note       string           `json:"note,omitempty"` // e.g. siege aborted early
 }
 
 // FaultResult is one fault scenario. Probes are stored in ProbesFile.
