@@ -541,35 +541,35 @@ func TestStatus(t *testing.T) {
 }
 
 func TestResolveAccel(t *testing.T) {
-	kvmHost := libvirt.HostInfo{Hostname: "h", DomainTypes: []string{"qemu", "kvm"}}
-	files := func(paths ...string) AccelProbe {
-		return AccelProbe{Local: true, Exists: func(p string) bool {
-			for _, q := range paths {
-				if p == q {
-					return true
+	probe := func(types []string, paths ...string) AccelProbe {
+		return AccelProbe{Local: true, Host: "h", DomainTypes: func() ([]string, error) { return types, nil },
+			Exists: func(p string) bool {
+				for _, q := range paths {
+					if p == q {
+						return true
+					}
 				}
-			}
-			return false
-		}}
+				return false
+			}}
 	}
+	kvm := []string{"qemu", "kvm"}
 	cases := []struct {
 		want   topology.Accel
-		host   libvirt.HostInfo
 		probe  AccelProbe
 		typ    string
 		reason string
 		err    string
 	}{
-		{topology.AccelAuto, kvmHost, files("/dev/kvm"), "kvm", "KVM", ""},
-		{topology.AccelAuto, kvmHost, files("/dev/kvm", "/sys/module/kvm_pvm"), "qemu", "kvm_pvm", ""},
-		{topology.AccelAuto, libvirt.HostInfo{DomainTypes: []string{"qemu"}}, files("/dev/kvm"), "qemu", "no kvm domain type", ""},
-		{topology.AccelAuto, kvmHost, files(), "qemu", "/dev/kvm does not exist", ""},
-		{topology.AccelTCG, kvmHost, files("/dev/kvm"), "qemu", "tcg", ""},
-		{topology.AccelKVM, kvmHost, files("/dev/kvm", "/sys/module/kvm_pvm"), "", "", "kvm_pvm"},
-		{"bogus", kvmHost, files(), "", "", "unknown accel"},
+		{topology.AccelAuto, probe(kvm, "/dev/kvm"), "kvm", "KVM", ""},
+		{topology.AccelAuto, probe(kvm, "/dev/kvm", "/sys/module/kvm_pvm"), "qemu", "kvm_pvm", ""},
+		{topology.AccelAuto, probe([]string{"qemu"}, "/dev/kvm"), "qemu", "no kvm domain type", ""},
+		{topology.AccelAuto, probe(kvm), "qemu", "/dev/kvm does not exist", ""},
+		{topology.AccelTCG, probe(kvm, "/dev/kvm"), "qemu", "tcg", ""},
+		{topology.AccelKVM, probe(kvm, "/dev/kvm", "/sys/module/kvm_pvm"), "", "", "kvm_pvm"},
+		{"bogus", probe(kvm), "", "", "unknown accel"},
 	}
 	for _, c := range cases {
-		typ, reason, err := ResolveAccel(c.want, c.host, c.probe)
+		typ, reason, err := ResolveAccel(c.want, libvirt.HostInfo{}, c.probe)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%s: err = %v, want %q", c.want, err, c.err)

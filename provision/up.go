@@ -209,9 +209,13 @@ func (u *upRun) run(ctx context.Context) error {
 
 	// VMs: libvirt work bounded by Parallel, then each waits for SSH
 	// unbounded, so boot-to-SSH is measured per VM from its own start.
-	work, wctx := errgroup.WithContext(ctx)
+	// Two groups: work's context ends when work.Wait returns, so the SSH
+	// waits get their own (both end early on the first failure).
+	all, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
+	waits, sctx := errgroup.WithContext(all)
+	work, wctx := errgroup.WithContext(sctx)
 	work.SetLimit(u.opts.Parallel)
-	var waits errgroup.Group
 	for _, vm := range u.st.VMs {
 		c, _ := u.ch.Get("domain", vm.LibvirtName)
 		if c.Action == ActKeep {
@@ -219,6 +223,7 @@ func (u *upRun) run(ctx context.Context) error {
 		}
 		work.Go(func() error {
 			if err := u.bringUp(wctx, vm, c.Action); err != nil {
+				cancelAll() // stop the other VMs' SSH waits too
 				p.VM(vm.Name, PhaseFailed, err)
 				u.result(vm.Name).Error = err.Error()
 				return fmt.Errorf("VM %s: %w", vm.Name, err)
@@ -230,8 +235,8 @@ func (u *upRun) run(ctx context.Context) error {
 			}
 			p.VM(vm.Name, PhaseBoot, nil)
 			waits.Go(func() error {
-				if err := u.opts.WaitSSH(wctx, vm); err != nil {
-					if tail := ConsoleTail(vm.ConsoleLog, 25); tail != "" && wctx.Err() == nil {
+				if err := u.opts.WaitSSH(sctx, vm); err != nil {
+					if tail := ConsoleTail(vm.ConsoleLog, 25); tail != "" && sctx.Err() == nil {
 						err = fmt.Errorf("%w\nlast console lines of %s (%s):\n%s", err, vm.Name, vm.ConsoleLog, indent(tail))
 					}
 					p.VM(vm.Name, PhaseFailed, err)

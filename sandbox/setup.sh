@@ -87,5 +87,9 @@ if ip netns exec "$NS" virsh -q net-list --all --name | grep -qx default; then
 	ip netns exec "$NS" virsh -q net-autostart default --disable >/dev/null 2>&1 || true
 fi
 
+# libvirt probes QEMU's capabilities on first use (minutes under TCG on a
+# busy host); do it now, once: the result is cached in /var/cache/libvirt.
+ip netns exec "$NS" virsh -q -c qemu:///system domcapabilities --virttype qemu --arch x86_64 >/dev/null
+
 log "ready: namespace $NS, libvirtd $(ip netns exec "$NS" virsh -c qemu:///system version --daemon | awk '/daemon/ {print $NF}')"
 log "run commands inside it with: sandbox/run.sh CMD..."

@@ -95,24 +95,33 @@ func (c *Conn) Host(ctx context.Context) (HostInfo, error) {
 	if v, err := c.l.ConnectGetLibVersion(); err == nil {
 		h.LibvirtVersion = fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
 	}
+	return h, nil
+}
+
+// Capabilities implements Hypervisor.
+func (c *Conn) Capabilities(ctx context.Context) (Caps, error) {
+	var out Caps
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
 	capsXML, err := c.l.ConnectGetCapabilities()
 	if err != nil {
-		return h, fmt.Errorf("libvirt capabilities: %w", err)
+		return out, fmt.Errorf("libvirt capabilities: %w", err)
 	}
 	var caps libvirtxml.Caps
 	if err := caps.Unmarshal(capsXML); err != nil {
-		return h, fmt.Errorf("parse libvirt capabilities: %w", err)
+		return out, fmt.Errorf("parse libvirt capabilities: %w", err)
 	}
 	for _, g := range caps.Guests {
 		if g.Arch.Name != "x86_64" || g.OSType != "hvm" {
 			continue
 		}
-		h.Emulator = g.Arch.Emulator
+		out.Emulator = g.Arch.Emulator
 		for _, d := range g.Arch.Domains {
-			h.DomainTypes = append(h.DomainTypes, d.Type)
+			out.DomainTypes = append(out.DomainTypes, d.Type)
 		}
 	}
-	return h, nil
+	return out, nil
 }
 
 // --- networks ---
@@ -493,12 +502,12 @@ func (c *Conn) StartDomain(ctx context.Context, name string) error {
 	if err != nil {
 		return nil // not ours: nothing to record
 	}
-	m := ParseMeta(inner)
+	m := parseMetaElement(inner)
 	if m == nil {
 		return nil
 	}
 	m.Started = time.Now().UTC().Format(time.RFC3339)
-	x, err := MarshalMeta(m)
+	x, err := marshalMetaElement(m)
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,12 @@ var ErrExists = errors.New("already exists")
 type Hypervisor interface {
 	// URI is the libvirt URI the hypervisor is connected to.
 	URI() string
-	// Host describes the hypervisor host: versions, emulator, accelerators.
+	// Host names the hypervisor host and libvirt version (cheap).
 	Host(ctx context.Context) (HostInfo, error)
+	// Capabilities reports the x86_64 emulator and the domain types it
+	// supports. libvirt computes this on every call (seconds): ask only
+	// when the answer matters.
+	Capabilities(ctx context.Context) (Caps, error)
 
 	// ListNetworks returns every network, labctl's or not.
 	ListNetworks(ctx context.Context) ([]Network, error)
@@ -66,12 +70,20 @@ type Hypervisor interface {
 	Close() error
 }
 
-// HostInfo is what doctor and accel selection need to know about the host.
+// HostInfo names the hypervisor host. Host leaves Emulator and
+// DomainTypes empty (they cost a capabilities call); callers that know them
+// (from Capabilities, or from local facts) may fill them in.
 type HostInfo struct {
 	Hostname       string
 	LibvirtVersion string
-	Emulator       string   // path of qemu-system-x86_64 per domain capabilities, "" when absent
-	DomainTypes    []string // domain types the emulator supports: "qemu", "kvm"
+	Emulator       string
+	DomainTypes    []string
+}
+
+// Caps is what accel selection and doctor need from libvirt's capabilities.
+type Caps struct {
+	Emulator    string   // path of qemu-system-x86_64, "" when absent
+	DomainTypes []string // domain types it supports: "qemu", "kvm"
 }
 
 // Network is one libvirt network as it is now.

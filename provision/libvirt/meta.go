@@ -61,6 +61,34 @@ func ParseMeta(inner string) *Meta {
 	}
 }
 
+// metaAttrs is Meta without a namespace: DomainGetMetadata returns the
+// element stripped of it, and DomainSetMetadata wants it that way (libvirt
+// adds the namespace with the key as prefix).
+type metaAttrs struct {
+	XMLName  xml.Name `xml:"lab"`
+	Lab      string   `xml:"name,attr"`
+	Object   string   `xml:"object,attr"`
+	Kind     string   `xml:"kind,attr"`
+	Version  string   `xml:"version,attr"`
+	SpecHash string   `xml:"spec,attr"`
+	Started  string   `xml:"started,attr,omitempty"`
+}
+
+// parseMetaElement parses the element DomainGetMetadata returns.
+func parseMetaElement(s string) *Meta {
+	var m metaAttrs
+	if err := xml.Unmarshal([]byte(s), &m); err != nil || m.Lab == "" {
+		return nil
+	}
+	return &Meta{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Started: m.Started}
+}
+
+// marshalMetaElement renders m for DomainSetMetadata.
+func marshalMetaElement(m *Meta) (string, error) {
+	b, err := xml.Marshal(metaAttrs{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Started: m.Started})
+	return string(b), err
+}
+
 // StartedAt parses Started, zero when absent or malformed.
 func (m *Meta) StartedAt() time.Time {
 	if m == nil || m.Started == "" {

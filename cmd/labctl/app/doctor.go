@@ -101,13 +101,18 @@ func doctor(ctx context.Context, flagURI string, lab *topology.Lab) []check {
 	}
 	add("libvirt", "ok", fmt.Sprintf("reachable at %s (libvirt %s on %s)", uri, host.LibvirtVersion, host.Hostname), "")
 
+	caps, err := hv.Capabilities(ctx)
+	if err != nil {
+		add("qemu", "fail", err.Error(), "check /var/log/libvirt/libvirtd.log")
+		return out
+	}
 	switch {
-	case host.Emulator == "":
+	case caps.Emulator == "":
 		add("qemu", "fail", "libvirt knows no x86_64 emulator", "apt-get install qemu-system-x86, then restart libvirtd")
-	case local && !exists(host.Emulator):
-		add("qemu", "fail", host.Emulator+" is missing", "apt-get install qemu-system-x86")
+	case local && !exists(caps.Emulator):
+		add("qemu", "fail", caps.Emulator+" is missing", "apt-get install qemu-system-x86")
 	default:
-		add("qemu", "ok", host.Emulator+" (domain types: "+strings.Join(host.DomainTypes, ", ")+")", "")
+		add("qemu", "ok", caps.Emulator+" (domain types: "+strings.Join(caps.DomainTypes, ", ")+")", "")
 	}
 	if local {
 		if p, err := exec.LookPath("qemu-img"); err != nil {
@@ -126,6 +131,7 @@ func doctor(ctx context.Context, flagURI string, lab *topology.Lab) []check {
 	if lab != nil && lab.Accel != "" {
 		want = lab.Accel
 	}
+	host.DomainTypes = caps.DomainTypes
 	typ, reason, err := provision.ResolveAccel(want, host, provision.AccelProbe{Local: local})
 	if err != nil {
 		add("accel", "fail", err.Error(), `set accel = "auto" or "tcg" in the lab`)

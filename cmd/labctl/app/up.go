@@ -73,6 +73,14 @@ func isLocalURI(uri string) bool {
 	return err == nil && (u.Host == "" || u.Hostname() == "localhost")
 }
 
+// accelProbe asks libvirt for its domain types only when needed.
+func accelProbe(ctx context.Context, hv libvirt.Hypervisor, uri string) provision.AccelProbe {
+	return provision.AccelProbe{Local: isLocalURI(uri), Host: uri, DomainTypes: func() ([]string, error) {
+		c, err := hv.Capabilities(ctx)
+		return c.DomainTypes, err
+	}}
+}
+
 // lifecycle is what up, down, status and ssh share for one lab.
 type lifecycle struct {
 	lab  *topology.Lab
@@ -93,12 +101,7 @@ func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifec
 		return nil, fmt.Errorf("%w\n(is libvirtd running? try `labctl doctor`)", err)
 	}
 	lc := &lifecycle{lab: lab, hv: hv}
-	host, err := hv.Host(ctx)
-	if err != nil {
-		hv.Close()
-		return nil, err
-	}
-	domType, reason, err := provision.ResolveAccel(lab.Accel, host, provision.AccelProbe{Local: isLocalURI(uri)})
+	domType, reason, err := provision.ResolveAccel(lab.Accel, libvirt.HostInfo{}, accelProbe(ctx, hv, uri))
 	if err != nil {
 		hv.Close()
 		return nil, fmt.Errorf("lab %q: %w", lab.Name, err)

@@ -29,8 +29,9 @@ type Hypervisor struct {
 	Fail map[string]error
 	// Calls counts mutating operations by "Op:name", for no-op assertions.
 	Calls map[string]int
-	// Info is returned by Host.
+	// Info is returned by Host, Caps by Capabilities.
 	Info libvirt.HostInfo
+	Caps libvirt.Caps
 	// Now is the clock used for start times.
 	Now func() time.Time
 }
@@ -50,7 +51,8 @@ func New() *Hypervisor {
 		domains:  map[string]*libvirt.Domain{},
 		Fail:     map[string]error{},
 		Calls:    map[string]int{},
-		Info:     libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0", Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
+		Info:     libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0"},
+		Caps:     libvirt.Caps{Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
 		Now:      time.Now,
 	}
 }
@@ -82,6 +84,17 @@ func (h *Hypervisor) Host(ctx context.Context) (libvirt.HostInfo, error) {
 		return libvirt.HostInfo{}, err
 	}
 	return h.Info, nil
+}
+
+// Capabilities implements libvirt.Hypervisor.
+func (h *Hypervisor) Capabilities(ctx context.Context) (libvirt.Caps, error) {
+	if err := ctx.Err(); err != nil {
+		return libvirt.Caps{}, err
+	}
+	if err := h.Fail["Capabilities"]; err != nil {
+		return libvirt.Caps{}, err
+	}
+	return h.Caps, nil
 }
 
 // ListNetworks implements libvirt.Hypervisor.
