@@ -224,7 +224,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 	stopped := stop()
 	if err != nil {
 		nc.Close()
-		return nil, d.handshakeError(ctx, dctx, err, notes)
+		return nil, d.handshakeError(ctx, dctx, timeout, err, notes)
 	}
 	if !stopped { // ctx ended right after the handshake: the deadline is poisoned
 		c.Close()
@@ -246,7 +246,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 	return &sshConn{Conn: ch, client: client}, nil
 }
 
-func (d *SSHDialer) handshakeError(ctx, dctx context.Context, err error, notes []string) error {
+func (d *SSHDialer) handshakeError(ctx, dctx context.Context, timeout time.Duration, err error, notes []string) error {
 	var hk *SSHHostKeyError
 	switch {
 	case errors.As(err, &hk):
@@ -254,7 +254,7 @@ func (d *SSHDialer) handshakeError(ctx, dctx context.Context, err error, notes [
 	case ctx.Err() != nil:
 		return fmt.Errorf("ssh to %s: %w", d, ctx.Err())
 	case dctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("ssh to %s: no SSH handshake within %s", d, d.timeoutOrDefault())
+		return fmt.Errorf("ssh to %s: no SSH handshake within %s", d, timeout)
 	case strings.Contains(err.Error(), "no common algorithm for host key"):
 		return fmt.Errorf("ssh to %s: the server offers none of the host key types %s lists for it, so it is not the host recorded there (reinstalled?); if you trust the change, remove the old entry with: ssh-keygen -R '%s' -f %s: %w",
 			d, d.KnownHosts, knownhosts.Normalize(net.JoinHostPort(d.Host, d.Port)), d.KnownHosts, err)
@@ -263,13 +263,6 @@ func (d *SSHDialer) handshakeError(ctx, dctx context.Context, err error, notes [
 			d, strings.Join(notes, "; "), d.User, err)
 	}
 	return fmt.Errorf("ssh to %s: %w", d, err)
-}
-
-func (d *SSHDialer) timeoutOrDefault() time.Duration {
-	if d.Timeout > 0 {
-		return d.Timeout
-	}
-	return defaultSSHTimeout
 }
 
 // signers collects the agent's keys and the key files. notes says what was
@@ -346,7 +339,7 @@ func (e *SSHHostKeyError) Error() string {
 	for _, w := range e.Want {
 		have = append(have, fmt.Sprintf("%s:%d %s %s", w.Filename, w.Line, w.Key.Type(), ssh.FingerprintSHA256(w.Key)))
 	}
-	return fmt.Sprintf("host key of %s does not match known_hosts: the server offers %s, but %s; "+
+	return fmt.Sprintf("host key of %s does not match known_hosts: the server offers %s, known_hosts has %s; "+
 		"someone may be intercepting the connection. If the server was reinstalled, remove the old entry with: ssh-keygen -R '%s' -f %s",
 		e.Addr, fp, strings.Join(have, ", "), knownhosts.Normalize(e.Addr), e.KnownHosts)
 }

@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"reflect"
@@ -511,3 +513,287 @@ func (s *server) waitLive(t *testing.T, n int32) {
 		t.Errorf("%d live SSH connections, want %d", got, n)
 	}
 }
+
+// --- real OpenSSH sshd in a private network namespace ---
+
+const sshdialNetns = "labctl-sshdial-test"
+
+// TestSSHDialRealSSHD checks the dialer against OpenSSH's sshd on
+// 127.0.0.1:2222 inside the network namespace labctl-sshdial-test: the
+// test creates the namespace, re-runs itself in it with `ip netns exec`,
+// and removes it. Needs root and /usr/sbin/sshd (or $LABCTL_SSHD).
+func TestSSHDialRealSSHD(t *testing.T) {
+	if os.Getenv("LABCTL_SSHDIAL_NETNS") == sshdialNetns {
+		realSSHD(t)
+		return
+	}
+	if testing.Short() {
+		t.Skip("-short: skipping the real sshd test")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespace " + sshdialNetns)
+	}
+	sshd := os.Getenv("LABCTL_SSHD")
+	if sshd == "" {
+		sshd = "/usr/sbin/sshd"
+	}
+	if _, err := os.Stat(sshd); err != nil {
+		t.Skipf("no OpenSSH sshd at %s (apt-get install -y openssh-server, or set LABCTL_SSHD)", sshd)
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("no ip(8) to create a network namespace")
+	}
+	_ = exec.Command("ip", "netns", "del", sshdialNetns).Run() // left by a killed run
+	for _, args := range [][]string{{"netns", "add", sshdialNetns}, {"-n", sshdialNetns, "link", "set", "lo", "up"}} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", sshdialNetns).Run() })
+	}
+	cmd := exec.Command("ip", "netns", "exec", sshdialNetns, os.Args[0],
+		"-test.run=^TestSSHDialRealSSHD$", "-test.v", "-test.count=1", "-test.timeout=3m")
+	cmd.Env = append(os.Environ(), "LABCTL_SSHDIAL_NETNS="+sshdialNetns, "LABCTL_SSHD="+sshd)
+	out, err := cmd.CombinedOutput()
+	t.Logf("inside netns %s:\n%s", sshdialNetns, out)
+	if err != nil {
+		t.Fatalf("test inside the namespace: %v", err)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestSSHDialRealSSHD") {
+		t.Fatal("the test inside the namespace did not pass")
+	}
+}
+
+func realSSHD(t *testing.T) {
+	// Refuse to run sshd anywhere but in our namespace.
+	self, err1 := os.Stat("/proc/self/ns/net")
+	ns, err2 := os.Stat("/run/netns/" + sshdialNetns)
+	if err1 != nil || err2 != nil || !os.SameFile(self, ns) {
+		t.Fatalf("not inside network namespace %s (%v, %v)", sshdialNetns, err1, err2)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	home := t.TempDir() // no ~/.ssh keys: each case names its key
+	t.Setenv("HOME", home)
+	const addr = "127.0.0.1:2222"
+	dir := t.TempDir()
+	host, client := newKey(t), newKey(t)
+	authorized := filepath.Join(dir, "authorized_keys")
+	writeFile(t, authorized, string(ssh.MarshalAuthorizedKey(client.Signer.PublicKey())))
+	conf := filepath.Join(dir, "sshd_config")
+	writeFile(t, conf, "ListenAddress "+addr+"\nHostKey "+host.Path+"\nAuthorizedKeysFile "+authorized+`
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+PermitRootLogin prohibit-password
+AllowStreamLocalForwarding yes
+LogLevel VERBOSE
+`)
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation directory
+		t.Fatal(err)
+	}
+	sshd := exec.Command(os.Getenv("LABCTL_SSHD"), "-D", "-e", "-f", conf)
+	var log bytes.Buffer
+	var logMu sync.Mutex
+	sshd.Stdout = writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return log.Write(p) })
+	sshd.Stderr = sshd.Stdout
+	if err := sshd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = sshd.Process.Kill()
+		_ = sshd.Wait()
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("sshd log:\n%s", log.String())
+			logMu.Unlock()
+		}
+	})
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("sshd does not listen on %s: %v", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	knownHosts := filepath.Join(dir, "known_hosts")
+	writeFile(t, knownHosts, knownhosts.Line([]string{addr}, host.Signer.PublicKey())+"\n")
+	echo := startEcho(t)
+	ctx := context.Background()
+	dial := func(rawURI string) (net.Conn, error) {
+		u, err := url.Parse(rawURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseSSHURI(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.WithContext(ctx).Dial()
+	}
+	base := "qemu+ssh://root@" + addr + "/system?socket=" + echo
+
+	t.Run("echo", func(t *testing.T) {
+		t0 := time.Now()
+		conn, err := dial(base + "&keyfile=" + client.Path + "&known_hosts=" + knownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("login + socket channel took %s", time.Since(t0).Round(time.Millisecond))
+		echoed(t, conn, "hello through OpenSSH")
+		if n := established(t, 2222); n != 1 {
+			t.Errorf("%d TCP connections to sshd, want 1", n)
+		}
+		conn.Close()
+		for i := 0; i < 100 && established(t, 2222) != 0; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := established(t, 2222); n != 0 {
+			t.Errorf("%d TCP connections to sshd left after Close", n)
+		}
+	})
+
+	t.Run("unknown host, then ssh-keyscan as the error says", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		_, err := dial(base + "&keyfile=" + client.Path + "&known_hosts=" + kh)
+		var hk *SSHHostKeyError
+		if !errors.As(err, &hk) || len(hk.Want) != 0 {
+			t.Fatalf("err = %v, want unknown host", err)
+		}
+		t.Logf("error: %v", err)
+		hint := "ssh-keyscan -p 2222 127.0.0.1 >> " + kh
+		if !strings.Contains(err.Error(), hint) {
+			t.Fatalf("error lacks %q", hint)
+		}
+		if _, err := exec.LookPath("ssh-keyscan"); err != nil {
+			t.Skip("no ssh-keyscan")
+		}
+		if out, err := exec.Command("sh", "-c", hint).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", hint, err, out)
+		}
+		conn, err := dial(base + "&keyfile=" + client.Path + "&known_hosts=" + kh)
+		if err != nil {
+			t.Fatalf("after ssh-keyscan: %v", err)
+		}
+		echoed(t, conn, "known now")
+		conn.Close()
+	})
+
+	t.Run("wrong host key", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		writeFile(t, kh, knownhosts.Line([]string{addr}, newKey(t).Signer.PublicKey())+"\n")
+		_, err := dial(base + "&keyfile=" + client.Path + "&known_hosts=" + kh)
+		var hk *SSHHostKeyError
+		if !errors.As(err, &hk) || len(hk.Want) != 1 || !strings.Contains(err.Error(), "ssh-keygen -R '[127.0.0.1]:2222'") {
+			t.Fatalf("err = %v, want mismatch", err)
+		}
+		t.Logf("error: %v", err)
+	})
+
+	t.Run("key not authorized", func(t *testing.T) {
+		_, err := dial(base + "&keyfile=" + newKey(t).Path + "&known_hosts=" + knownHosts)
+		if err == nil || !strings.Contains(err.Error(), "accepted none of our keys") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Logf("error: %v", err)
+	})
+
+	t.Run("ssh-agent", func(t *testing.T) {
+		if _, err := exec.LookPath("ssh-agent"); err != nil {
+			t.Skip("no ssh-agent")
+		}
+		sock := filepath.Join(t.TempDir(), "agent.sock")
+		ag := exec.Command("ssh-agent", "-D", "-a", sock)
+		if err := ag.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ag.Process.Kill(); _ = ag.Wait() })
+		for i := 0; i < 100 && !fileExists(sock); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		add := exec.Command("ssh-add", client.Path)
+		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		if out, err := add.CombinedOutput(); err != nil {
+			t.Fatalf("ssh-add: %v\n%s", err, out)
+		}
+		t.Setenv("SSH_AUTH_SOCK", sock)
+		conn, err := dial(base + "&known_hosts=" + knownHosts) // no keyfile, no ~/.ssh keys
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoed(t, conn, "agent key")
+		conn.Close()
+	})
+
+	t.Run("libvirtd over qemu+ssh", func(t *testing.T) {
+		if c, err := net.Dial("unix", DefaultRemoteSocket); err != nil {
+			t.Skipf("no libvirtd at %s: %v", DefaultRemoteSocket, err)
+		} else {
+			c.Close()
+		}
+		local, err := Dial(ctx, "qemu:///system")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer local.Close()
+		t0 := time.Now()
+		remote, err := Dial(ctx, "qemu+ssh://root@"+addr+"/system?keyfile="+client.Path+"&known_hosts="+knownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Dial(qemu+ssh) took %s", time.Since(t0).Round(time.Millisecond))
+		want, err := local.l.ConnectGetLibVersion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := remote.l.ConnectGetLibVersion()
+		if err != nil || got != want {
+			t.Fatalf("ConnectGetLibVersion over qemu+ssh = %d, %v; locally %d", got, err, want)
+		}
+		wantHost, _ := local.l.ConnectGetHostname()
+		gotHost, err := remote.l.ConnectGetHostname()
+		if err != nil || gotHost != wantHost {
+			t.Errorf("ConnectGetHostname over qemu+ssh = %q, %v; locally %q", gotHost, err, wantHost)
+		}
+		t.Logf("libvirt %d.%d.%d on %q over qemu+ssh", got/1000000, got/1000%1000, got%1000, gotHost)
+		if n := established(t, 2222); n != 1 {
+			t.Errorf("%d TCP connections to sshd, want 1", n)
+		}
+		if err := remote.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		for i := 0; i < 100 && established(t, 2222) != 0; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := established(t, 2222); n != 0 {
+			t.Errorf("%d TCP connections to sshd left after Close", n)
+		}
+	})
+}
+
+// established counts ESTABLISHED TCP connections to port in this network
+// namespace (from /proc/net/tcp).
+func established(t *testing.T, port int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[2], suffix) && f[3] == "01" {
+			n++
+		}
+	}
+	return n
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
