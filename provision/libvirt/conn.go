@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	golibvirt "github.com/digitalocean/go-libvirt"
@@ -29,8 +30,8 @@ var _ Hypervisor = (*Conn)(nil)
 // Dial connects to the libvirt daemon at uri ("" = DefaultURI). Local unix
 // socket URIs (qemu:///system, qemu:///system?socket=/path) and remote ones
 // (qemu+ssh://user@host/system, qemu+tcp://, qemu+tls://) are supported;
-// qemu+ssh goes through golang.org/x/crypto/ssh with ~/.ssh/known_hosts and
-// ~/.ssh/id_* (see go-libvirt's dialers.SSH).
+// qemu+ssh goes through golang.org/x/crypto/ssh (SSHDialer: agent or key
+// files, host key checked against known_hosts).
 func Dial(ctx context.Context, uri string) (*Conn, error) {
 	if uri == "" {
 		uri = DefaultURI
@@ -47,7 +48,13 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 	go func() {
 		var l *golibvirt.Libvirt
 		var err error
-		if u.Scheme == "qemu" && u.Host == "" {
+		if strings.HasSuffix(u.Scheme, "+ssh") {
+			var d *SSHDialer
+			if d, err = ParseSSHURI(u); err == nil {
+				l = golibvirt.NewWithDialer(d.WithContext(ctx))
+				err = l.ConnectToURI(golibvirt.RemoteURI(u))
+			}
+		} else if u.Scheme == "qemu" && u.Host == "" {
 			opts := []dialers.LocalOption{dialers.WithLocalTimeout(5 * time.Second)}
 			if s := u.Query().Get("socket"); s != "" {
 				opts = append(opts, dialers.WithSocket(s))
