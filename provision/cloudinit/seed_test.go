@@ -87,7 +87,7 @@ func TestRenderSafety(t *testing.T) {
 	if !strings.HasPrefix(ud, "#cloud-config\n") {
 		t.Error("user-data does not start with #cloud-config")
 	}
-	for _, want := range []string{"ssh_deletekeys: true", "lock_passwd: true", "ssh_pwauth: false", "disable_root: true", `sudo: "ALL=(ALL) NOPASSWD:ALL"`} {
+	for _, want := range []string{"ssh_deletekeys: true", `locale: "false"`, "lock_passwd: true", "ssh_pwauth: false", "disable_root: true", `sudo: "ALL=(ALL) NOPASSWD:ALL"`} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("user-data lacks %q", want)
 		}
