@@ -20,7 +20,7 @@ import (
 // conn is one client's HTTP/1.1 connection. It is a lean replacement for
 // net/http's Transport (no pool, no per-request goroutines): with the
 // Transport the generator reached only ~60% of ab's rate on loopback
-// (bench/scripts/compare-ab.sh). Responses are still parsed by net/http.
+// (bench/scripts/compare-ab.sh). Responses are parsed by readResponse.
 type conn struct {
 	addr      string
 	tls       *tls.Config // nil for http
