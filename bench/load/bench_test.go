@@ -22,6 +22,7 @@ func BenchmarkClosedLoop(b *testing.B) {
 			name = "keepalive=on"
 		}
 		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
 			r, err := Run(context.Background(), Config{URL: srv.URL, Concurrency: 10, MaxRequests: int64(b.N), MaxDuration: time.Minute, KeepAlive: ka})
 			if err != nil || r.Requests != int64(b.N) {
 				b.Fatalf("err=%v requests=%d", err, r.Requests)

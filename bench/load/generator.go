@@ -106,9 +106,13 @@ func (g *gen) dispatch(due chan<- time.Time) int64 {
 
 // do sends one request that was due at `at` and records it in t.
 func (g *gen) do(t *tally, at time.Time) {
-	resp, err := t.conn.roundTrip(time.Now().Add(g.cfg.Timeout))
+	deadline := time.Now().Add(g.cfg.Timeout)
+	if end := g.start.Add(g.cfg.MaxDuration); end.Before(deadline) {
+		deadline = end
+	}
+	resp, err := t.conn.roundTrip(deadline)
 	done := time.Now()
-	if err != nil && g.runCtx.Err() != nil {
+	if err != nil && (g.runCtx.Err() != nil || !done.Before(g.start.Add(g.cfg.MaxDuration))) {
 		t.incomplete++ // cut off by the end of the run, not a server failure
 		return
 	}
