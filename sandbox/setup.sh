@@ -59,6 +59,16 @@ check_daemon() { # NAME → prints "ours" | "none", fails on a foreign one
 	echo "$state"
 }
 
+# /dev/kvm must be group kvm (Debian's udev default) so that libvirt's
+# "is KVM usable by libvirt-qemu" check agrees with what its QEMU probe saw;
+# otherwise libvirt discards its QEMU capabilities cache on every lookup and
+# re-probes QEMU (seconds each, in a loop), stalling domain defines for minutes.
+if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != kvm ] && getent group kvm >/dev/null; then
+	log "chgrp kvm /dev/kvm (was $(stat -c %G /dev/kvm))"
+	chgrp kvm /dev/kvm
+	chmod g+rw /dev/kvm
+fi
+
 # 3. daemons.
 mkdir -p /var/run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/images
 if [ "$(check_daemon virtlogd)" = none ]; then

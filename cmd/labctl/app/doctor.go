@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -250,6 +252,10 @@ func localPitfalls() []check {
 		out = append(out, check{"apparmor", "ok", "not enforcing", ""})
 	}
 	if st, err := os.Stat("/dev/kvm"); err == nil {
+		if g := fileGroup(st); g != "" && g != "kvm" {
+			out = append(out, check{"/dev/kvm", "fail", "group is " + g + ", not kvm: libvirt's KVM check disagrees with its QEMU probe and it re-probes QEMU on every call (domain defines stall for minutes)",
+				"chgrp kvm /dev/kvm && chmod g+rw /dev/kvm (sandbox/setup.sh does this)"})
+		}
 		if _, err := os.Stat("/sys/module/kvm_pvm"); err == nil {
 			out = append(out, check{"/dev/kvm", "warn", "present but backed by kvm_pvm: TCG is used", ""})
 		} else if st.Mode().Perm()&0o006 == 0 && os.Geteuid() != 0 {
@@ -299,4 +305,17 @@ func freeBytes(dir string) (uint64, error) {
 		return 0, err
 	}
 	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// fileGroup names the group owning a file, "" when unknown.
+func fileGroup(st os.FileInfo) string {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	g, err := user.LookupGroupId(strconv.Itoa(int(sys.Gid)))
+	if err != nil {
+		return strconv.Itoa(int(sys.Gid))
+	}
+	return g.Name
 }
