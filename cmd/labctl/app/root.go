@@ -33,6 +33,7 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newDoctorCmd(a),
 		newProvisionCmd(a),
 		newVerifyCmd(a),
+		newReportCmd(a),
 	// new commands are added here, one per line
 	)
 	return root
