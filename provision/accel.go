@@ -64,9 +64,9 @@ func ResolveAccel(want topology.Accel, host libvirt.HostInfo, p AccelProbe) (dom
 		return "kvm", "accel = \"kvm\" in the lab", nil
 	case topology.AccelAuto, "":
 		if whyNot != "" {
-			return "qemu", "TCG (software emulation): " + whyNot, nil
+			return "qemu", "software emulation, because " + whyNot, nil
 		}
-		return "kvm", "KVM: /dev/kvm usable and libvirt supports kvm domains", nil
+		return "kvm", "/dev/kvm is usable and libvirt supports kvm domains", nil
 	}
 	return "", "", fmt.Errorf("unknown accel %q (want auto, kvm or tcg)", want)
 }

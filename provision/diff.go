@@ -90,9 +90,11 @@ func Diff(s *State, l *Live) *Changes {
 			switch {
 			case !ok:
 				c.Items = append(c.Items, Change{Kind: "image", Name: v.Name, Object: im.Name, Action: ActImport, Reason: "not in pool " + BasePool})
-			case v.Size > 0 && lv.Physical != 0 && int64(lv.Physical) < v.Size:
+			case v.Size > 0 && int64(lv.Allocation)+64<<10 < v.Size:
+				// An upload killed mid-way (SIGKILL; on errors and Ctrl-C
+				// CreateVolume deletes it) leaves a short allocation.
 				c.Items = append(c.Items, Change{Kind: "image", Name: v.Name, Object: im.Name, Action: ActImport,
-					Reason: fmt.Sprintf("incomplete: %d of %d bytes", lv.Physical, v.Size)})
+					Reason: fmt.Sprintf("incomplete: %d of %d bytes", lv.Allocation, v.Size)})
 			default:
 				c.Items = append(c.Items, Change{Kind: "image", Name: v.Name, Object: im.Name, Action: ActKeep})
 			}

@@ -560,7 +560,7 @@ func TestResolveAccel(t *testing.T) {
 		reason string
 		err    string
 	}{
-		{topology.AccelAuto, probe(kvm, "/dev/kvm"), "kvm", "KVM", ""},
+		{topology.AccelAuto, probe(kvm, "/dev/kvm"), "kvm", "usable", ""},
 		{topology.AccelAuto, probe(kvm, "/dev/kvm", "/sys/module/kvm_pvm"), "qemu", "kvm_pvm", ""},
 		{topology.AccelAuto, probe([]string{"qemu"}, "/dev/kvm"), "qemu", "no kvm domain type", ""},
 		{topology.AccelAuto, probe(kvm), "qemu", "/dev/kvm does not exist", ""},
@@ -600,5 +600,35 @@ func assertEmpty(t *testing.T, hv *fake.Hypervisor, lab string) {
 	}
 	if live.Owned() != 0 {
 		t.Errorf("lab %s still owns %d domains, %d networks, %d volumes", lab, len(live.Domains), len(live.Networks), len(live.Volumes))
+	}
+}
+
+func TestIncompleteImageIsReimported(t *testing.T) {
+	hv := fake.New()
+	opts := testOpts()
+	opts.Images = func(name string) (*BaseImage, error) {
+		return &BaseImage{Name: name, SHA256: strings.Repeat("cd", 32), Disk: "/dev/zero", DiskFormat: "qcow2", DiskSize: 1 << 20, VirtualSize: 1 << 30}, nil
+	}
+	if _, err := hv.EnsurePool(ctx(), poolDef(BasePool, "/base")); err != nil {
+		t.Fatal(err)
+	}
+	// A partial upload left by a killed labctl: 4 KiB of 1 MiB.
+	partial := uploadVolume(BasePool, "/base", "base-cdcdcdcdcdcd.qcow2", "image", "/dev/zero", 4096)
+	if _, err := hv.CreateVolume(ctx(), BasePool, partial.Def, strings.NewReader(strings.Repeat("x", 4096)), 4096); err != nil {
+		t.Fatal(err)
+	}
+	_, _, ch, err := Plan(ctx(), hv, testLab("lab1"), opts.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := ch.Get("image", "base-cdcdcdcdcdcd.qcow2"); c.Action != ActImport || !strings.Contains(c.Reason, "incomplete") {
+		t.Fatalf("partial image: %+v", c)
+	}
+	if _, err := Up(ctx(), hv, testLab("lab1"), opts); err != nil {
+		t.Fatal(err)
+	}
+	vols, _ := hv.ListVolumes(ctx(), BasePool)
+	if len(vols) != 1 || vols[0].Allocation != 1<<20 {
+		t.Errorf("base volumes after up: %+v", vols)
 	}
 }

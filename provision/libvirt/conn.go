@@ -367,6 +367,7 @@ func (c *Conn) volume(pool string, v golibvirt.StorageVol) (Volume, error) {
 	}
 	out.Capacity = size(def.Capacity)
 	out.Physical = size(def.Physical)
+	out.Allocation = size(def.Allocation)
 	if def.BackingStore != nil {
 		out.Backing = def.BackingStore.Path
 	}

@@ -111,7 +111,10 @@ type Volume struct {
 	Path     string
 	Format   string // qcow2, raw, iso …
 	Capacity uint64 // virtual size in bytes
-	Physical uint64 // bytes the file takes (for raw/iso: its size)
+	Physical uint64 // size of the file (for raw/iso: the capacity)
+	// Allocation is the bytes actually allocated on disk: an upload cut
+	// short leaves it below the size of the source.
+	Allocation uint64
 	Backing  string // path of the backing file, "" when none
 }
 

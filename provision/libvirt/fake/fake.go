@@ -288,6 +288,7 @@ func (h *Hypervisor) CreateVolume(ctx context.Context, poolName string, def *lib
 			return libvirt.Volume{}, fmt.Errorf("upload volume %q: %w", def.Name, err)
 		}
 		v.Physical = uint64(m)
+		v.Allocation = uint64(m)
 	}
 	p.volumes[def.Name] = v
 	return *v, nil
