@@ -115,7 +115,7 @@ type Volume struct {
 	// Allocation is the bytes actually allocated on disk: an upload cut
 	// short leaves it below the size of the source.
 	Allocation uint64
-	Backing  string // path of the backing file, "" when none
+	Backing    string // path of the backing file, "" when none
 }
 
 // DomainState is a domain's run state.
