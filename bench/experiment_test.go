@@ -21,6 +21,7 @@ import (
 	"github.com/labctl/labctl/bench/load"
 	"github.com/labctl/labctl/bench/report"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/tool"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
@@ -239,4 +240,55 @@ func TestRemoteDriver(t *testing.T) {
 	if len(r.files) != 1 || len(r.cmds) != 2 || !strings.HasPrefix(r.cmds[0], "/usr/local/bin/labctl-load -url http://127.0.0.1:") {
 		t.Errorf("files %d cmds %q", len(r.files), r.cmds)
 	}
+}
+
+// TestDemoRealTools runs the same experiment with the built-in generator,
+// the installed ab and siege against a loopback "director", writes three
+// run directories under $LABCTL_BENCH_DEMO and a report comparing them.
+func TestDemoRealTools(t *testing.T) {
+	base := os.Getenv("LABCTL_BENCH_DEMO")
+	if base == "" {
+		t.Skip("set LABCTL_BENCH_DEMO=DIR to run ab, siege and the built-in generator for real")
+	}
+	d := &director{addr: "127.0.0.1:0", active: 2}
+	if err := d.start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.stop()
+	url := "http://" + d.addr + "/"
+	exp, svc := lab()
+	exp.Repeat, exp.RealServers, exp.Requests, exp.Concurrency = 3, []int{1, 2}, 5000, 10
+	drivers := []Driver{
+		InProcess{Config: LoadConfig(url, 10, 5000, 30, 0)},
+		AB{Exec: tool.Local{}, Options: tool.ABOptions{URL: url, Requests: 5000, Concurrency: 10}},
+		Siege{Exec: tool.Local{}, Options: tool.SiegeOptions{URL: url, Concurrency: 10, Duration: 2 * time.Second, Benchmark: true, JSON: true}},
+	}
+	var dirs []string
+	for _, drv := range drivers {
+		e := *exp
+		e.Name = "demo-" + drv.Name()
+		dir, _, err := Run(context.Background(), Spec{
+			Lab: "loopback", Experiment: &e, Service: svc, URL: url, Driver: drv, Cluster: d, Injector: d,
+			Probe: fault.ProberConfig{URL: url}, FaultHold: time.Second, FaultAfter: time.Second,
+			ResultsDir: base, Progress: os.Stderr,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	runs, err := report.Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md, html bytes.Buffer
+	if err := report.Markdown(&md, runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.HTML(&html, runs); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(base, "report.md"), md.Bytes(), 0o644)
+	_ = os.WriteFile(filepath.Join(base, "report.html"), html.Bytes(), 0o644)
+	t.Logf("\n%s", md.String())
 }

@@ -6,8 +6,9 @@ import (
 )
 
 // Analysis is what a fault did to the service, from a probe timeline.
-// Times are probe send times; durations are in seconds. A probe counts as
-// before the fault only if it completed before it.
+// Times are probe send times; durations are in seconds. A probe belongs to
+// the window in which it completed: before the fault, between the fault and
+// Until, or after Until.
 type Analysis struct {
 	FaultAt time.Time `json:"fault_at"`
 	Until   time.Time `json:"until"` // end of the analysed window (revert or end of timeline)
@@ -42,52 +43,49 @@ type Analysis struct {
 }
 
 // Analyze computes an Analysis of probes (in send order) for a fault at
-// faultAt, looking at probes sent up to until (zero = all) and using window
-// to decide the backend sets (0 = 1 s).
+// faultAt, looking at probes completed up to until (zero = all) and using
+// window to decide the backend sets (0 = 1 s).
 func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Analysis {
 	if window <= 0 {
 		window = time.Second
 	}
-	if until.IsZero() && len(probes) > 0 {
-		until = probes[len(probes)-1].At
+	done := func(p *Probe) time.Time { return p.At.Add(time.Duration(p.LatencyMs * float64(time.Millisecond))) }
+	if until.IsZero() {
+		for i := range probes {
+			if d := done(&probes[i]); d.After(until) {
+				until = d
+			}
+		}
 	}
 	a := Analysis{FaultAt: faultAt, Until: until, WindowSec: window.Seconds()}
-	var after []Probe // probes in (faultAt, until]
+	var after, beyond []Probe // completed in (faultAt, until], after until
 	before := map[string]bool{}
 	for i := range probes {
 		p := &probes[i]
-		if p.At.After(until) {
-			// The outage may end only after Until (e.g. by the revert).
-			if a.FirstFailAfter == nil {
-				a.FirstFailAfter = firstFail(after)
-			}
-			if a.FirstFailAfter != nil && firstOK(after, *a.FirstFailAfter) == nil && p.OK {
-				at := p.At
-				a.FirstOKAfter = &at
-				break
-			}
-			continue
-		}
-		a.Probes++
-		// A probe in flight at the fault time belongs to the fault.
-		if !p.At.Add(time.Duration(p.LatencyMs * float64(time.Millisecond))).After(faultAt) {
-			if p.OK {
-				at := p.At
-				a.LastOKBefore = &at
-				if !p.At.Before(faultAt.Add(-window)) {
-					before[p.Backend] = true
-				}
-			} else {
+		switch {
+		case done(p).After(until):
+			beyond = append(beyond, *p)
+		case done(p).After(faultAt): // in flight at the fault time: the fault's
+			a.Probes++
+			after = append(after, *p)
+		default:
+			a.Probes++
+			if !p.OK {
 				a.BaselineFailed++
+				continue
 			}
-			continue
+			at := p.At
+			a.LastOKBefore = &at
+			if !p.At.Before(faultAt.Add(-window)) {
+				before[p.Backend] = true
+			}
 		}
-		after = append(after, *p)
 	}
+	// The outage may end only after Until (e.g. by the revert).
 	a.FirstFailAfter = firstFail(after)
 	if a.FirstFailAfter != nil {
-		if ok := firstOK(after, *a.FirstFailAfter); ok != nil {
-			a.FirstOKAfter = ok
+		if a.FirstOKAfter = firstOK(after, *a.FirstFailAfter); a.FirstOKAfter == nil {
+			a.FirstOKAfter = firstOK(beyond, *a.FirstFailAfter)
 		}
 	}
 	afterSet := map[string]bool{}

@@ -88,3 +88,22 @@ func TestAnalyzeNotRecoveredAndNoFault(t *testing.T) {
 		t.Errorf("empty: %+v", e)
 	}
 }
+
+// A probe belongs to the window in which it completed: one sent just
+// before the revert that is answered only after it does not count as a
+// recovery during the fault.
+func TestAnalyzeProbeCompletingAfterUntil(t *testing.T) {
+	t0 := time.Unix(4000, 0)
+	ps := timeline(t0, "1111111111xxxxx1")
+	faultAt := t0.Add(480 * time.Millisecond)
+	until := t0.Add(751 * time.Millisecond) // probe 15 (750 ms) is sent before it
+	ps[15].LatencyMs = 5
+	a := Analyze(ps, faultAt, until, time.Second)
+	if a.Recovered || a.Failed != 5 || a.Probes != 15 || a.BackendsChange {
+		t.Errorf("%+v", a)
+	}
+	// The outage is still measured whole: it ends with probe 15.
+	if a.FirstOKAfter == nil || !a.FirstOKAfter.Equal(ps[15].At) || a.Outage < 0.2999 || a.Outage > 0.3001 {
+		t.Errorf("outage %v first ok %v", a.Outage, a.FirstOKAfter)
+	}
+}
