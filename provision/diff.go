@@ -68,17 +68,31 @@ func (c *Changes) Get(kind, name string) (Change, bool) {
 
 // Write prints the pending changes, one per line, terraform style.
 func (c *Changes) Write(w io.Writer) error {
-	sym := map[Action]string{ActCreate: "+", ActRecreate: "-/+", ActDelete: "-", ActStart: ">", ActImport: "+"}
-	for _, ch := range c.Pending() {
-		line := fmt.Sprintf("  %-3s %-7s %-28s %s", sym[ch.Action], ch.Kind, ch.Name, ch.Action)
-		if ch.Reason != "" {
-			line += " (" + ch.Reason + ")"
-		}
-		if _, err := fmt.Fprintln(w, line); err != nil {
+	for _, line := range c.Lines() {
+		if _, err := fmt.Fprintln(w, "  "+line); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Lines renders each pending change, e.g.
+// "-/+ domain  lab-web  recreate (spec changed: 5e22816c → 9a1bc0de)".
+func (c *Changes) Lines() []string {
+	sym := map[Action]string{ActCreate: "+", ActRecreate: "-/+", ActDelete: "-", ActStart: ">", ActImport: "+"}
+	var out []string
+	for _, ch := range c.Pending() {
+		line := fmt.Sprintf("%-3s %-7s %-28s %s", sym[ch.Action], ch.Kind, ch.Name, ch.Action)
+		reason := ch.Reason
+		if ch.Action == ActRecreate && ch.OldHash != ch.NewHash && ch.OldHash != "" {
+			reason += fmt.Sprintf(": %.8s → %.8s", ch.OldHash, ch.NewHash)
+		}
+		if reason != "" {
+			line += " (" + reason + ")"
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Diff compares desired and live state by spec hash per object.

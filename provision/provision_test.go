@@ -632,3 +632,18 @@ func TestIncompleteImageIsReimported(t *testing.T) {
 		t.Errorf("base volumes after up: %+v", vols)
 	}
 }
+
+func TestChangesLinesShowHashes(t *testing.T) {
+	c := &Changes{Items: []Change{
+		{Kind: "domain", Name: "lab1-web", Action: ActRecreate, Reason: "spec changed", OldHash: "5e22816c1f2346b7", NewHash: "9a1bc0de00000000"},
+		{Kind: "domain", Name: "lab1-db", Action: ActKeep},
+		{Kind: "network", Name: "lab1-ext", Action: ActCreate, Reason: "missing"},
+	}}
+	want := []string{
+		"-/+ domain  lab1-web                     recreate (spec changed: 5e22816c → 9a1bc0de)",
+		"+   network lab1-ext                     create (missing)",
+	}
+	if diff := cmp.Diff(want, c.Lines()); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}

@@ -117,6 +117,13 @@ func Up(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts UpOp
 		res.Seconds = time.Since(start).Seconds()
 		return res, nil
 	}
+	if live.Owned() > 0 {
+		// An existing lab: show what differs before touching it.
+		opts.Progress.Info(fmt.Sprintf("lab %s differs from its file:", lab.Name))
+		for _, l := range ch.Lines() {
+			opts.Progress.Info("  " + l)
+		}
+	}
 	if ch.Destructive() && opts.Confirm != nil {
 		ok, err := opts.Confirm(ch)
 		if err != nil {

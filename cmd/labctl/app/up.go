@@ -269,11 +269,13 @@ func (a *App) configure(ctx context.Context, lc *lifecycle, s *provision.State, 
 
 // confirm shows the pending changes and asks whether to apply them.
 func (a *App) confirm(c *provision.Changes) (bool, error) {
-	fmt.Fprintln(a.IO.Err, "up will change the lab:")
-	_ = c.Write(a.IO.Err)
+	if a.Quiet { // otherwise up has just listed them
+		fmt.Fprintln(a.IO.Err, "up will change the lab:")
+		_ = c.Write(a.IO.Err)
+	}
 	f, ok := a.IO.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return false, errors.New("up would delete or replace existing objects (listed above); re-run with --yes to apply")
+		return false, errors.New("up would delete or replace existing objects (listed above) and stdin is not a terminal to ask: re-run with --yes to apply")
 	}
 	fmt.Fprint(a.IO.Err, "Apply these changes? [y/N] ")
 	line, err := bufio.NewReader(a.IO.In).ReadString('\n')
