@@ -367,3 +367,18 @@ func TestBadModelFailsTheStepWithAClearError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestInitramfsOnlyForBootloaderBoots(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	gs := guests(lab)
+	gs["storage"].Fail(`grep -q BOOT_IMAGE= /proc/cmdline`, 1, "")
+	if _, err := Apply(context.Background(), lab, hostsOf(gs), Options{Only: []string{"storage"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := gs["storage"].initramfs; n != 0 {
+		t.Errorf("update-initramfs ran %d times on a direct-kernel-boot guest", n)
+	}
+	if _, ok := gs["storage"].Files[mdadmConf]; !ok || gs["storage"].Exists(pendingDir+"/"+initramfsMark) {
+		t.Error("mdadm.conf missing or initramfs still pending")
+	}
+}

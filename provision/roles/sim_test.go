@@ -105,6 +105,7 @@ func newGuest(vm *topology.VM) *guest {
 		}
 		return fail(32, "mount: "+m[1]+": can't find in /etc/fstab.\n")
 	})
+	f.Handle(`grep -q BOOT_IMAGE= /proc/cmdline`, func(*rolestest.Fake, []string) ssh.Result { return ok("") })
 	f.Handle(`update-initramfs -u`, func(*rolestest.Fake, []string) ssh.Result { g.initramfs++; return ok("") })
 	f.Handle(`exportfs -ra`, func(*rolestest.Fake, []string) ssh.Result { g.exportfsRa++; return ok("") })
 	f.Handle(`ls /etc/apache2/mods-enabled/ \| grep -q '\^php\.\*\\\.load\$'`, func(f *rolestest.Fake, _ []string) ssh.Result {
