@@ -18,7 +18,13 @@ var sideEffects = []string{"systemctl start", "systemctl restart", "systemctl re
 	"mkfs", "mount ", "update-initramfs", "exportfs -ra", "a2enmod", "modprobe", "sysctl -q -p", "ln -s", "sbin/labctl-realserver"}
 
 func TestApplyConvergesThenIsIdempotent(t *testing.T) {
-	for name, lab := range rolestest.Variants() {
+	labs := rolestest.Variants()
+	// The storage VM also mounts its own export: two fstab blocks on one VM.
+	self := rolestest.ThesisLab(topology.LVSNAT)
+	self.VMs[3].Roles = []string{topology.RoleRAID, topology.RoleNFSServer, topology.RoleNFSClient}
+	self.NFS[0].Clients = append(self.NFS[0].Clients, self.VMs[3])
+	labs["self-mount"] = self
+	for name, lab := range labs {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			gs := guests(lab)

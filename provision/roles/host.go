@@ -147,35 +147,42 @@ func (h *host) ensureBlock(ctx context.Context, p, id string, body []byte) (bool
 
 func replaceBlock(cur []byte, id string, body []byte) []byte {
 	begin, end := "# BEGIN labctl "+id, "# END labctl "+id
-	var out []string
-	lines := strings.SplitAfter(string(cur), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	in := false
-	for _, l := range lines {
-		t := strings.TrimRight(l, "\n")
-		switch {
-		case t == begin:
-			in = true
-		case t == end && in:
-			in = false
-		case !in:
-			if !strings.HasSuffix(l, "\n") {
-				l += "\n"
-			}
-			out = append(out, l)
-		}
-	}
-	s := strings.Join(out, "")
+	var block string
 	if len(body) > 0 {
 		b := string(body)
 		if !strings.HasSuffix(b, "\n") {
 			b += "\n"
 		}
-		s += begin + "\n" + b + end + "\n"
+		block = begin + "\n" + b + end + "\n"
 	}
-	return []byte(s)
+	lines := strings.SplitAfter(string(cur), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	var out strings.Builder
+	in, placed := false, false
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "\n") {
+			l += "\n"
+		}
+		t := strings.TrimSuffix(l, "\n")
+		switch {
+		case t == begin && !placed:
+			// Replace in place, so several blocks in one file keep their order.
+			in, placed = true, true
+			out.WriteString(block)
+		case t == begin:
+			in = true // a duplicate block: drop it
+		case in && t == end:
+			in = false
+		case !in:
+			out.WriteString(l)
+		}
+	}
+	if !placed {
+		out.WriteString(block)
+	}
+	return []byte(out.String())
 }
 
 // markPending records that unit must be reloaded or restarted.
