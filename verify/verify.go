@@ -238,7 +238,11 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 	exp := s.Scheduler
 	got := svc.Scheduler
 	if s.Persistence != nil {
-		exp += fmt.Sprintf(" persistent %d", s.Persistence.TimeoutSec)
+		timeout := s.Persistence.TimeoutSec
+		if timeout == 0 {
+			timeout = 300 // what the lvs_director role renders for "no timeout given"
+		}
+		exp += fmt.Sprintf(" persistent %d", timeout)
 		got += fmt.Sprintf(" persistent %d", svc.Persistent)
 	}
 	v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: exp, Observed: got, OK: exp == got})
