@@ -1,0 +1,313 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labctl/labctl/bench"
+	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/tool"
+	"github.com/labctl/labctl/provision/ssh"
+	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/verify"
+)
+
+// Bench runs a lab's experiments: load on the client VM, variations
+// applied to the cluster, faults injected for real.
+type Bench struct {
+	Lab        *topology.Lab
+	Hosts      Hosts
+	Power      Power
+	ResultsDir string
+	// Agent returns labctl's own static executable, copied to the client
+	// VM for the built-in generator and the prober.
+	Agent func() ([]byte, error)
+	// Provenance returns the lab side of the provenance for a tool.
+	Provenance func(ctx context.Context, tool string, client *topology.VM) result.Provenance
+	// Verify checks the cluster before and after each fault (nil = skip).
+	Verify func(ctx context.Context) (verify.Result, error)
+	// Settle is the pause after a variation is in force (default 1 s).
+	Settle time.Duration
+	// FaultHold is how long a fault stays before it is reverted (default 10 s).
+	FaultHold  time.Duration
+	FaultAfter time.Duration // observation after the revert (default 5 s)
+	// ProbeInterval and ProbeTimeout tune the prober (defaults 50 ms, 1 s).
+	ProbeInterval, ProbeTimeout time.Duration
+	Progress                    io.Writer
+
+	mu        sync.Mutex
+	installed map[string]bool // clients with the agent installed
+}
+
+func (b *Bench) logf(format string, args ...any) {
+	if b.Progress != nil {
+		fmt.Fprintf(b.Progress, format+"\n", args...)
+	}
+}
+
+// Service returns the LVS service an experiment targets.
+func Service(lab *topology.Lab, e *topology.Experiment) (*topology.LVSService, error) {
+	for _, s := range lab.LVS {
+		if s.Name == e.Service {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("experiment %q: lab %s has no LVS service %q", e.Name, lab.Name, e.Service)
+}
+
+// ServiceURL is the URL load and probes go to.
+func ServiceURL(s *topology.LVSService) string {
+	host := s.VIP.String()
+	if s.VIP.Is6() {
+		host = "[" + host + "]"
+	}
+	if s.Port != 80 && s.Port != 0 {
+		host = netip.AddrPortFrom(s.VIP, uint16(s.Port)).String()
+	}
+	return "http://" + host + "/"
+}
+
+// Run runs one experiment and writes its run directory. Variations are
+// undone afterwards, faults are reverted; on a failure part-way the
+// directory holds what was measured.
+func (b *Bench) Run(ctx context.Context, e *topology.Experiment) (string, *result.Run, error) {
+	svc, err := Service(b.Lab, e)
+	if err != nil {
+		return "", nil, err
+	}
+	if e.Client == nil {
+		return "", nil, fmt.Errorf("experiment %q: no client VM: labctl bench runs the load on a lab VM (set client = vm.NAME)", e.Name)
+	}
+	client, err := b.Hosts.Runner(e.Client.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	url := ServiceURL(svc)
+	if err := b.installAgent(ctx, e); err != nil {
+		return "", nil, err
+	}
+	driver, err := b.driver(e, client, url)
+	if err != nil {
+		return "", nil, err
+	}
+	var prov result.Provenance
+	if b.Provenance != nil {
+		prov = b.Provenance(ctx, driver.Name(), e.Client)
+	}
+	cluster := &Cluster{Service: svc, Hosts: b.Hosts, Progress: b.stepf}
+	settle := b.Settle
+	if settle <= 0 {
+		settle = time.Second
+	}
+	b.logf("experiment %s: %s on %s → %s", e.Name, driver.Name(), e.Client.Name, url)
+	// Faults are run here, with the prober on the client VM, not by bench.Run.
+	pointsOnly := *e
+	pointsOnly.Faults = nil
+	dir, run, err := bench.Run(ctx, bench.Spec{
+		Lab: b.Lab.Name, Experiment: &pointsOnly, Service: svc, URL: url, Driver: driver,
+		Cluster: cluster, Settle: settle, ResultsDir: b.ResultsDir, SourceFiles: b.Lab.SourceFiles,
+		Provenance: prov, Progress: b.Progress,
+	})
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer cancel()
+	if rerr := cluster.Restore(rctx); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("restore cluster: %w", rerr))
+	}
+	if run == nil {
+		return dir, nil, err
+	}
+	run.Experiment.Faults = e.Faults
+	if err == nil && len(e.Faults) > 0 {
+		err = b.runFaults(ctx, e, svc, dir, run)
+	}
+	run.Provenance.End = time.Now().UTC()
+	if werr := result.Write(dir, run); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	return dir, run, err
+}
+
+func (b *Bench) stepf(format string, args ...any) { b.logf("  "+format, args...) }
+
+func (b *Bench) installAgent(ctx context.Context, e *topology.Experiment) error {
+	needs := e.Tool == "builtin" || e.Tool == "" || len(e.Faults) > 0
+	b.mu.Lock()
+	done := b.installed[e.Client.Name]
+	b.mu.Unlock()
+	if !needs || done {
+		return nil
+	}
+	if b.Agent == nil {
+		return errors.New("no load agent binary to install on the client")
+	}
+	bin, err := b.Agent()
+	if err != nil {
+		return err
+	}
+	r, err := b.Hosts.Runner(e.Client.Name)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := InstallAgent(ctx, r, bin); err != nil {
+		return err
+	}
+	b.logf("load agent on %s (%.1f MB, %.1fs)", e.Client.Name, float64(len(bin))/1e6, time.Since(start).Seconds())
+	b.mu.Lock()
+	if b.installed == nil {
+		b.installed = map[string]bool{}
+	}
+	b.installed[e.Client.Name] = true
+	b.mu.Unlock()
+	return nil
+}
+
+// maxPoint bounds a request-bounded point whose experiment gives no duration.
+const maxPoint = 10 * time.Minute
+
+func (b *Bench) driver(e *topology.Experiment, r ssh.Runner, url string) (bench.Driver, error) {
+	bound := time.Duration(e.DurationSec * float64(time.Second))
+	switch e.Tool {
+	case "", "builtin":
+		cfg := bench.LoadConfig(url, e.Concurrency, e.Requests, e.DurationSec, e.RateRPS)
+		if cfg.MaxDuration <= 0 {
+			cfg.MaxDuration = maxPoint
+		}
+		return &AgentDriver{Runner: r, Config: cfg}, nil
+	case "ab":
+		if e.Requests <= 0 {
+			return nil, fmt.Errorf("experiment %q: ab needs a request count (requests = N or --requests)", e.Name)
+		}
+		return timeoutDriver{bench.AB{Exec: tool.Remote{Runner: r}, Options: tool.ABOptions{URL: url, Requests: e.Requests, Concurrency: e.Concurrency}}, maxPoint}, nil
+	case "siege":
+		if bound < time.Second {
+			return nil, fmt.Errorf("experiment %q: siege needs a duration of at least 1s (duration = \"20s\" or --duration)", e.Name)
+		}
+		opts := tool.SiegeOptions{URL: url, Concurrency: e.Concurrency, Duration: bound.Truncate(time.Second), Benchmark: true, JSON: true}
+		return timeoutDriver{bench.Siege{Exec: tool.Remote{Runner: r}, Options: opts}, bound + 2*time.Minute}, nil
+	}
+	return nil, fmt.Errorf("experiment %q: tool %q: want builtin, ab or siege", e.Name, e.Tool)
+}
+
+// timeoutDriver bounds an external tool's run.
+type timeoutDriver struct {
+	bench.Driver
+	d time.Duration
+}
+
+func (t timeoutDriver) Measure(ctx context.Context) (result.Sample, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.d)
+	defer cancel()
+	return t.Driver.Measure(ctx)
+}
+
+func (b *Bench) runFaults(ctx context.Context, e *topology.Experiment, svc *topology.LVSService, dir string, run *result.Run) error {
+	inj := &Injector{Lab: b.Lab, Service: svc, Hosts: b.Hosts, Power: b.Power, Progress: b.stepf}
+	r := &Runner{Service: svc, Hosts: b.Hosts, Client: e.Client.Name, Injector: inj, Verify: b.Verify, Progress: b.stepf}
+	hold := b.FaultHold
+	if hold <= 0 {
+		hold = 10 * time.Second
+	}
+	var notes []string
+	if run.Notes != "" {
+		notes = append(notes, run.Notes)
+	}
+	var errs []error
+	for i, f := range e.Faults {
+		b.logf("fault %d/%d %s:%s (hold %v)", i+1, len(e.Faults), f.Kind, f.Target, hold)
+		out, rep, err := r.Run(ctx, Scenario{
+			Fault: f, Hold: hold, After: b.FaultAfter,
+			Probe: fault.ProberConfig{URL: ServiceURL(svc), Interval: b.ProbeInterval, Timeout: b.ProbeTimeout},
+		})
+		if out != nil {
+			run.Faults = append(run.Faults, result.FaultResult{Outcome: *out})
+		}
+		if rep != nil {
+			if raw, jerr := json.MarshalIndent(rep, "", "  "); jerr == nil {
+				if _, werr := result.WriteRaw(dir, fmt.Sprintf("fault-%d-lab.json", i+1), raw); werr != nil {
+					errs = append(errs, werr)
+				}
+			}
+			if out != nil {
+				line := FaultSummary(i+1, out, rep)
+				notes = append(notes, line)
+				b.logf("  %s", line)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fault %s:%s: %w", f.Kind, f.Target, err))
+			break // the lab may not be in the state the next fault expects
+		}
+	}
+	run.Notes = strings.Join(notes, "\n")
+	return errors.Join(errs...)
+}
+
+// FaultSummary is one line per fault for the run's notes and the console.
+func FaultSummary(n int, out *fault.Outcome, rep *FaultReport) string {
+	a := out.During
+	s := fmt.Sprintf("fault %d %s", n, out.Fault.Kind)
+	if vm := rep.Notes["vm"]; vm != "" {
+		s += " on " + vm
+	}
+	if m := rep.Notes["method"]; m != "" {
+		s += " (" + m + ")"
+	}
+	s += fmt.Sprintf(": outage %.2fs, %d failed probes", a.Outage, a.Failed)
+	c := rep.Cluster
+	if c.VIPMoved {
+		s += fmt.Sprintf(", VIP → %s after %.2fs", c.NewHolder, c.VIPMovedSec)
+	}
+	if c.PoolChanged {
+		s += fmt.Sprintf(", pool → [%s] after %.2fs", strings.Join(c.PoolDuring, ","), c.PoolChangedSec)
+	}
+	if c.Restored && (c.VIPMoved || c.PoolChanged) {
+		s += fmt.Sprintf(", restored %.2fs after revert", c.RestoredSec)
+	}
+	if v := rep.Notes["rebuild_sec"]; v != "" {
+		s += ", RAID rebuild " + v + "s"
+	}
+	if v := rep.Notes["boot_to_services_sec"]; v != "" {
+		s += ", reboot to services " + v + "s"
+	}
+	if out.Revert != nil && out.Revert.Failed > 0 {
+		s += fmt.Sprintf(", %d failed probes after revert (outage %.2fs)", out.Revert.Failed, out.Revert.Outage)
+	}
+	return s
+}
+
+// ParseFault reads a "kind:target" flag value.
+func ParseFault(s string) (topology.Fault, error) {
+	kind, target, ok := strings.Cut(s, ":")
+	if !ok || kind == "" || target == "" {
+		return topology.Fault{}, fmt.Errorf("--fault %q: want KIND:VM, e.g. destroy_director:director-1", s)
+	}
+	for _, k := range Kinds {
+		if k == kind {
+			return topology.Fault{Kind: kind, Target: target}, nil
+		}
+	}
+	return topology.Fault{}, fmt.Errorf("--fault %q: kind %q is not one of %s", s, kind, strings.Join(Kinds, ", "))
+}
+
+// ParseInts reads "1,2,3".
+func ParseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want positive integers separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,285 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/topology"
+)
+
+// Fault kinds (topology.Fault.Kind).
+const (
+	DestroyDirector = "destroy_director"
+	KillKeepalived  = "kill_keepalived"
+	StopWeb         = "stop_web"
+	DestroyVM       = "destroy_vm"
+	FailRAIDMember  = "fail_raid_member"
+	StopNFS         = "stop_nfs"
+	LinkDown        = "link_down"
+)
+
+// Kinds lists every fault kind the Injector knows.
+var Kinds = []string{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown}
+
+// Injector injects and reverts real faults in a running lab
+// (fault.Injector). What it did to which object is kept per fault in
+// Notes, e.g. which director held the VIP and was destroyed.
+type Injector struct {
+	Lab     *topology.Lab
+	Service *topology.LVSService
+	Hosts   Hosts
+	Power   Power
+	// BootTimeout bounds the wait for SSH after a destroyed VM is started
+	// again (default 10 min: TCG boots take minutes on a busy host).
+	BootTimeout time.Duration
+	// RebuildTimeout bounds the wait for a RAID rebuild (default 10 min).
+	RebuildTimeout time.Duration
+	// Progress, when set, gets one line per action.
+	Progress func(format string, args ...any)
+
+	mu    sync.Mutex
+	notes map[string]string
+	// Between Inject and Revert: the VM acted on, and the device.
+	vm  *topology.VM
+	dev string
+	nic *topology.NIC
+}
+
+var _ fault.Injector = (*Injector)(nil)
+
+// Notes returns what the last Inject and Revert did (method, VM, device,
+// rebuild timeline).
+func (in *Injector) Notes() map[string]string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make(map[string]string, len(in.notes))
+	for k, v := range in.notes {
+		out[k] = v
+	}
+	return out
+}
+
+func (in *Injector) note(k, v string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.notes == nil {
+		in.notes = map[string]string{}
+	}
+	in.notes[k] = v
+}
+
+func (in *Injector) progress(format string, args ...any) {
+	if in.Progress != nil {
+		in.Progress(format, args...)
+	}
+}
+
+func (in *Injector) vmNamed(name string) (*topology.VM, error) {
+	for _, vm := range in.Lab.VMs {
+		if vm.Name == name {
+			return vm, nil
+		}
+	}
+	return nil, fmt.Errorf("lab %s has no VM %q", in.Lab.Name, name)
+}
+
+// holder returns the director that holds the service's VIP now.
+func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
+	st := (&Observer{Hosts: in.Hosts, Service: in.Service}).Snapshot(ctx)
+	if st.Holder == "" || strings.Contains(st.Holder, ",") {
+		return nil, fmt.Errorf("LVS %s: no single director holds VIP %s (holders %q, unreachable %v)", in.Service.Name, in.Service.VIP, st.Holder, st.Unreachable)
+	}
+	return in.vmNamed(st.Holder)
+}
+
+// Inject implements fault.Injector.
+func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
+	in.mu.Lock()
+	in.notes, in.vm, in.dev, in.nic = map[string]string{"kind": f.Kind, "target": f.Target}, nil, "", nil
+	in.mu.Unlock()
+	var err error
+	var vm *topology.VM
+	switch f.Kind {
+	case DestroyDirector, KillKeepalived:
+		// The fault is meant for the MASTER: whichever director holds the
+		// VIP now (the declared target may have failed over earlier).
+		vm, err = in.holder(ctx)
+	default:
+		vm, err = in.vmNamed(f.Target)
+	}
+	if err != nil {
+		return err
+	}
+	in.vm = vm
+	in.note("vm", vm.Name)
+	in.progress("inject %s on %s", f.Kind, vm.Name)
+	switch f.Kind {
+	case DestroyDirector, DestroyVM:
+		var method string
+		method, err = in.Power.Destroy(ctx, vm)
+		in.note("method", method)
+	case KillKeepalived:
+		// SIGKILL, like a crash: keepalived cannot say goodbye (priority 0)
+		// nor remove its VIPs, so the backup takes over after missing three
+		// adverts while the old MASTER may keep the address.
+		in.note("method", "systemctl kill -s SIGKILL keepalived")
+		_, err = run(ctx, in.Hosts, vm.Name, "systemctl kill -s SIGKILL keepalived")
+	case StopWeb:
+		in.note("method", "systemctl stop apache2")
+		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop apache2")
+	case StopNFS:
+		in.note("method", "systemctl stop nfs-server")
+		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop nfs-server")
+	case FailRAIDMember:
+		err = in.failMember(ctx, vm)
+	case LinkDown:
+		err = in.linkDown(ctx, vm)
+	default:
+		return fmt.Errorf("fault %q: unknown kind (known: %s)", f.Kind, strings.Join(Kinds, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", f.Kind, vm.Name, err)
+	}
+	return nil
+}
+
+// Revert implements fault.Injector. It returns when the lab is back:
+// a destroyed VM answers SSH (and a director runs keepalived again), a
+// RAID array is clean again.
+func (in *Injector) Revert(ctx context.Context, f fault.Fault) error {
+	vm := in.vm
+	if vm == nil { // Inject failed before choosing: nothing to undo
+		return nil
+	}
+	in.progress("revert %s on %s", f.Kind, vm.Name)
+	var err error
+	switch f.Kind {
+	case DestroyDirector, DestroyVM:
+		err = in.restart(ctx, vm)
+	case KillKeepalived:
+		err = in.startService(ctx, vm, "keepalived")
+	case StopWeb:
+		err = in.startService(ctx, vm, "apache2")
+	case StopNFS:
+		err = in.startService(ctx, vm, "nfs-server")
+	case FailRAIDMember:
+		err = in.reAddMember(ctx, vm)
+	case LinkDown:
+		if in.nic != nil {
+			_, err = in.Power.SetLink(ctx, vm, in.nic, true)
+		}
+	default:
+		err = fmt.Errorf("unknown kind")
+	}
+	if err != nil {
+		return fmt.Errorf("revert %s on %s: %w", f.Kind, vm.Name, err)
+	}
+	return nil
+}
+
+func (in *Injector) startService(ctx context.Context, vm *topology.VM, unit string) error {
+	_, err := run(ctx, in.Hosts, vm.Name, "systemctl reset-failed "+unit+" 2>/dev/null; systemctl start "+unit)
+	if err != nil {
+		return err
+	}
+	return in.waitActive(ctx, vm, unit)
+}
+
+func (in *Injector) waitActive(ctx context.Context, vm *topology.VM, unit string) error {
+	return poll(ctx, 500*time.Millisecond, time.Minute, unit+" active on "+vm.Name, func(ctx context.Context) (bool, error) {
+		_, err := run(ctx, in.Hosts, vm.Name, "systemctl is-active --quiet "+unit)
+		if isExit(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
+
+// restart boots a destroyed VM and waits for SSH and its services.
+func (in *Injector) restart(ctx context.Context, vm *topology.VM) error {
+	start := time.Now()
+	if err := in.Power.Start(ctx, vm); err != nil {
+		return err
+	}
+	timeout := in.BootTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	if err := in.Hosts.Reconnect(ctx, vm.Name, timeout); err != nil {
+		return err
+	}
+	in.note("boot_to_ssh_sec", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	for _, u := range unitsOf(vm) {
+		if err := in.waitActive(ctx, vm, u); err != nil {
+			return err
+		}
+	}
+	in.note("boot_to_services_sec", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	return nil
+}
+
+// unitsOf lists the services a VM's roles run.
+func unitsOf(vm *topology.VM) []string {
+	var out []string
+	for _, r := range vm.Roles {
+		switch r {
+		case topology.RoleDirector:
+			out = append(out, "keepalived")
+		case topology.RoleWeb:
+			out = append(out, "apache2")
+		case topology.RoleNFSServer:
+			out = append(out, "nfs-server")
+		}
+	}
+	return out
+}
+
+// linkDown takes down the NIC the fault matters on: a director's NIC on
+// the VIP network, a real server's NIC carrying its backend address, else
+// the first NIC that is not the management one (labctl keeps reaching the
+// VM through that).
+func (in *Injector) linkDown(ctx context.Context, vm *topology.VM) error {
+	nic := serviceNIC(in.Service, vm)
+	if nic == nil {
+		return errors.New("no NIC besides the management one")
+	}
+	in.nic = nic
+	in.note("device", nic.Device)
+	method, err := in.Power.SetLink(ctx, vm, nic, false)
+	in.note("method", method)
+	return err
+}
+
+func serviceNIC(s *topology.LVSService, vm *topology.VM) *topology.NIC {
+	if s != nil {
+		for _, d := range s.Directors {
+			if d.Name == vm.Name {
+				for _, n := range vm.NICs {
+					if n.Network == s.VIPNetwork || (s.VIPNetwork != nil && n.Network != nil && n.Network.Name == s.VIPNetwork.Name) {
+						return n
+					}
+				}
+			}
+		}
+		for _, b := range s.Backends {
+			if b.VM.Name == vm.Name {
+				for _, n := range vm.NICs {
+					if n.IP == b.IP {
+						return n
+					}
+				}
+			}
+		}
+	}
+	for _, n := range vm.NICs {
+		if !n.Management {
+			return n
+		}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/verify"
+)
+
+// Scenario is one fault run against the lab:
+//
+//	verify ─ start prober (client VM) and watcher ─ Before ─ Inject ─ Hold ─ Revert ─ After ─ stop ─ verify
+//
+// Unlike fault.Run, the prober runs on the client VM (traffic to lab
+// addresses never starts on the host) and the directors are watched.
+type Scenario struct {
+	Fault  topology.Fault
+	Probe  fault.ProberConfig // URL, Interval, Timeout; MaxDuration is set here
+	Before time.Duration      // 0 = Fault.AfterSec, else 2 s
+	Hold   time.Duration      // > 0
+	After  time.Duration      // 0 = 5 s
+	// RevertTimeout bounds Revert, which runs even when ctx is cancelled
+	// (default 12 min: a destroyed VM boots under TCG in minutes).
+	RevertTimeout time.Duration
+	Watch         time.Duration // observer interval, 0 = 500 ms
+}
+
+// Runner runs fault scenarios on one lab.
+type Runner struct {
+	Service  *topology.LVSService
+	Hosts    Hosts
+	Client   string // VM the prober runs on
+	Agent    string // agent path on the client, "" = AgentPath
+	Injector *Injector
+	// Verify, when set, checks the cluster before and after each fault.
+	Verify   func(ctx context.Context) (verify.Result, error)
+	Progress func(format string, args ...any)
+}
+
+// FaultReport is what a scenario saw besides the probe timeline: it goes
+// to raw/fault-N-lab.json next to the probes.
+type FaultReport struct {
+	Fault        topology.Fault    `json:"fault"`
+	Notes        map[string]string `json:"notes"`
+	Clock        Clock             `json:"client_clock"`
+	Cluster      ClusterAnalysis   `json:"cluster"`
+	Timeline     []State           `json:"timeline"`
+	VerifyBefore *verify.Result    `json:"verify_before,omitempty"`
+	VerifyAfter  *verify.Result    `json:"verify_after,omitempty"`
+}
+
+func (r *Runner) progress(format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress(format, args...)
+	}
+}
+
+// Run executes sc. The outcome (probes, events, analyses) is returned even
+// when a step failed, with the error.
+func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultReport, error) {
+	if sc.Hold <= 0 {
+		return nil, nil, fmt.Errorf("fault %s:%s: hold %v must be positive", sc.Fault.Kind, sc.Fault.Target, sc.Hold)
+	}
+	if sc.Before <= 0 {
+		sc.Before = time.Duration(sc.Fault.AfterSec * float64(time.Second))
+		if sc.Before <= 0 {
+			sc.Before = 2 * time.Second
+		}
+	}
+	if sc.After <= 0 {
+		sc.After = 5 * time.Second
+	}
+	if sc.RevertTimeout <= 0 {
+		sc.RevertTimeout = 12 * time.Minute
+	}
+	if sc.Watch <= 0 {
+		sc.Watch = 500 * time.Millisecond
+	}
+	client, err := r.Hosts.Runner(r.Client)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &FaultReport{Fault: sc.Fault}
+	if r.Verify != nil {
+		r.progress("verify before %s", sc.Fault.Kind)
+		if v, err := r.Verify(ctx); err == nil {
+			rep.VerifyBefore = &v
+		}
+	}
+	if rep.Clock, err = MeasureClock(ctx, client, 5); err != nil {
+		return nil, rep, err
+	}
+	sc.Probe.MaxDuration = sc.Before + sc.Hold + sc.After + sc.RevertTimeout + 30*time.Second
+	prober := &RemoteProber{Runner: client, Path: r.Agent, Config: sc.Probe, Clock: rep.Clock}
+	obs := &Observer{Hosts: r.Hosts, Service: r.Service}
+	if sc.Fault.Kind == FailRAIDMember {
+		obs.RAIDVM = r.Injector.vmOrNil(sc.Fault.Target)
+	}
+
+	out := &fault.Outcome{Fault: sc.Fault, Start: time.Now()}
+	run, err := prober.Start(ctx)
+	if err != nil {
+		return nil, rep, err
+	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { rep.Timeline = obs.Watch(wctx, sc.Watch) })
+
+	stepErr := r.steps(ctx, sc, out)
+
+	stopWatch()
+	wg.Wait()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	probes, perr := run.Stop(sctx)
+	out.Probes = probes
+	analyse(out)
+	rep.Notes = r.Injector.Notes()
+	var inject, revert time.Time
+	for _, ev := range out.Events {
+		switch ev.Name {
+		case "inject":
+			inject = ev.Start
+		case "revert":
+			revert = ev.Start
+		}
+	}
+	if !inject.IsZero() {
+		rep.Cluster = AnalyzeCluster(rep.Timeline, inject, revert)
+	}
+	if r.Verify != nil && ctx.Err() == nil {
+		r.progress("verify after %s", sc.Fault.Kind)
+		if v, err := r.Verify(ctx); err == nil {
+			rep.VerifyAfter = &v
+		}
+	}
+	return out, rep, errors.Join(stepErr, perr)
+}
+
+func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome) error {
+	name := sc.Fault.Kind + ":" + sc.Fault.Target
+	if err := sleep(ctx, sc.Before); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sc.RevertTimeout)
+	defer cancel()
+	if err := call(out, "inject", func() error { return r.Injector.Inject(ctx, sc.Fault) }); err != nil {
+		rerr := call(out, "revert", func() error { return r.Injector.Revert(rctx, sc.Fault) })
+		return errors.Join(fmt.Errorf("inject %s: %w", name, err), wrapErr("revert "+name, rerr))
+	}
+	holdErr := sleep(ctx, sc.Hold)
+	if err := call(out, "revert", func() error { return r.Injector.Revert(rctx, sc.Fault) }); err != nil {
+		return errors.Join(holdErr, fmt.Errorf("revert %s: %w", name, err))
+	}
+	if holdErr != nil {
+		return holdErr
+	}
+	return sleep(ctx, sc.After)
+}
+
+func call(o *fault.Outcome, name string, f func() error) error {
+	ev := fault.Event{Name: name, Start: time.Now()}
+	err := f()
+	ev.End = time.Now()
+	if err != nil {
+		ev.Err = err.Error()
+	}
+	o.Events = append(o.Events, ev)
+	return err
+}
+
+// analyse fills the outcome's analyses as fault.Run does.
+func analyse(o *fault.Outcome) {
+	var inject, revert *fault.Event
+	for i := range o.Events {
+		switch o.Events[i].Name {
+		case "inject":
+			inject = &o.Events[i]
+		case "revert":
+			revert = &o.Events[i]
+		}
+	}
+	if inject == nil {
+		return
+	}
+	var until time.Time
+	if revert != nil {
+		until = revert.Start
+	}
+	o.During = fault.Analyze(o.Probes, inject.Start, until, 0)
+	if revert != nil {
+		a := fault.Analyze(o.Probes, revert.Start, time.Time{}, 0)
+		o.Revert = &a
+	}
+}
+
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (in *Injector) vmOrNil(name string) *topology.VM {
+	vm, _ := in.vmNamed(name)
+	return vm
+}
