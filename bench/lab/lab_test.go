@@ -1,0 +1,280 @@
+package lab_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/bench/lab/labtest"
+	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/provision/roles/rolestest"
+	"github.com/labctl/labctl/topology"
+)
+
+func newSim(t *testing.T) *labtest.Sim {
+	t.Helper()
+	s := labtest.New(rolestest.ThesisLab(topology.LVSNAT))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestClusterApplyAndRestore(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
+	if err := c.Apply(ctx, result.Variation{RealServers: 1, Scheduler: "wlc", Mode: "nat"}); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Apache("web-1") || s.Apache("web-2") || s.Apache("web-3") {
+		t.Errorf("rs=1: apache web-1 %v web-2 %v web-3 %v", s.Apache("web-1"), s.Apache("web-2"), s.Apache("web-3"))
+	}
+	if err := c.Apply(ctx, result.Variation{RealServers: 2, Scheduler: "rr", Mode: "nat"}); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Apache("web-2") || s.Apache("web-3") || s.Scheduler() != "rr" {
+		t.Errorf("rs=2 rr: web-2 %v web-3 %v sched %s", s.Apache("web-2"), s.Apache("web-3"), s.Scheduler())
+	}
+	for _, d := range []string{"director-1", "director-2"} {
+		if !slices.Contains(s.Fakes[d].Commands(), "ipvsadm -E -t 192.168.100.200:80 -s rr") {
+			t.Errorf("%s: no ipvsadm -E: %q", d, s.Fakes[d].Commands())
+		}
+	}
+	if err := c.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Apache("web-3") || s.Scheduler() != "wlc" {
+		t.Errorf("restore: web-3 %v sched %s", s.Apache("web-3"), s.Scheduler())
+	}
+	if err := c.Apply(ctx, result.Variation{RealServers: 1, Mode: "dr"}); err == nil || !strings.Contains(err.Error(), "another lab variant") {
+		t.Errorf("mode switch: %v", err)
+	}
+	if err := c.Apply(ctx, result.Variation{RealServers: 4}); err == nil {
+		t.Error("4 of 3 real servers accepted")
+	}
+}
+
+func TestClusterApplyTimesOutOnWrongPool(t *testing.T) {
+	s := newSim(t)
+	// web-3's Apache does not stop (say, another unit restarts it).
+	s.Fakes["web-3"].Reply(`systemctl stop apache2`, "")
+	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 700 * time.Millisecond}
+	err := c.Apply(context.Background(), result.Variation{RealServers: 2})
+	if err == nil || !strings.Contains(err.Error(), "want pool [web-1 web-2]") || !strings.Contains(err.Error(), "[web-1 web-2 web-3]") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func injector(s *labtest.Sim) *lab.Injector {
+	return &lab.Injector{Lab: s.Lab, Service: s.Service, Hosts: s.Hosts(), Power: s.Power(), RebuildTimeout: 10 * time.Second}
+}
+
+func TestInjectDestroyDirectorTakesVIPHolder(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	obs := &lab.Observer{Hosts: s.Hosts(), Service: s.Service}
+	// director-1 lost keepalived earlier: director-2 is the MASTER now.
+	if _, err := s.Fakes["director-1"].Run(ctx, "systemctl kill -s SIGKILL keepalived"); err != nil {
+		t.Fatal(err)
+	}
+	in := injector(s)
+	f := topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"}
+	if err := in.Inject(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Down("director-2") || s.Down("director-1") {
+		t.Errorf("destroyed: director-1 %v director-2 %v", s.Down("director-1"), s.Down("director-2"))
+	}
+	if st := obs.Snapshot(ctx); st.Holder != "" || !slices.Equal(st.Unreachable, []string{"director-2"}) {
+		t.Errorf("after destroy: %+v", st)
+	}
+	if err := in.Revert(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	n := in.Notes()
+	if n["vm"] != "director-2" || n["method"] != "sim destroy" || n["boot_to_services_sec"] == "" {
+		t.Errorf("notes %v", n)
+	}
+	if s.Down("director-2") || !slices.Equal(s.Reconnects(), []string{"director-2"}) {
+		t.Errorf("revert: down %v, reconnects %v", s.Down("director-2"), s.Reconnects())
+	}
+}
+
+func TestInjectServiceFaults(t *testing.T) {
+	for _, tc := range []struct {
+		kind, target string
+		broken       func(*labtest.Sim) bool
+	}{
+		{lab.StopWeb, "web-2", func(s *labtest.Sim) bool { return !s.Apache("web-2") }},
+		{lab.DestroyVM, "web-3", func(s *labtest.Sim) bool { return s.Down("web-3") }},
+		{lab.KillKeepalived, "director-1", func(s *labtest.Sim) bool {
+			st := (&lab.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
+			return st.Holder == "director-2"
+		}},
+		{lab.LinkDown, "director-1", func(s *labtest.Sim) bool {
+			return slices.Contains(s.Fakes["director-1"].Commands(), "ip link set eth0 down")
+		}},
+		{lab.StopNFS, "storage", func(s *labtest.Sim) bool {
+			return slices.Contains(s.Fakes["storage"].Commands(), "systemctl stop nfs-server")
+		}},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			s := newSim(t)
+			in := injector(s)
+			f := topology.Fault{Kind: tc.kind, Target: tc.target}
+			if err := in.Inject(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.broken(s) {
+				t.Errorf("%s did not break anything", tc.kind)
+			}
+			if err := in.Revert(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			st := (&lab.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
+			if st.Holder != "director-1" || len(st.Pool) != 3 {
+				t.Errorf("after revert: %+v", st)
+			}
+		})
+	}
+}
+
+func TestInjectRAIDMemberRebuild(t *testing.T) {
+	s := newSim(t)
+	in := injector(s)
+	f := topology.Fault{Kind: lab.FailRAIDMember, Target: "storage"}
+	ctx := context.Background()
+	if err := in.Inject(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	n := in.Notes()
+	if n["device"] != "/dev/vdf" || n["state_after_fail"] != "degraded [5/4 UUUU_]" {
+		t.Errorf("notes after inject %v", n)
+	}
+	if err := in.Revert(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	n = in.Notes()
+	for _, k := range []string{"failed_at", "added_at", "recovery_seen_at", "clean_at", "rebuild_sec"} {
+		if n[k] == "" {
+			t.Errorf("note %s missing: %v", k, n)
+		}
+	}
+	cmds := strings.Join(s.Fakes["storage"].Commands(), "\n")
+	for _, want := range []string{"mdadm /dev/md/data --fail /dev/vdf", "mdadm /dev/md/data --remove /dev/vdf", "mdadm --zero-superblock /dev/vdf && mdadm /dev/md/data --add /dev/vdf"} {
+		if !strings.Contains(cmds, want) {
+			t.Errorf("missing %q in\n%s", want, cmds)
+		}
+	}
+}
+
+func TestInjectUnknownKindAndVM(t *testing.T) {
+	in := injector(newSim(t))
+	if err := in.Inject(context.Background(), topology.Fault{Kind: "flood", Target: "web-1"}); err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("unknown kind: %v", err)
+	}
+	if err := in.Inject(context.Background(), topology.Fault{Kind: lab.StopWeb, Target: "web-9"}); err == nil || !strings.Contains(err.Error(), `no VM "web-9"`) {
+		t.Errorf("unknown VM: %v", err)
+	}
+}
+
+func TestAnalyzeCluster(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	full := []string{"web-1", "web-2"}
+	states := []lab.State{
+		{At: at(0), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
+		{At: at(500), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
+		{At: at(1500), Holder: "", Unreachable: []string{"director-1"}, RAID: "degraded [5/4 UUUU_]"},
+		{At: at(3000), Holder: "director-2", Pool: full, Scheduler: "rr", RAID: "recovery 10.0%"},
+		{At: at(3500), Holder: "director-2", Pool: []string{"web-2"}, Scheduler: "rr", RAID: "recovery 60.0%"},
+		{At: at(6000), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
+		{At: at(6500), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
+	}
+	a := lab.AnalyzeCluster(states, at(1000), at(5000))
+	if !a.VIPMoved || a.NewHolder != "director-2" || a.VIPMovedSec != 2 {
+		t.Errorf("VIP: %+v", a)
+	}
+	if !a.PoolChanged || a.PoolChangedSec != 2.5 || !slices.Equal(a.PoolDuring, []string{"web-2"}) {
+		t.Errorf("pool: %+v", a)
+	}
+	if !a.Restored || a.RestoredSec != 1 {
+		t.Errorf("restored: %+v", a)
+	}
+	var phases []string
+	for _, p := range a.RAID {
+		phases = append(phases, strings.Fields(p.State)[0])
+	}
+	if !slices.Equal(phases, []string{"clean", "degraded", "recovery", "clean"}) || a.RAID[2].Sec != 2 {
+		t.Errorf("raid phases %v %+v", phases, a.RAID)
+	}
+	// Nothing happened: nothing moved, restored at once.
+	quiet := lab.AnalyzeCluster(states[:2], at(100), at(400))
+	if quiet.VIPMoved || quiet.PoolChanged || !quiet.Restored || quiet.RestoredSec != 0 {
+		t.Errorf("quiet: %+v", quiet)
+	}
+}
+
+func TestScenarioStopWebOnClientProber(t *testing.T) {
+	s := newSim(t)
+	s.ClockSkew = 1500 * time.Millisecond // the guest clock runs ahead
+	// One real server left: stopping it is an outage.
+	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
+	ctx := context.Background()
+	if err := c.Apply(ctx, result.Variation{RealServers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	start := time.Now()
+	out, rep, err := r.Run(ctx, lab.Scenario{
+		Fault: topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
+		Probe: fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
+		Before: 300 * time.Millisecond, Hold: 600 * time.Millisecond, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Probes) < 30 || out.During.Failed < 10 || out.During.Recovered || out.During.Outage < 0.5 {
+		t.Errorf("probes %d, during %+v", len(out.Probes), out.During)
+	}
+	// Probe times are on this host's clock despite the guest's skew.
+	if first := out.Probes[0].At; first.Before(start.Add(-200*time.Millisecond)) || first.After(start.Add(500*time.Millisecond)) {
+		t.Errorf("first probe at %v, scenario started %v", first, start)
+	}
+	if rep.Clock.OffsetMs < 1400 || rep.Clock.OffsetMs > 1600 {
+		t.Errorf("clock %+v", rep.Clock)
+	}
+	if out.Revert == nil || out.Revert.Failed != 0 {
+		t.Errorf("after revert: %+v", out.Revert)
+	}
+	cl := rep.Cluster
+	if !cl.PoolChanged || len(cl.PoolDuring) != 0 || !cl.Restored || cl.VIPMoved {
+		t.Errorf("cluster %+v", cl)
+	}
+	if rep.Notes["vm"] != "web-1" || len(rep.Timeline) < 10 {
+		t.Errorf("notes %v, %d states", rep.Notes, len(rep.Timeline))
+	}
+	if line := lab.FaultSummary(1, out, rep); !strings.Contains(line, "fault 1 stop_web on web-1") || !strings.Contains(line, "pool → []") {
+		t.Errorf("summary %q", line)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	if f, err := lab.ParseFault("destroy_vm:web-1"); err != nil || f.Kind != "destroy_vm" || f.Target != "web-1" {
+		t.Errorf("%+v %v", f, err)
+	}
+	for _, bad := range []string{"destroy_vm", "melt:web-1", ":web-1"} {
+		if _, err := lab.ParseFault(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if n, err := lab.ParseInts("1, 2,3"); err != nil || !slices.Equal(n, []int{1, 2, 3}) {
+		t.Errorf("%v %v", n, err)
+	}
+	if _, err := lab.ParseInts("1,x"); err == nil {
+		t.Error("1,x accepted")
+	}
+}
