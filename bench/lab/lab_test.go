@@ -230,8 +230,8 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
 	start := time.Now()
 	out, rep, err := r.Run(ctx, lab.Scenario{
-		Fault: topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
-		Probe: fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
+		Fault:  topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
+		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: 600 * time.Millisecond, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
 	})
 	if err != nil {

@@ -154,7 +154,12 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 	f.Handle(`(?:systemctl reset-failed apache2 2>/dev/null; )?systemctl start apache2`, unit("apache2", s.apache, true))
 	f.Handle(`systemctl kill -s SIGKILL keepalived`, unit("keepalived", s.keepalived, false))
 	f.Handle(`systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived`, unit("keepalived", s.keepalived, true))
-	f.Handle(`systemctl stop nfs-server`, func(*rolestest.Fake, []string) ssh.Result { s.mu.Lock(); s.nfs = false; s.mu.Unlock(); return result("") })
+	f.Handle(`systemctl stop nfs-server`, func(*rolestest.Fake, []string) ssh.Result {
+		s.mu.Lock()
+		s.nfs = false
+		s.mu.Unlock()
+		return result("")
+	})
 	f.Handle(`systemctl reset-failed nfs-server 2>/dev/null; systemctl start nfs-server`, func(*rolestest.Fake, []string) ssh.Result {
 		s.mu.Lock()
 		s.nfs = true
