@@ -210,6 +210,10 @@ func (b *Builder) build(ctx context.Context, o BuildOptions, pkgs []string, hash
 	if err := WriteManifest(filepath.Join(staging, ManifestFile), m); err != nil {
 		return nil, err
 	}
+	// MkdirTemp made it 0700; qemu runs as another user and must read it.
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, fmt.Errorf("chmod staging dir: %w", err)
+	}
 	if err := b.Store.install(staging, o.Name); err != nil {
 		return nil, err
 	}

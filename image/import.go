@@ -180,6 +180,9 @@ func (im *Importer) importInto(ctx context.Context, o ImportOptions, remote bool
 	if err := WriteManifest(filepath.Join(staging, ManifestFile), m); err != nil {
 		return nil, err
 	}
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, fmt.Errorf("chmod staging dir: %w", err)
+	}
 	if err := im.Store.install(staging, o.Name); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func KernelPackage(flavour string) (string, error) {
 // basePackages is what every lab VM needs besides the roles' packages:
 // init, SSH, cloud-init (NoCloud) and what the image's own setup uses.
 var basePackages = []string{
-	"systemd", "systemd-sysv", "udev", // init; systemd-networkd renders cloud-init's network config
+	"systemd", "systemd-sysv", "udev", "dbus", // init; systemd-networkd renders cloud-init's network config
 	"openssh-server", "openssh-sftp-server",
 	"cloud-init",
 	// debootstrap --include=cloud-init leaves python3-cryptography

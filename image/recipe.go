@@ -73,6 +73,8 @@ var maskedUnits = []string{
 	"systemd-pstore.service",
 	"apache-htcacheclean.service",
 	"cloud-init-hotplugd.socket",
+	"systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "proc-sys-fs-binfmt_misc.mount",
+	"modprobe@drm.service",
 }
 
 // roleServices are installed for the roles but stay off until a role
@@ -80,6 +82,8 @@ var maskedUnits = []string{
 var roleServices = []string{
 	"apache2.service", "nfs-server.service", "keepalived.service",
 	"nfs-blkmap.service", "rpcbind.service", "rpcbind.socket", "mdmonitor.service",
+	"ipvsadm.service",   // keepalived programs IPVS; the init script only costs boot time
+	"nfs-client.target", // mount.nfs starts what it needs (rpc-statd) on demand
 }
 
 // InputsHash is the cache key: the same hash means the same image.
