@@ -170,15 +170,16 @@ func uuids(t *testing.T, name string) map[string]string {
 }
 
 // assertGone checks through libvirt that lab owns nothing and that no
-// QEMU process of it is left.
-func assertGone(t *testing.T, name string) {
+// QEMU process of it is left. keepPool: the lab's pool must survive
+// (it holds a volume the lab does not own).
+func assertGone(t *testing.T, name string, keepPool bool) {
 	t.Helper()
 	live := owned(t, name)
 	if live.Owned() != 0 {
 		t.Errorf("lab %s still owns %d domains, %d networks, %d volumes", name, len(live.Domains), len(live.Networks), len(live.Volumes))
 	}
-	if live.Pool != nil {
-		t.Errorf("lab %s: pool %s still defined", name, live.Pool.Name)
+	if (live.Pool != nil) != keepPool {
+		t.Errorf("lab %s: pool defined = %v, want %v", name, live.Pool != nil, keepPool)
 	}
 	if out, _ := exec.Command("pgrep", "-f", "guest="+name+"-").Output(); len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("QEMU processes of lab %s left: %s", name, out)

@@ -268,7 +268,7 @@ func TestLifecycle(t *testing.T) {
 		start := time.Now()
 		mustLabctl(t, ctx, "down", b.dir)
 		t.Logf("FIGURE down-after-sigint wall %.1fs", time.Since(start).Seconds())
-		assertGone(t, "e2eb")
+		assertGone(t, "e2eb", false)
 	})
 
 	t.Run("two labs side by side", func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestLifecycle(t *testing.T) {
 			}
 		}
 		mustLabctl(t, ctx, "down", b.dir)
-		assertGone(t, "e2eb")
+		assertGone(t, "e2eb", false)
 		if res := up(t, ctx, a); !res.NoOp {
 			t.Error("down of lab e2eb changed lab e2ea")
 		}
@@ -303,7 +303,7 @@ func TestLifecycle(t *testing.T) {
 		start := time.Now()
 		mustLabctl(t, ctx, "down", a.dir)
 		t.Logf("FIGURE down-3vm wall %.1fs", time.Since(start).Seconds())
-		assertGone(t, "e2ea")
+		assertGone(t, "e2ea", true) // someone-elses.raw keeps it
 		nets, err := e.hv.ListNetworks(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,7 @@
 #   2. creates the network namespace $LABCTL_NETNS (default labctl-sandbox)
 #      with lo up, so every lab network, VM and packet stays inside it;
 #   3. starts virtlogd and libvirtd inside that namespace (reusing them when
-#      they already run) and waits for libvirtd's socket.
+#      they already run; --restart restarts libvirtd) and waits for its socket.
 #
 # Run labctl inside the namespace with sandbox/run.sh.
 set -euo pipefail
@@ -59,26 +59,44 @@ check_daemon() { # NAME → prints "ours" | "none", fails on a foreign one
 	echo "$state"
 }
 
-# /dev/kvm must be group kvm (Debian's udev default) so that libvirt's
-# "is KVM usable by libvirt-qemu" check agrees with what its QEMU probe saw;
-# otherwise libvirt discards its QEMU capabilities cache on every lookup and
-# re-probes QEMU (seconds each, in a loop), stalling domain defines for minutes.
-if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != kvm ] && getent group kvm >/dev/null; then
-	log "chgrp kvm /dev/kvm (was $(stat -c %G /dev/kvm))"
-	chgrp kvm /dev/kvm
-	chmod g+rw /dev/kvm
-fi
-
 # 3. daemons.
 mkdir -p /var/run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/images
 if [ "$(check_daemon virtlogd)" = none ]; then
 	log "starting virtlogd in $NS"
 	ip netns exec "$NS" virtlogd -d
 fi
+# On a kvm_pvm host /dev/kvm opens but cannot run a stock guest, and libvirt
+# 9 flips between "KVM usable" (its QEMU probe) and "not usable" (its access
+# check as libvirt-qemu), discarding its QEMU capabilities cache on every
+# call and re-probing QEMU for seconds each time: domain defines stall for
+# minutes. Labs run under TCG there anyway, so libvirtd gets a /dev/kvm that
+# nobody can open, in its own mount namespace only (ip netns exec already
+# gives it one; the bind mount does not reach the host).
+hide_kvm=0
+[ -e /sys/module/kvm_pvm ] && [ -c /dev/kvm ] && hide_kvm=1
+
+libvirtd_pid() {
+	for pid in $(pgrep -x libvirtd || true); do
+		in_ns "$pid" && { echo "$pid"; return; }
+	done
+}
+
+if [ "${1:-}" = "--restart" ] && [ -n "$(libvirtd_pid)" ]; then
+	pid=$(libvirtd_pid)
+	log "restarting libvirtd (pid $pid); running domains keep running"
+	kill "$pid"
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+fi
+
 if [ "$(check_daemon libvirtd)" = none ]; then
 	rm -f "$SOCK" # stale socket from a dead daemon
 	log "starting libvirtd in $NS"
-	ip netns exec "$NS" libvirtd -d
+	if [ "$hide_kvm" = 1 ]; then
+		install -m 000 /dev/null /run/labctl-sandbox-nokvm
+		ip netns exec "$NS" sh -c 'mount --bind /run/labctl-sandbox-nokvm /dev/kvm && exec libvirtd -d'
+	else
+		ip netns exec "$NS" libvirtd -d
+	fi
 fi
 for _ in $(seq 1 100); do
 	if [ -S "$SOCK" ] && ip netns exec "$NS" virsh -c qemu:///system version >/dev/null 2>&1; then
@@ -100,6 +118,11 @@ fi
 # libvirt probes QEMU's capabilities on first use (minutes under TCG on a
 # busy host); do it now, once: the result is cached in /var/cache/libvirt.
 ip netns exec "$NS" virsh -q -c qemu:///system domcapabilities --virttype qemu --arch x86_64 >/dev/null
+
+pid=$(libvirtd_pid)
+if [ "$hide_kvm" = 1 ] && [ -n "$pid" ] && [ -c "/proc/$pid/root/dev/kvm" ]; then
+	log "warning: libvirtd (pid $pid) sees the kvm_pvm /dev/kvm and will keep re-probing QEMU; run: sandbox/setup.sh --restart"
+fi
 
 log "ready: namespace $NS, libvirtd $(ip netns exec "$NS" virsh -c qemu:///system version --daemon | awk '/daemon/ {print $NF}')"
 log "run commands inside it with: sandbox/run.sh CMD..."

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -252,10 +250,6 @@ func localPitfalls() []check {
 		out = append(out, check{"apparmor", "ok", "not enforcing", ""})
 	}
 	if st, err := os.Stat("/dev/kvm"); err == nil {
-		if g := fileGroup(st); g != "" && g != "kvm" {
-			out = append(out, check{"/dev/kvm", "fail", "group is " + g + ", not kvm: libvirt's KVM check disagrees with its QEMU probe and it re-probes QEMU on every call (domain defines stall for minutes)",
-				"chgrp kvm /dev/kvm && chmod g+rw /dev/kvm (sandbox/setup.sh does this)"})
-		}
 		if _, err := os.Stat("/sys/module/kvm_pvm"); err == nil {
 			out = append(out, check{"/dev/kvm", "warn", "present but backed by kvm_pvm: TCG is used", ""})
 		} else if st.Mode().Perm()&0o006 == 0 && os.Geteuid() != 0 {
@@ -276,6 +270,14 @@ func localPitfalls() []check {
 				"run labctl inside libvirtd's namespace: sandbox/run.sh labctl ..."})
 		default:
 			out = append(out, check{"netns", "ok", "labctl and libvirtd share a network namespace", ""})
+		}
+		// On kvm_pvm, a libvirtd that can see /dev/kvm re-probes QEMU on
+		// almost every call (its KVM checks disagree), stalling defines.
+		if exists("/sys/module/kvm_pvm") {
+			if st, err := os.Stat("/proc/" + strings.TrimSpace(string(pid)) + "/root/dev/kvm"); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				out = append(out, check{"libvirt kvm", "warn", "libvirtd sees the kvm_pvm /dev/kvm: libvirt 9 then discards its QEMU capabilities on most calls and re-probes QEMU (domain defines take minutes)",
+					"restart libvirtd with /dev/kvm hidden from it: sandbox/setup.sh --restart"})
+			}
 		}
 	}
 	return out
@@ -305,17 +307,4 @@ func freeBytes(dir string) (uint64, error) {
 		return 0, err
 	}
 	return st.Bavail * uint64(st.Bsize), nil
-}
-
-// fileGroup names the group owning a file, "" when unknown.
-func fileGroup(st os.FileInfo) string {
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return ""
-	}
-	g, err := user.LookupGroupId(strconv.Itoa(int(sys.Gid)))
-	if err != nil {
-		return strconv.Itoa(int(sys.Gid))
-	}
-	return g.Name
 }

@@ -151,8 +151,10 @@ func (lc *lifecycle) sshConfig(vm *provision.VMSpec, sudo bool) (ssh.Config, err
 	if vm.Address == "" {
 		return ssh.Config{}, fmt.Errorf("VM %s has no static address to reach it on", vm.Name)
 	}
+	// TCG guests on a busy host can take well over ssh's default 10 s to
+	// finish a handshake.
 	return ssh.Config{Host: vm.Name, Addr: net.JoinHostPort(vm.Address, "22"), User: lc.lab.SSHUser,
-		Signer: signer, HostKey: hk, Sudo: sudo}, nil
+		Signer: signer, HostKey: hk, Sudo: sudo, Timeout: 45 * time.Second}, nil
 }
 
 func newUpCmd(a *App) *cobra.Command {
