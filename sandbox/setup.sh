@@ -92,6 +92,11 @@ if [ "$(check_daemon libvirtd)" = none ]; then
 	rm -f "$SOCK" # stale socket from a dead daemon
 	log "starting libvirtd in $NS"
 	if [ "$hide_kvm" = 1 ]; then
+		# QEMU must then share libvirtd's mount namespace: libvirt cannot move a
+		# bind mount on /dev/kvm into a per-domain /dev.
+		if ! grep -q '^namespaces' /etc/libvirt/qemu.conf; then
+			printf '\n# labctl sandbox: no per-domain /dev (see sandbox/setup.sh)\nnamespaces = []\n' >>/etc/libvirt/qemu.conf
+		fi
 		install -m 000 /dev/null /run/labctl-sandbox-nokvm
 		ip netns exec "$NS" sh -c 'mount --bind /run/labctl-sandbox-nokvm /dev/kvm && exec libvirtd -d'
 	else
