@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ type imageFlags struct {
 
 func (f *imageFlags) store() image.Store {
 	if f.dir != "" {
+		if abs, err := filepath.Abs(f.dir); err == nil {
+			return image.Store{Dir: abs} // paths end up in libvirt XML
+		}
 		return image.Store{Dir: f.dir}
 	}
 	return image.DefaultStore()
