@@ -8,8 +8,9 @@
 //	sandbox/run.sh go test -tags e2e -v -timeout 50m ./e2e/...
 //
 // Environment: LABCTL_SANDBOX (set by sandbox/run.sh; tests skip without
-// it), LABCTL_E2E_IMAGE (base image name, default bookworm-cloud) and
-// LABCTL_IMAGE_DIR (image store, default labctl's).
+// it), LABCTL_E2E_IMAGE (base image name, default bookworm-cloud),
+// LABCTL_IMAGE_DIR (image store, default labctl's) and LABCTL_BIN (a built
+// labctl; default: go build).
 package e2e
 
 import (
@@ -66,10 +67,16 @@ func setup(m *testing.M) (int, error) {
 		fmt.Printf("e2e: skipped: base image %q: %v (build it with `labctl image build`, or set LABCTL_E2E_IMAGE/LABCTL_IMAGE_DIR)\n", e.image, err)
 		return 0, nil
 	}
-	build := exec.Command("go", "build", "-o", e.bin, "github.com/labctl/labctl/cmd/labctl")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return 1, fmt.Errorf("build labctl: %w", err)
+	// sandbox/e2e.sh builds labctl outside the namespace (no module proxy
+	// inside) and passes it in LABCTL_BIN; otherwise build it here.
+	if bin := os.Getenv("LABCTL_BIN"); bin != "" {
+		e.bin = bin
+	} else {
+		build := exec.Command("go", "build", "-o", e.bin, "github.com/labctl/labctl/cmd/labctl")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			return 1, fmt.Errorf("build labctl: %w", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
