@@ -195,9 +195,11 @@ only that, asking first unless --yes.`,
 				if err != nil {
 					return err
 				}
+				if err := waitBooted(ctx, cfg, timeout); err != nil {
+					return err
+				}
 				pool.Add(cfg)
-				_, err = pool.WaitReady(ctx, vm.Name, timeout)
-				return err
+				return nil
 			}
 			if !yes {
 				opts.Confirm = func(c *provision.Changes) (bool, error) {
@@ -249,6 +251,41 @@ only that, asking first unless --yes.`,
 	cmd.Flags().BoolVar(&noConfigure, "no-configure", false, "do not configure guests (roles) after boot")
 	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure guests even when libvirt has nothing to do")
 	return cmd
+}
+
+// bootDone succeeds once cloud-init has finished (or the image has none):
+// sshd answers before cloud-init's last stages, which may still restart it.
+const bootDone = `command -v cloud-init >/dev/null 2>&1 || exit 0; ` +
+	`cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished`
+
+// waitBooted waits until the VM answers SSH with its pinned host key and
+// cloud-init is done, redialling when sshd restarts under us.
+func waitBooted(ctx context.Context, cfg ssh.Config, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := ssh.WaitReady(ctx, cfg, time.Until(deadline))
+		if err != nil {
+			return err
+		}
+		_, err = c.Run(ctx, bootDone)
+		c.Close()
+		var ce *ssh.CommandError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ce):
+			return fmt.Errorf("%s: cloud-init did not finish (see `labctl console %s`): %w", cfg.Host, cfg.Host, err)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return fmt.Errorf("%s: wait for cloud-init: %w", cfg.Host, err)
+		}
+		select { // the connection dropped: sshd restarted
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // configure runs the guest roles once every VM answers SSH.
