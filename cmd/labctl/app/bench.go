@@ -21,6 +21,7 @@ import (
 	"github.com/labctl/labctl/topology"
 	"github.com/labctl/labctl/verify"
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 )
 
@@ -353,8 +354,8 @@ func writeBenchSummary(w io.Writer, runs []benchRun) error {
 	for _, br := range runs {
 		r := br.Run
 		fmt.Fprintf(w, "%s  (%s, %s)\n", br.Dir, r.Experiment.Tool, r.Provenance.End.Sub(r.Provenance.Start).Round(time.Second))
-		t := tablewriter.NewWriter(w)
-		t.Header("Point", "n", "Throughput (req/s)", "95% CI ±", "Errors", "p50 ms", "p99 ms", "Backends")
+		t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+		t.Header("point", "n", "req/s", "95% CI ±", "errors", "p50 ms", "p99 ms", "backends")
 		for _, p := range r.Points {
 			p50, p99 := "", ""
 			if p.P50 != nil {
