@@ -42,14 +42,14 @@ type Observer struct {
 	Hosts   Hosts
 	Service *topology.LVSService
 	RAIDVM  *topology.VM  // optional: also read /proc/mdstat here
-	Timeout time.Duration // per SSH call; 0 = 2 s
+	Timeout time.Duration // per SSH call; 0 = 5 s (TCG guests on a busy host answer slowly)
 }
 
 func (o *Observer) timeout() time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
-	return 2 * time.Second
+	return 5 * time.Second
 }
 
 // Snapshot asks every director (in parallel) which addresses it holds and

@@ -58,6 +58,8 @@ type benchFlags struct {
 	service     string
 	client      string
 	verify      bool
+	probeEvery  time.Duration
+	probeWait   time.Duration
 }
 
 func benchCmd(a *App, open benchOpener, agent func() ([]byte, error)) *cobra.Command {
@@ -111,6 +113,7 @@ fail_raid_member, stop_nfs, link_down.`,
 				Lab: env.lab, Hosts: env.hosts, Power: env.power, ResultsDir: bf.results,
 				Agent: agent, Provenance: env.provenance, Settle: bf.settle,
 				FaultHold: bf.faultHold, FaultAfter: bf.faultAfter, Progress: progress,
+				ProbeInterval: bf.probeEvery, ProbeTimeout: bf.probeWait,
 			}
 			if bf.verify {
 				b.Verify = func(ctx context.Context) (verify.Result, error) {
@@ -164,6 +167,8 @@ fail_raid_member, stop_nfs, link_down.`,
 	fl.BoolVar(&bf.adhoc, "adhoc", false, "run one experiment built from the flags instead of the lab's")
 	fl.StringVar(&bf.service, "service", "", "LVS service of the ad-hoc experiment (default: the first)")
 	fl.StringVar(&bf.client, "client", "", "client VM of the ad-hoc experiment (default: the first VM with the client role)")
+	fl.DurationVar(&bf.probeEvery, "probe-interval", 50*time.Millisecond, "time between fault probes")
+	fl.DurationVar(&bf.probeWait, "probe-timeout", time.Second, "timeout of one fault probe")
 	fl.BoolVar(&bf.verify, "verify", true, "run labctl verify's checks before and after each fault")
 	return cmd
 }
