@@ -155,7 +155,7 @@ echo "guest: machine-id $(cat /etc/machine-id)"
 echo "guest: host keys: $(ls /etc/ssh/ssh_host_*_key | tr "\n" " ")"
 echo "guest: failed units: $(sudo systemctl --failed --no-legend --plain | awk "{print \$1}" | tr "\n" " ")"
 echo "guest: cloud-init: $(sudo cloud-init status --wait 2>/dev/null | tail -1) datasource $(sudo cat /run/cloud-init/.ds-identify.result 2>/dev/null | head -1)"
-echo "guest: renderer: $(sudo grep -ho "Chose.*renderer.*" /var/log/cloud-init.log | tail -1)"
+echo "guest: renderer: $(sudo grep -hoiE "(selected|chose)[^,]*renderer[^,]*" /var/log/cloud-init.log | tail -1)"
 echo "guest: $(sudo systemd-analyze 2>/dev/null | head -1)"
 echo "guest: cloud-init schema: $(sudo cloud-init schema --system 2>&1 | tail -3 | tr "\n" " ")"
 ' || echo "boot-test: guest checks failed" >&2
