@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -282,6 +283,47 @@ func TestMissingPackageNamesPackageAndImage(t *testing.T) {
 		t.Fatal("want error")
 	}
 	for _, want := range []string{"director-2", "step packages", "ipvsadm", `"debian-12"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// unreachable fails every call the way the SSH pool does when the VM
+// offers another host key or does not answer.
+type unreachable struct {
+	name string
+	err  error
+}
+
+func (u unreachable) Host() string { return u.name }
+func (u unreachable) Run(context.Context, string) (ssh.Result, error) {
+	return ssh.Result{}, u.err
+}
+func (u unreachable) WriteFile(context.Context, string, []byte, fs.FileMode) error { return u.err }
+func (u unreachable) ReadFile(context.Context, string) ([]byte, error)             { return nil, u.err }
+
+// A connection failure must be reported as such, not as missing packages
+// (seen on a real VM whose pinned host key had been replaced).
+func TestConnectionErrorIsNotMissingPackages(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	gs := guests(lab)
+	hkErr := &ssh.HostKeyError{Host: "web-1", Addr: "10.0.10.110:22", Expected: "SHA256:a", Offered: "SHA256:b"}
+	hosts := func(name string) (ssh.Runner, error) {
+		if name == "web-1" {
+			return unreachable{name: name, err: hkErr}, nil
+		}
+		return hostsOf(gs)(name)
+	}
+	_, err := Apply(context.Background(), lab, hosts, Options{Only: []string{"web-1"}})
+	var got *ssh.HostKeyError
+	if !errors.As(err, &got) {
+		t.Fatalf("error %v does not wrap the host key error", err)
+	}
+	if strings.Contains(err.Error(), "not installed") {
+		t.Errorf("connection failure reported as missing packages: %v", err)
+	}
+	for _, want := range []string{"web-1", "step packages", "HOST KEY MISMATCH"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

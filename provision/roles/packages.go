@@ -2,10 +2,12 @@ package roles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
 
@@ -30,7 +32,10 @@ func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
 		// dpkg-query exits 1 when a package is unknown but still prints the
 		// others, so judge by what it printed.
 		res, err := h.r.Run(ctx, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(pkgs, " "))
-		if err != nil && len(res.Stdout) == 0 && ctx.Err() != nil {
+		var ce *ssh.CommandError
+		if err != nil && !errors.As(err, &ce) {
+			// Not an exit status (host key mismatch, unreachable VM,
+			// cancellation): the guest was never asked, so say why.
 			return false, err
 		}
 		installed := map[string]bool{}
