@@ -10,13 +10,17 @@ LDFLAGS  := -X github.com/labctl/labctl/internal/version.Version=$(VERSION) \
             -X github.com/labctl/labctl/internal/version.Commit=$(COMMIT)
 LAB      ?= labs/lvs-nat-ha
 
-.PHONY: build test unit lint e2e demo fuzz bench clean
+.PHONY: build test deps unit lint e2e demo fuzz bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/labctl
 
-## test: everything CI runs — lint, unit tests, then end-to-end tests on real VMs in the sandbox.
-test: lint unit e2e
+## test: everything CI runs — host packages, lint, unit tests, then end-to-end tests on real VMs.
+test: deps lint unit e2e
+
+## deps: Debian packages and the sandbox (network namespace + libvirtd); needs root.
+deps:
+	sandbox/setup.sh
 
 unit:
 	$(GO) test -count=1 ./...

@@ -14,7 +14,8 @@ set -euo pipefail
 NS=${LABCTL_NETNS:-labctl-sandbox}
 SOCK=/var/run/libvirt/libvirt-sock
 PKGS=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
-      debootstrap dnsmasq-base iptables iproute2 procps)
+      debootstrap dnsmasq-base iptables iproute2 procps e2fsprogs
+      apache2-utils siege genisoimage)  # ab and siege: bench parser tests; genisoimage: scripts/boot-test.sh
 
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 
