@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -332,16 +333,26 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
-// swapHostKey replaces a pinned host key file with a fresh key while fn runs.
+// swapHostKey replaces a pinned host key file with a fresh key while fn
+// runs, then puts the pinned key and its .pub back (ssh-keygen writes
+// path.pub too, which used to leave the lab without its .pub).
 func swapHostKey(path string, fn func() error) error {
-	if err := exec.Command("mv", path, path+".orig").Run(); err != nil {
+	if err := os.Rename(path, path+".orig"); err != nil {
 		return err
 	}
-	defer exec.Command("mv", path+".orig", path).Run()
+	defer os.Rename(path+".orig", path)
+	pub := path + ".pub"
+	hadPub := os.Rename(pub, pub+".orig") == nil
+	defer func() {
+		if hadPub {
+			_ = os.Rename(pub+".orig", pub)
+		} else {
+			_ = os.Remove(pub)
+		}
+	}()
 	if err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path).Run(); err != nil {
 		return fmt.Errorf("ssh-keygen: %w", err)
 	}
-	defer exec.Command("rm", "-f", path+".pub").Run()
 	return fn()
 }
 

@@ -1,0 +1,348 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labctl/labctl/provision/keys"
+	"github.com/labctl/labctl/provision/roles"
+	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/verify"
+)
+
+// clusterCase is one lab of labs/ brought up under another name.
+type clusterCase struct {
+	src    string // directory under labs/
+	name   string // lab name used by the test
+	faults bool   // also show the fault messages on this lab
+}
+
+// TestClusters brings each shipped LVS lab up with one `labctl up`, checks
+// it with `labctl verify`, fetches pages through the VIP from the client
+// VM, re-runs `labctl provision` (every step unchanged) and takes it down
+// again, one lab at a time (a 7-VM TCG cluster is all a 2-core CI host
+// carries). Select one with E2E_RUN=TestClusters/lvs-dr.
+func TestClusters(t *testing.T) {
+	for _, c := range []clusterCase{
+		{src: "lvs-nat-ha", name: "e2enat", faults: true},
+		{src: "lvs-dr", name: "e2edr"},
+		{src: "lvs-tun", name: "e2etun"},
+	} {
+		t.Run(c.src, func(t *testing.T) { testCluster(t, c) })
+	}
+}
+
+func testCluster(t *testing.T, c clusterCase) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	l := copyLab(t, c)
+	lab := loadLab(t, l.dir)
+	t.Cleanup(func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		_, _ = labctl(t, dctx, "down", "--name", l.name)
+	})
+	mustLabctl(t, ctx, "down", "--name", l.name) // leftovers of an aborted run
+
+	t.Run("up", func(t *testing.T) {
+		res := up(t, ctx, l)
+		if res.NoOp || len(res.VMs) != len(lab.VMs) {
+			t.Fatalf("up made %d VMs (no-op %v), want %d", len(res.VMs), res.NoOp, len(lab.VMs))
+		}
+		boot := 0.0
+		for _, vm := range res.VMs {
+			t.Logf("FIGURE %s boot-to-ssh %s %.1fs", c.src, vm.Name, vm.BootSeconds)
+			boot = max(boot, vm.Seconds)
+		}
+		// VMResult.Seconds ends when the VM answers SSH; roles run after the last.
+		t.Logf("FIGURE %s up wall %.1fs: boot (all VMs SSH-ready) %.1fs, provisioning %.1fs",
+			c.src, res.Seconds, boot, res.Seconds-boot)
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("verify", func(t *testing.T) { verifyLab(t, ctx, l, lab) })
+	t.Run("pages through the VIP", func(t *testing.T) { pagesThroughVIP(t, ctx, l, lab) })
+
+	t.Run("provision again changes nothing", func(t *testing.T) {
+		start := time.Now()
+		out, err := labctl(t, ctx, "provision", "-l", l.dir, "-o", "json")
+		if err != nil {
+			t.Fatalf("provision: %v", err)
+		}
+		t.Logf("FIGURE %s provision re-run %.1fs", c.src, time.Since(start).Seconds())
+		var rep roles.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("provision output is not JSON: %v\n%s", err, out)
+		}
+		if want := len(roles.Steps(lab)); len(rep.Steps) != want {
+			t.Errorf("provision ran %d steps, want %d", len(rep.Steps), want)
+		}
+		for _, s := range rep.Steps {
+			if s.Status != roles.StatusUnchanged {
+				t.Errorf("[%s] %s/%s: %s %s", s.VM, s.Role, s.Step, s.Status, s.Error)
+			}
+		}
+	})
+
+	if c.faults {
+		t.Run("faults are clear", func(t *testing.T) { faults(t, ctx, l, lab) })
+	}
+
+	t.Run("down removes everything", func(t *testing.T) {
+		start := time.Now()
+		mustLabctl(t, ctx, "down", l.dir)
+		t.Logf("FIGURE %s down wall %.1fs", c.src, time.Since(start).Seconds())
+		assertGone(t, l.name, false)
+		if _, err := os.Stat(filepath.Join(e.stateDir, l.name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("state dir of %s left behind: %v", l.name, err)
+		}
+	})
+}
+
+var (
+	labLabel   = regexp.MustCompile(`(?m)^lab "[^"]+" \{`)
+	imageAttr  = regexp.MustCompile(`(?m)^(\s*image\s*=\s*)"bookworm-cloud"`)
+	labDefault = regexp.MustCompile(`(?m)^lab "[^"]+" \{\n`)
+)
+
+// copyLab copies labs/<src>/lab.hcl into a temporary directory, renamed
+// to c.name (labctl has no name override, and libvirt object names derive
+// from the lab name), using the suite's base image.
+func copyLab(t *testing.T, c clusterCase) *lab {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(labsDir(t), c.src, "lab.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	if len(labLabel.FindAllString(src, -1)) != 1 {
+		t.Fatalf("labs/%s/lab.hcl: want exactly one lab block", c.src)
+	}
+	src = labDefault.ReplaceAllString(src, fmt.Sprintf("lab %q {\n  image = %q\n", c.name, e.image))
+	src = imageAttr.ReplaceAllString(src, fmt.Sprintf("${1}%q", e.image))
+	return writeLab(t, c.name, src)
+}
+
+// labsDir finds the repository's labs/: `go test` runs in e2e/,
+// sandbox/e2e.sh runs the compiled test from the repository root.
+func labsDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("LABCTL_E2E_LABS"); d != "" {
+		return d
+	}
+	for _, d := range []string{"labs", filepath.Join("..", "labs")} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	t.Fatal("labs/ not found from the working directory (set LABCTL_E2E_LABS)")
+	return ""
+}
+
+func loadLab(t *testing.T, dir string) *topology.Lab {
+	t.Helper()
+	lab, _, diags := topology.Load(dir, topology.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("load %s: %s", dir, diags.Error())
+	}
+	return lab
+}
+
+// verifyLab runs `labctl verify -o json` and checks that it passed and
+// that the checks that matter for this lab are there and ok.
+func verifyLab(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
+	start := time.Now()
+	out, err := labctl(t, ctx, "verify", "-o", "json", "--requests", "30", l.dir)
+	t.Logf("FIGURE %s verify %.1fs", lab.Name, time.Since(start).Seconds())
+	var res verify.Result
+	if jerr := json.Unmarshal([]byte(out), &res); jerr != nil {
+		t.Fatalf("verify output is not JSON (%v): %v\n%s", err, jerr, out)
+	}
+	if err != nil || !res.OK() {
+		t.Errorf("verify failed (%v): %d of %d checks", err, res.Failed(), len(res.Checks))
+	}
+	seen := map[string]int{}
+	for _, c := range res.Checks {
+		key := checkKind(c.Name)
+		seen[key]++
+		if !c.OK {
+			t.Errorf("check %q on %s: expected %q, observed %q", c.Name, c.VM, c.Expected, c.Observed)
+		}
+	}
+	want := map[string]int{"VIP answers HTTP": 0, "keepalived running": 0, "IPVS real server": 0}
+	directors, backends := 0, 0
+	for _, s := range lab.LVS {
+		want["VIP answers HTTP"]++
+		directors += len(s.Directors)
+		backends += len(s.Backends)
+	}
+	want["keepalived running"] = directors
+	want["IPVS real server"] = backends
+	for _, vm := range lab.VMs {
+		if vm.RAID != nil {
+			want["RAID"]++
+		}
+	}
+	for _, n := range lab.NFS {
+		want["NFS mounted"] += len(n.Clients)
+	}
+	for k, n := range want {
+		if seen[k] < n {
+			t.Errorf("verify reported %d %q checks, want %d", seen[k], k, n)
+		}
+	}
+	if seen["responses from every real server"]+seen["responses from a real server"] == 0 {
+		t.Error("verify did not check the spread over real servers")
+	}
+}
+
+// checkKind strips the object from a check name ("RAID /dev/md/data" →
+// "RAID", "NFS mounted on /var/www/html" → "NFS mounted").
+func checkKind(name string) string {
+	for _, p := range []string{"IPVS real server", "IPVS service", "RAID", "NFS mounted", "export"} {
+		if strings.HasPrefix(name, p) {
+			return p
+		}
+	}
+	return name
+}
+
+var backendRE = regexp.MustCompile(`Served by <b id="backend">([^<]+)</b>`)
+
+// pagesThroughVIP fetches the page N times from the client VM through
+// each VIP and checks which backends served it: all of them, or one with
+// persistence.
+func pagesThroughVIP(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
+	client := ""
+	for _, vm := range lab.VMs {
+		if slices.Contains(vm.Roles, topology.RoleClient) {
+			client = vm.Name
+		}
+	}
+	if client == "" {
+		t.Fatal("lab has no client VM")
+	}
+	const n = 12
+	for _, s := range lab.LVS {
+		url := fmt.Sprintf("http://%s:%d/", s.VIP, s.Port)
+		// Separate curl processes: a new connection (and source port) each.
+		cmd := fmt.Sprintf(`for i in $(seq %d); do curl -sS --max-time 5 %s || echo "curl failed: $?"; done`, n, url)
+		out := mustLabctl(t, ctx, "ssh", "-l", l.dir, client, "--", cmd)
+		got := map[string]int{}
+		for _, m := range backendRE.FindAllStringSubmatch(out, -1) {
+			got[m[1]]++
+		}
+		total := 0
+		for _, k := range got {
+			total += k
+		}
+		t.Logf("%s: %d pages from %s: %v", lab.Name, n, url, got)
+		if total != n {
+			t.Errorf("%d of %d pages from %s named a backend:\n%s", total, n, url, out)
+		}
+		var want []string
+		for _, b := range s.Backends {
+			name := b.VM.Hostname
+			if name == "" {
+				name = b.VM.Name
+			}
+			want = append(want, name)
+		}
+		for name := range got {
+			if !slices.Contains(want, name) {
+				t.Errorf("page from unknown backend %q", name)
+			}
+		}
+		if s.Persistence != nil {
+			if len(got) != 1 {
+				t.Errorf("persistent service %s: pages from %d backends, want 1: %v", url, len(got), got)
+			}
+			continue
+		}
+		for _, w := range want {
+			if got[w] == 0 {
+				t.Errorf("backend %s served none of %d pages through %s: %v", w, n, url, got)
+			}
+		}
+	}
+}
+
+// faults shows, on the real lab, the errors a user gets for a wrong host
+// key and for a failing command, and that a config Apache rejects is
+// rolled back with Apache still serving.
+func faults(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
+	web := lab.LVS[0].Backends[0].VM.Name
+	ks, err := keys.Open(filepath.Join(e.stateDir, l.name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("wrong host key", func(t *testing.T) {
+		err := swapHostKey(ks.HostKeyPath(web), func() error {
+			b, err := labctlCmd(ctx, "provision", "-l", l.dir, web).CombinedOutput()
+			msg := string(b)
+			t.Logf("provision with a wrong pinned host key (%v):\n%s", err, indent(msg))
+			if err == nil {
+				return errors.New("provision accepted a host key that is not the pinned one")
+			}
+			for _, s := range []string{web, "HOST KEY MISMATCH"} {
+				if !strings.Contains(msg, s) {
+					return fmt.Errorf("message lacks %q", s)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("failed command", func(t *testing.T) {
+		// A stray broken Apache config plus a missing site file: the site
+		// step rewrites the site, `apache2ctl configtest` fails, the new
+		// file is removed again and Apache is not reloaded.
+		broken := "/etc/apache2/conf-enabled/zz-e2e-broken.conf"
+		site := "/etc/apache2/sites-available/labctl-" + lab.Web[0].Name + ".conf"
+		mustLabctl(t, ctx, "ssh", "--root", "-l", l.dir, web, "--",
+			fmt.Sprintf("echo 'E2EBrokenDirective on' > %s && mv %s %s.e2e", broken, site, site))
+		restore := func() {
+			_, _ = labctl(t, context.WithoutCancel(ctx), "ssh", "--root", "-l", l.dir, web, "--",
+				fmt.Sprintf("rm -f %s; test -e %s || mv %s.e2e %s", broken, site, site, site))
+		}
+		cmd := labctlCmd(ctx, "provision", "-l", l.dir, web)
+		b, err := cmd.CombinedOutput()
+		msg := string(b)
+		t.Logf("provision with a broken Apache config (%v):\n%s", err, indent(msg))
+		if err == nil {
+			restore()
+			t.Fatal("provision passed with a broken Apache config")
+		}
+		for _, s := range []string{web, "site", "apache2ctl configtest", "exited 1", "E2EBrokenDirective"} {
+			if !strings.Contains(msg, s) {
+				t.Errorf("message lacks %q", s)
+			}
+		}
+		// Rolled back: no new site file, and Apache still serves the old config.
+		out, _ := labctl(t, ctx, "ssh", "--root", "-l", l.dir, web, "--",
+			fmt.Sprintf("test -e %s && echo site-present; systemctl is-active apache2; curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1%s", site, lab.Web[0].HealthPath))
+		t.Logf("after the failed step: %s", out)
+		if strings.Contains(out, "site-present") || !strings.Contains(out, "active") || !strings.HasSuffix(strings.TrimSpace(out), "200") {
+			t.Errorf("after the failed step: want no site file and Apache active and serving 200, got %q", out)
+		}
+		restore()
+		// The next run converges again.
+		mustLabctl(t, ctx, "provision", "-l", l.dir, web)
+	})
+}
