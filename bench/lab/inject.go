@@ -88,11 +88,18 @@ func (in *Injector) vmNamed(name string) (*topology.VM, error) {
 	return nil, fmt.Errorf("lab %s has no VM %q", in.Lab.Name, name)
 }
 
-// holder returns the director that holds the service's VIP now.
+// holder returns the director that holds the service's VIP now, asking
+// again for up to 30 s while no single one answers (slow SSH on a busy
+// TCG host, or a failover in progress).
 func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
-	st := (&Observer{Hosts: in.Hosts, Service: in.Service}).Snapshot(ctx)
-	if st.Holder == "" || strings.Contains(st.Holder, ",") {
-		return nil, fmt.Errorf("LVS %s: no single director holds VIP %s (holders %q, unreachable %v)", in.Service.Name, in.Service.VIP, st.Holder, st.Unreachable)
+	obs := &Observer{Hosts: in.Hosts, Service: in.Service}
+	var st State
+	err := poll(ctx, time.Second, 30*time.Second, "find the VIP holder", func(ctx context.Context) (bool, error) {
+		st = obs.Snapshot(ctx)
+		return st.Holder != "" && !strings.Contains(st.Holder, ","), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("LVS %s: no single director holds VIP %s (holders %q, unreachable %v): %w", in.Service.Name, in.Service.VIP, st.Holder, st.Unreachable, err)
 	}
 	return in.vmNamed(st.Holder)
 }
