@@ -89,12 +89,12 @@ func (in *Injector) vmNamed(name string) (*topology.VM, error) {
 }
 
 // holder returns the director that holds the service's VIP now, asking
-// again for up to 30 s while no single one answers (slow SSH on a busy
+// again for up to a minute while no single one answers (slow SSH on a busy
 // TCG host, or a failover in progress).
 func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 	obs := &Observer{Hosts: in.Hosts, Service: in.Service}
 	var st State
-	err := poll(ctx, time.Second, 30*time.Second, "find the VIP holder", func(ctx context.Context) (bool, error) {
+	err := poll(ctx, time.Second, time.Minute, "find the VIP holder", func(ctx context.Context) (bool, error) {
 		st = obs.Snapshot(ctx)
 		return st.Holder != "" && !strings.Contains(st.Holder, ","), nil
 	})

@@ -42,14 +42,14 @@ type Observer struct {
 	Hosts   Hosts
 	Service *topology.LVSService
 	RAIDVM  *topology.VM  // optional: also read /proc/mdstat here
-	Timeout time.Duration // per SSH call; 0 = 5 s (TCG guests on a busy host answer slowly)
+	Timeout time.Duration // per SSH call; 0 = 15 s (a TCG guest on a busy host needs seconds for sudo + ipvsadm)
 }
 
 func (o *Observer) timeout() time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
-	return 5 * time.Second
+	return 15 * time.Second
 }
 
 // Snapshot asks every director (in parallel) which addresses it holds and
