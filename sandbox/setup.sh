@@ -42,6 +42,14 @@ if ! ip netns list | awk '{print $1}' | grep -qx "$NS"; then
 	ip netns add "$NS"
 fi
 ip netns exec "$NS" ip link set lo up
+# With br_netfilter loaded, bridged frames traverse iptables, so libvirt's
+# masquerade rule for a nat network rewrites director → real-server packets
+# on the isolated bridges and LVS-NAT answers nothing. Libvirt hosts normally
+# keep these at 0; the sysctls are per namespace, so set them in ours only.
+for t in iptables ip6tables arptables; do
+	f=/proc/sys/net/bridge/bridge-nf-call-$t
+	ip netns exec "$NS" sh -c "[ ! -w $f ] || echo 0 > $f"
+done
 
 # in_ns PID: true when the process lives in namespace $NS.
 ns_inode=$(stat -L -c %i "/run/netns/$NS")
