@@ -231,6 +231,10 @@ only that, asking first unless --yes.`,
 			}
 			if res.NoOp {
 				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", lc.lab.Name, len(res.VMs), res.Seconds)
+				if !reconfigure {
+					// A no-op up does not re-run the roles (that takes minutes under TCG).
+					fmt.Fprintf(a.IO.Err, "guests were not reconfigured; to re-apply the roles run `labctl up --reconfigure` or `labctl provision`\n")
+				}
 				return nil
 			}
 			fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", lc.lab.Name, len(res.VMs), res.Seconds)
