@@ -256,6 +256,12 @@ func localPitfalls() []check {
 			out = append(out, check{"/dev/kvm", "warn", "not accessible to this user", "add yourself to group kvm"})
 		}
 	}
+	// br_netfilter sends bridged frames through iptables, where libvirt's
+	// masquerade rules rewrite LVS-NAT traffic between lab VMs.
+	if b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); err == nil && strings.TrimSpace(string(b)) == "1" {
+		out = append(out, check{"br_netfilter", "warn", "net.bridge.bridge-nf-call-iptables = 1: bridged lab traffic passes iptables, which breaks LVS-NAT between VMs",
+			"sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0"})
+	}
 	pid, err := os.ReadFile("/run/libvirt/libvirtd.pid")
 	if err != nil {
 		pid, err = os.ReadFile("/var/run/libvirtd.pid")
