@@ -18,4 +18,4 @@ bin/labctl image build
 # Compile in the host namespace (the module proxy is not reachable from
 # inside the sandbox), run inside it.
 go test -c -tags e2e -o bin/e2e.test ./e2e
-LABCTL_BIN=$PWD/bin/labctl sandbox/run.sh bin/e2e.test -test.v -test.count=1 -test.timeout=80m ${E2E_RUN:+-test.run "$E2E_RUN"}
+LABCTL_BIN=$PWD/bin/labctl sandbox/run.sh bin/e2e.test -test.v -test.count=1 -test.timeout=70m ${E2E_RUN:+-test.run "$E2E_RUN"}
