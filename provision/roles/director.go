@@ -251,22 +251,51 @@ func orDefault(v, def int) int {
 type directorSysctl struct {
 	Lab, VM                 string
 	IPForward               bool
+	NAT                     bool
+	ReplyGateway            bool // DR/TUN real servers route their replies via this director
 	ExpireQuiescentTemplate bool
 }
 
 func directorSysctlValues(lab *topology.Lab, vm *topology.VM) directorSysctl {
 	d := directorSysctl{Lab: lab.Name, VM: vm.Name}
 	for _, s := range servicesDirectedBy(lab, vm) {
-		d.IPForward = d.IPForward || s.Mode == topology.LVSNAT
+		d.NAT = d.NAT || s.Mode == topology.LVSNAT
+		d.ReplyGateway = d.ReplyGateway || (s.Mode != topology.LVSNAT && routesVia(s, vm))
 		d.ExpireQuiescentTemplate = d.ExpireQuiescentTemplate || s.Persistence != nil
 	}
+	d.IPForward = d.NAT || d.ReplyGateway
 	return d
+}
+
+// routesVia reports whether a real server of s has a default gateway that
+// is one of vm's addresses (labs/lvs-tun: the real servers sit on a network
+// only the director joins).
+func routesVia(s *topology.LVSService, vm *topology.VM) bool {
+	for _, b := range s.Backends {
+		if b.VM == nil {
+			continue
+		}
+		for _, bn := range b.VM.NICs {
+			if !bn.Gateway.IsValid() {
+				continue
+			}
+			for _, n := range vm.NICs {
+				if n.IP == bn.Gateway {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (d directorSysctl) keys() map[string]string {
 	m := map[string]string{"net.ipv4.vs.expire_nodest_conn": "1"}
 	if d.IPForward {
 		m["net.ipv4.ip_forward"] = "1"
+	}
+	if d.ReplyGateway {
+		m["net.ipv4.conf.all.accept_local"] = "1"
 	}
 	if d.ExpireQuiescentTemplate {
 		m["net.ipv4.vs.expire_quiescent_template"] = "1"
