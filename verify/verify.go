@@ -28,6 +28,12 @@ type Options struct {
 	Requests int
 	// Timeout bounds each HTTP request (default 5s).
 	Timeout time.Duration
+	// VRRPSettle is how long to wait for a VRRP election still in
+	// progress (no director, or two, holding the VIP) before judging it:
+	// keepalived takes 3 adverts plus skew (~3.6 s) to become MASTER after
+	// a start, and verify often runs right after up. Default 10s;
+	// negative: judge the first look.
+	VRRPSettle time.Duration
 }
 
 // Check is one line of the verify table.
@@ -100,6 +106,9 @@ func Run(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Res
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second
 	}
+	if opts.VRRPSettle == 0 {
+		opts.VRRPSettle = 10 * time.Second
+	}
 	v := &verifier{lab: lab, hosts: hosts, opts: opts, res: Result{Lab: lab.Name}}
 	for _, s := range lab.LVS {
 		active := v.vrrp(ctx, s)
@@ -167,20 +176,25 @@ func hasAddr(out string, addr netip.Addr) bool {
 // gateway VIP too) and that keepalived runs on every director. It returns
 // the active director, or "" when none holds the VIP.
 func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
+	deadline := time.Now().Add(v.opts.VRRPSettle)
 	var holders, gwHolders []string
+	for {
+		var ok bool
+		holders, gwHolders, ok = v.vipHolders(ctx, s)
+		settled := len(holders) == 1 && (!s.GatewayVIP.IsValid() || slices.Equal(holders, gwHolders))
+		if settled || !ok || !time.Now().Before(deadline) {
+			break
+		}
+		select { // an election may be in progress: look again
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
 	for _, d := range s.Directors {
-		out, err := v.run(ctx, d.Name, "ip -o -4 addr show")
-		if err != nil {
-			v.add(Check{Name: "director addresses", VM: d.Name, Expected: "ip addr readable", Observed: short(err)})
-			continue
-		}
-		if hasAddr(out, s.VIP) {
-			holders = append(holders, d.Name)
-		}
-		if s.GatewayVIP.IsValid() && hasAddr(out, s.GatewayVIP) {
-			gwHolders = append(gwHolders, d.Name)
-		}
-		_, err = v.run(ctx, d.Name, "systemctl is-active keepalived")
+		_, err := v.run(ctx, d.Name, "systemctl is-active keepalived")
 		obs := "active"
 		if err != nil {
 			obs = "not active"
@@ -208,6 +222,28 @@ func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
 		return holders[0]
 	}
 	return ""
+}
+
+// vipHolders lists the directors holding the VIP and the gateway VIP. ok
+// is false when a director's addresses could not be read (reported as a
+// failed check; waiting would not help).
+func (v *verifier) vipHolders(ctx context.Context, s *topology.LVSService) (holders, gwHolders []string, ok bool) {
+	ok = true
+	for _, d := range s.Directors {
+		out, err := v.run(ctx, d.Name, "ip -o -4 addr show")
+		if err != nil {
+			v.add(Check{Name: "director addresses", VM: d.Name, Expected: "ip addr readable", Observed: short(err)})
+			ok = false
+			continue
+		}
+		if hasAddr(out, s.VIP) {
+			holders = append(holders, d.Name)
+		}
+		if s.GatewayVIP.IsValid() && hasAddr(out, s.GatewayVIP) {
+			gwHolders = append(gwHolders, d.Name)
+		}
+	}
+	return holders, gwHolders, ok
 }
 
 var forwardNames = map[topology.LVSMode]string{topology.LVSNAT: "Masq", topology.LVSDR: "Route", topology.LVSTUN: "Tunnel"}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/provision/ssh"
@@ -175,7 +176,7 @@ func TestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := healthyNAT(t)
 			tt.break_(t, f)
-			res, err := Run(context.Background(), rolestest.ThesisLab(topology.LVSNAT), f.hosts, Options{})
+			res, err := Run(context.Background(), rolestest.ThesisLab(topology.LVSNAT), f.hosts, Options{VRRPSettle: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,5 +258,30 @@ func TestCancelled(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, rolestest.ThesisLab(topology.LVSNAT), healthyNAT(t).hosts, Options{}); err == nil {
 		t.Error("want context error")
+	}
+}
+
+// Right after `labctl up` keepalived may still be electing a MASTER (seen
+// on labs/lvs-tun: verify found no VIP holder): verify looks again until
+// the election settles.
+func TestVRRPElectionInProgressSettles(t *testing.T) {
+	f := healthyNAT(t)
+	looks := 0
+	f["director-1"].Handle(`ip -o -4 addr show`, func(*rolestest.Fake, []string) ssh.Result {
+		looks++
+		if looks < 3 {
+			return ssh.Result{Stdout: []byte(addrBackup)}
+		}
+		return ssh.Result{Stdout: []byte(addrMaster)}
+	})
+	res, err := Run(context.Background(), rolestest.ThesisLab(topology.LVSNAT), f.hosts, Options{VRRPSettle: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(t, res, "VIP 192.168.100.200 held", ""); !c.OK || c.Observed != "director-1" || looks != 3 {
+		t.Errorf("check %+v after %d looks, want director-1 after 3", c, looks)
+	}
+	if n := len(res.Checks); res.Failed() != 0 {
+		t.Errorf("%d of %d checks failed", res.Failed(), n)
 	}
 }
