@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	labssh "github.com/labctl/labctl/provision/ssh"
 	"io/fs"
 	"net"
 	"net/url"
@@ -242,7 +243,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 		return nil, fmt.Errorf("ssh to %s: open libvirt socket %s there (is libvirtd running, and may %s use that socket?): %w",
 			d, d.Socket, d.User, err)
 	}
-	go keepAlive(client, sshKeepAliveEvery)
+	go labssh.KeepAlive(client, sshKeepAliveEvery)
 	return &sshConn{Conn: ch, client: client}, nil
 }
 
@@ -419,42 +420,6 @@ func (c *sshConn) Close() error {
 		}
 	})
 	return c.err
-}
-
-// keepAlive closes client when the server stops answering, so libvirt
-// calls fail instead of hanging on a dead TCP connection.
-func keepAlive(client *ssh.Client, every time.Duration) {
-	done := make(chan struct{})
-	go func() {
-		_ = client.Wait()
-		close(done)
-	}()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-		}
-		reply := make(chan error, 1)
-		go func() {
-			_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
-			reply <- err
-		}()
-		select {
-		case err := <-reply:
-			if err != nil {
-				client.Close()
-				return
-			}
-		case <-time.After(every):
-			client.Close()
-			return
-		case <-done:
-			return
-		}
-	}
 }
 
 func fileExists(p string) bool {

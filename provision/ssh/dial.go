@@ -70,14 +70,15 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 	_ = nc.SetDeadline(time.Time{})
 	client := ssh.NewClient(c, chans, reqs)
 	if every := cfg.keepAlive(); every > 0 {
-		go keepAlive(client, every)
+		go KeepAlive(client, every)
 	}
 	return client, nil
 }
 
-// keepAlive closes conn when the server stops answering, so a VM that
-// vanished does not leave commands hanging on a dead TCP connection.
-func keepAlive(conn *ssh.Client, every time.Duration) {
+// KeepAlive closes conn when the server stops answering, so a peer that
+// vanished does not leave callers hanging on a dead TCP connection. It
+// returns when the connection closes.
+func KeepAlive(conn *ssh.Client, every time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		_ = conn.Wait()
