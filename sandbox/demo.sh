@@ -14,6 +14,7 @@ in_sandbox "$labctl" up --yes "$LAB"
 in_sandbox "$labctl" verify "$LAB"
 if "$labctl" bench --help >/dev/null 2>&1; then
 	in_sandbox "$labctl" bench "$LAB" --results results
-	in_sandbox "$labctl" report results/latest
+	in_sandbox "$labctl" report --html results/report.html results/latest
+	echo "demo: report written to results/report.html"
 fi
 echo "demo: $LAB is up; try: sandbox/run.sh $labctl status $LAB, and $labctl down $LAB when done"
