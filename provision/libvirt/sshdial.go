@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	labssh "github.com/labctl/labctl/provision/ssh"
 	"io/fs"
 	"net"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-libvirt/socket"
+	labssh "github.com/labctl/labctl/provision/ssh"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
