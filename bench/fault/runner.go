@@ -110,7 +110,7 @@ func Run(ctx context.Context, inj Injector, sc Scenario) (*Outcome, error) {
 	if err == nil {
 		err = errors.Join(probeErr, loadErr)
 	}
-	out.analyse()
+	out.Analyse()
 	return out, err
 }
 
@@ -156,8 +156,9 @@ func (o *Outcome) call(name string, f func() error) error {
 	return err
 }
 
-// analyse fills the analyses from the events and the timeline.
-func (o *Outcome) analyse() {
+// Analyse fills the analyses from the events and the timeline (callers
+// that run their own scenario, like bench/lab, use it too).
+func (o *Outcome) Analyse() {
 	var inject, revert *Event
 	for i := range o.Events {
 		switch o.Events[i].Name {

@@ -119,7 +119,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	defer cancel()
 	probes, perr := run.Stop(sctx)
 	out.Probes = probes
-	analyse(out)
+	out.Analyse()
 	rep.Notes = r.Injector.Notes()
 	var inject, revert time.Time
 	for _, ev := range out.Events {
@@ -172,31 +172,6 @@ func call(o *fault.Outcome, name string, f func() error) error {
 	}
 	o.Events = append(o.Events, ev)
 	return err
-}
-
-// analyse fills the outcome's analyses as fault.Run does.
-func analyse(o *fault.Outcome) {
-	var inject, revert *fault.Event
-	for i := range o.Events {
-		switch o.Events[i].Name {
-		case "inject":
-			inject = &o.Events[i]
-		case "revert":
-			revert = &o.Events[i]
-		}
-	}
-	if inject == nil {
-		return
-	}
-	var until time.Time
-	if revert != nil {
-		until = revert.Start
-	}
-	o.During = fault.Analyze(o.Probes, inject.Start, until, 0)
-	if revert != nil {
-		a := fault.Analyze(o.Probes, revert.Start, time.Time{}, 0)
-		o.Revert = &a
-	}
 }
 
 func wrapErr(what string, err error) error {
