@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/labctl/labctl/internal/version"
@@ -115,8 +116,12 @@ func (b *Builder) Build(ctx context.Context, o BuildOptions) (BuildResult, error
 	switch {
 	case err == nil && existing.Manifest.InputsHash == hash && !o.Force:
 		return BuildResult{Image: existing, Cached: true}, nil
+	case err == nil && !o.Force && !sameOptions(existing.Manifest, o):
+		return BuildResult{}, fmt.Errorf("image %q exists but was built with other options: pass --force to rebuild it or choose another --name", o.Name)
 	case err == nil && !o.Force:
-		return BuildResult{}, fmt.Errorf("image %q exists but was built from other inputs: pass --force to rebuild it or choose another --name", o.Name)
+		// Same options, but labctl's recipe changed (an upgrade): the old
+		// image is stale, and labs keep their own copy of it in the base pool.
+		b.logf("image %q was built by another labctl recipe; rebuilding it", o.Name)
 	case err != nil && !errors.As(err, &nf) && !o.Force:
 		return BuildResult{}, err
 	}
@@ -133,6 +138,24 @@ func (b *Builder) Build(ctx context.Context, o BuildOptions) (BuildResult, error
 		return BuildResult{}, fmt.Errorf("build image %q: %w", o.Name, err)
 	}
 	return BuildResult{Image: img}, nil
+}
+
+// sameOptions reports whether m was built from the user-facing options of
+// o (everything but labctl's own recipe).
+func sameOptions(m Manifest, o BuildOptions) bool {
+	return m.Kind == KindBuilt && m.Suite == o.Suite && m.Mirror == o.Mirror &&
+		m.SecurityMirror == o.SecurityMirror && m.KernelFlavour == o.Kernel &&
+		m.Trimmed == !o.NoTrim && m.VirtualSizeBytes == o.DiskSize &&
+		slices.Equal(m.ExtraPackages, sortedCopy(o.Packages))
+}
+
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return slices.Compact(c)
 }
 
 // preflight fails before any download: root, host tools, package names.
@@ -203,6 +226,7 @@ func (b *Builder) build(ctx context.Context, o BuildOptions, pkgs []string, hash
 	m := s.manifest
 	m.Name, m.Kind, m.Suite, m.Mirror, m.SecurityMirror = o.Name, KindBuilt, o.Suite, o.Mirror, o.SecurityMirror
 	m.KernelFlavour, m.Trimmed, m.Cmdline = o.Kernel, !o.NoTrim, Cmdline(!o.NoTrim)
+	m.ExtraPackages = sortedCopy(o.Packages)
 	m.Disk, m.Kernel, m.Initrd = DiskFile, KernelFile, InitrdFile
 	m.InputsHash, m.LabctlVersion = hash, version.String()
 	m.Created = b.Now().UTC().Truncate(time.Second)

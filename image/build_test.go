@@ -114,10 +114,22 @@ func TestBuildCachedWhenInputsMatch(t *testing.T) {
 	if len(fr.calls) != 0 {
 		t.Errorf("cached build ran commands: %v", fr.calls)
 	}
-	// Other inputs under the same name: refuse without --force.
+	// Other options under the same name: refuse without --force.
 	_, err = b.Build(context.Background(), BuildOptions{Packages: []string{"htop"}})
 	if err == nil || !containsStr(err.Error(), "--force") {
 		t.Errorf("got %v, want a hint to use --force", err)
+	}
+}
+
+func TestBuildReplacesImageOfAnOlderRecipe(t *testing.T) {
+	b, fr := testBuilder(t, "*")
+	o := b.Defaults(BuildOptions{})
+	putImage(t, b.Store, Manifest{Name: o.Name, Kind: KindBuilt, InputsHash: "older-recipe",
+		Suite: o.Suite, Mirror: o.Mirror, SecurityMirror: o.SecurityMirror, KernelFlavour: o.Kernel,
+		Trimmed: true, VirtualSizeBytes: o.DiskSize})
+	_, _ = b.Build(context.Background(), BuildOptions{})
+	if len(fr.calls) == 0 {
+		t.Error("an image of an older recipe with the same options was not rebuilt")
 	}
 }
 
