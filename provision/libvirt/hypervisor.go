@@ -47,6 +47,8 @@ type Hypervisor interface {
 	EnsurePool(ctx context.Context, def *libvirtxml.StoragePool) (Pool, error)
 	// DeletePool stops and undefines an empty pool and removes its directory.
 	DeletePool(ctx context.Context, name string) error
+	// ListPools returns every storage pool, labctl's or not, active or not.
+	ListPools(ctx context.Context) ([]Pool, error)
 
 	// ListVolumes returns every volume of pool.
 	ListVolumes(ctx context.Context, pool string) ([]Volume, error)
