@@ -12,7 +12,7 @@ import (
 
 // RecipeVersion changes whenever the build steps change in a way the
 // embedded rootfs files do not show; it is part of the cache key.
-const RecipeVersion = "1"
+const RecipeVersion = "2"
 
 // rootfsFiles are copied into the image: common/ always, trim/ when trimming.
 //
@@ -63,6 +63,9 @@ func initramfsModules(flavour string) []string {
 	}
 	return mods
 }
+
+// maxNICs is how many NICs (eth0...) get boot-time networkd drop-ins.
+const maxNICs = 16
 
 // maskedUnits never run in a lab VM; masking (not disabling) survives the
 // first-boot preset pass systemd does with an empty machine-id.

@@ -88,6 +88,11 @@ func (s *buildState) finish(ctx context.Context) error {
 	if !s.o.NoTrim {
 		fmt.Fprintf(&script, "for u in %s; do ln -sfn /dev/null /etc/systemd/system/$u; done\n", strings.Join(maskedUnits, " "))
 		fmt.Fprintf(&script, "for u in %s; do if [ -e /lib/systemd/system/$u ]; then systemctl disable $u; elif [ -e /etc/init.d/${u%%.service} ]; then update-rc.d ${u%%.service} disable; fi; done\n", strings.Join(roleServices, " "))
+		// cloud-init 22.4 renders static links without IPv6AcceptRA, so
+		// networkd waits ~12 s for a router advertisement on IPv4-only lab
+		// networks before it calls the link configured (and wait-online,
+		// cloud-init and sshd wait with it). labctl names NICs eth0, eth1...
+		fmt.Fprintf(&script, "for i in $(seq 0 %d); do d=/etc/systemd/network/10-cloud-init-eth$i.network.d; mkdir -p $d; printf '[Network]\\nIPv6AcceptRA=no\\n' > $d/50-labctl-no-ra.conf; done\n", maxNICs-1)
 	}
 	// PasswordAuthentication already "no", so cloud-init's set-passwords
 	// (ssh_pwauth: false) finds nothing to change and does not restart sshd
