@@ -24,7 +24,6 @@ type Builder struct {
 	Euid     func() int
 	HostRoot fs.FS     // host filesystem for apt sources; nil = os.DirFS("/")
 	Log      io.Writer // progress lines; nil discards
-	UsedBy   UsedByFunc
 	Now      func() time.Time
 }
 
@@ -95,7 +94,9 @@ type BuildResult struct {
 }
 
 // Build debootstraps an image for o (after Defaults) into the store.
-// Identical inputs return the existing image unless o.Force. The image
+// Identical inputs return the existing image unless o.Force. Replacing an
+// image labs use is fine: their disks are clones of their own copy of it in
+// the libvirt base pool, never of the store's file. The image
 // appears in the store only when complete; on error or cancellation the
 // staging directory is unmounted and removed.
 func (b *Builder) Build(ctx context.Context, o BuildOptions) (BuildResult, error) {
@@ -124,11 +125,6 @@ func (b *Builder) Build(ctx context.Context, o BuildOptions) (BuildResult, error
 		b.logf("image %q was built by another labctl recipe; rebuilding it", o.Name)
 	case err != nil && !errors.As(err, &nf) && !o.Force:
 		return BuildResult{}, err
-	}
-	if b.UsedBy != nil {
-		if labs := b.UsedBy(o.Name); len(labs) > 0 {
-			return BuildResult{}, &InUseError{Name: o.Name, Labs: labs}
-		}
 	}
 	if err := b.preflight(ctx, o, pkgs); err != nil {
 		return BuildResult{}, err

@@ -133,17 +133,6 @@ func TestBuildReplacesImageOfAnOlderRecipe(t *testing.T) {
 	}
 }
 
-func TestBuildRefusesToReplaceImageInUse(t *testing.T) {
-	b, _ := testBuilder(t, "*")
-	putImage(t, b.Store, Manifest{Name: "bookworm-cloud", InputsHash: "old"})
-	b.UsedBy = func(string) []string { return []string{"lvs-nat"} }
-	_, err := b.Build(context.Background(), BuildOptions{Force: true})
-	var inUse *InUseError
-	if !errors.As(err, &inUse) {
-		t.Fatalf("got %v, want InUseError", err)
-	}
-}
-
 func TestParsePolicy(t *testing.T) {
 	out := `curl:
   Installed: 7.88.1-10+deb12u14

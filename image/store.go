@@ -151,17 +151,17 @@ func (s Store) List() ([]*Image, error) {
 	return out, nil
 }
 
-// UsedByFunc reports which labs use an image; nil means unknown.
+// UsedByFunc reports which labs use an image.
 type UsedByFunc func(image string) []string
 
-// InUseError refuses to remove or replace an image labs still use.
+// InUseError refuses to remove an image labs still use.
 type InUseError struct {
 	Name string
 	Labs []string
 }
 
 func (e *InUseError) Error() string {
-	return fmt.Sprintf("image %q is used by lab(s) %s: tear them down first (their disks are linked clones of it) or pass --force",
+	return fmt.Sprintf("image %q is used by %s: `labctl down` them first, or pass --force (their VMs keep running on their copy in the base pool, but `labctl up` needs the image again)",
 		e.Name, strings.Join(e.Labs, ", "))
 }
 
