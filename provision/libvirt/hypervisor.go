@@ -21,6 +21,10 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is wrapped when an object of that name already exists.
 var ErrExists = errors.New("already exists")
 
+// ErrNotOwned is wrapped when a fault action names a domain whose labctl
+// metadata does not name the lab asking (or that has none).
+var ErrNotOwned = errors.New("not owned by the lab")
+
 // Hypervisor is everything labctl asks of libvirt. Methods check ctx before
 // each libvirt call (go-libvirt calls take no context).
 type Hypervisor interface {
@@ -67,6 +71,16 @@ type Hypervisor interface {
 	// DeleteDomain destroys a running domain and undefines it together
 	// with its snapshots, managed save image and NVRAM.
 	DeleteDomain(ctx context.Context, name string) error
+
+	// DestroyDomain powers a running domain off at once, like `virsh
+	// destroy` (no shutdown in the guest); it stays defined. Only a domain
+	// whose labctl metadata names lab is touched (else ErrNotOwned).
+	DestroyDomain(ctx context.Context, lab, name string) error
+	// SetInterfaceLink sets the link state of the running domain's
+	// interface with MAC mac, like `virsh domif-setlink` (the guest sees
+	// the carrier drop; the persistent definition keeps the link up).
+	// Only a domain whose labctl metadata names lab is touched.
+	SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error
 
 	// Close ends the connection.
 	Close() error

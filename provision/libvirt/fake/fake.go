@@ -11,6 +11,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -444,4 +445,74 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// owned returns the domain when its labctl metadata names lab.
+func (h *Hypervisor) owned(lab, name string) (*libvirt.Domain, error) {
+	d, ok := h.domains[name]
+	if !ok {
+		return nil, notFound("domain", name)
+	}
+	if d.Meta == nil || d.Meta.Lab != lab {
+		return nil, fmt.Errorf("domain %q: %w", name, libvirt.ErrNotOwned)
+	}
+	return d, nil
+}
+
+// DestroyDomain implements libvirt.Hypervisor.
+func (h *Hypervisor) DestroyDomain(ctx context.Context, lab, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := h.act("DestroyDomain", name); err != nil {
+		return fmt.Errorf("destroy domain %q: %w", name, err)
+	}
+	d, err := h.owned(lab, name)
+	if err != nil {
+		return err
+	}
+	if d.State != libvirt.StateRunning && d.State != libvirt.StatePaused {
+		return fmt.Errorf("destroy domain %q: domain is not running", name)
+	}
+	d.State = libvirt.StateShutoff
+	d.Started = time.Time{}
+	// Like libvirt, the live link states are gone with the process.
+	if d.Def.Devices != nil {
+		for i := range d.Def.Devices.Interfaces {
+			d.Def.Devices.Interfaces[i].Link = nil
+		}
+	}
+	return nil
+}
+
+// SetInterfaceLink implements libvirt.Hypervisor. The state shows in the
+// domain's Def (Link of the interface), as in libvirt's live XML.
+func (h *Hypervisor) SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := h.act("SetInterfaceLink", name); err != nil {
+		return fmt.Errorf("set link of domain %q: %w", name, err)
+	}
+	d, err := h.owned(lab, name)
+	if err != nil {
+		return err
+	}
+	if d.State != libvirt.StateRunning && d.State != libvirt.StatePaused {
+		return fmt.Errorf("set link of domain %q: domain is not running", name)
+	}
+	if _, err := libvirt.InterfaceByMAC(d.Def, mac); err != nil {
+		return err // also when Devices is nil
+	}
+	for i := range d.Def.Devices.Interfaces {
+		iface := &d.Def.Devices.Interfaces[i]
+		if iface.MAC != nil && strings.EqualFold(iface.MAC.Address, mac) {
+			iface.Link = &libvirtxml.DomainInterfaceLink{State: libvirt.LinkState(up)}
+		}
+	}
+	return nil
 }
