@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/labctl/labctl/bench/lab"
 	"github.com/labctl/labctl/bench/lab/labtest"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"
 )
@@ -95,7 +97,7 @@ func TestInjectDestroyDirectorTakesVIPHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := in.Notes()
-	if n["vm"] != "director-2" || n["method"] != "sim destroy" || n["boot_to_services_sec"] == "" {
+	if n["vm"] != "director-2" || n["method"] != lab.MethodDestroy || n["boot_to_services_sec"] == "" {
 		t.Errorf("notes %v", n)
 	}
 	if s.Down("director-2") || !slices.Equal(s.Reconnects(), []string{"director-2"}) {
@@ -115,7 +117,8 @@ func TestInjectServiceFaults(t *testing.T) {
 			return st.Holder == "director-2"
 		}},
 		{lab.LinkDown, "director-1", func(s *labtest.Sim) bool {
-			return slices.Contains(s.Fakes["director-1"].Commands(), "ip link set eth0 down")
+			// Cut in libvirt, not in the guest: no `ip link` ran.
+			return s.Link("director-1", "eth0") == "down" && !strings.Contains(strings.Join(s.Fakes["director-1"].Commands(), "\n"), "ip link")
 		}},
 		{lab.StopNFS, "storage", func(s *labtest.Sim) bool {
 			return slices.Contains(s.Fakes["storage"].Commands(), "systemctl stop nfs-server")
@@ -138,7 +141,45 @@ func TestInjectServiceFaults(t *testing.T) {
 			if st.Holder != "director-1" || len(st.Pool) != 3 {
 				t.Errorf("after revert: %+v", st)
 			}
+			if tc.kind == lab.LinkDown && s.Link("director-1", "eth0") != "up" {
+				t.Errorf("link after revert: %q", s.Link("director-1", "eth0"))
+			}
 		})
+	}
+}
+
+// LibvirtPower acts only on domains whose labctl metadata names the lab.
+func TestLibvirtPowerOwnership(t *testing.T) {
+	s := newSim(t)
+	ctx := context.Background()
+	web := s.Lab.VMs[slices.IndexFunc(s.Lab.VMs, func(vm *topology.VM) bool { return vm.Name == "web-1" })]
+	other := &lab.LibvirtPower{HV: s.HV, Lab: "someone-else"}
+	if _, err := other.Destroy(ctx, web); !errors.Is(err, libvirt.ErrNotOwned) {
+		t.Errorf("destroy by another lab: %v", err)
+	}
+	if _, err := other.SetLink(ctx, web, web.NICs[0], false); !errors.Is(err, libvirt.ErrNotOwned) {
+		t.Errorf("link by another lab: %v", err)
+	}
+	// The lab name derives from the domain name ("thesis-web-1").
+	p := &lab.LibvirtPower{HV: s.HV}
+	if m, err := p.Destroy(ctx, web); err != nil || m != lab.MethodDestroy {
+		t.Fatalf("destroy: %q %v", m, err)
+	}
+	doms, _ := s.HV.ListDomains(ctx)
+	for _, d := range doms {
+		if (d.Name == web.LibvirtName) != (d.State == libvirt.StateShutoff) {
+			t.Errorf("%s is %s", d.Name, d.State)
+		}
+	}
+	// Link changes need a running domain; Start brings it back.
+	if _, err := p.SetLink(ctx, web, web.NICs[0], false); err == nil {
+		t.Error("link of a powered-off domain set")
+	}
+	if err := p.Start(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.SetLink(ctx, web, &topology.NIC{MAC: "52:54:00:ff:ff:ff", Device: "eth9"}, false); !errors.Is(err, libvirt.ErrNotFound) {
+		t.Errorf("unknown MAC: %v", err)
 	}
 }
 

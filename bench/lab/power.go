@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/labctl/labctl/provision/libvirt"
@@ -20,43 +21,42 @@ type Power interface {
 	SetLink(ctx context.Context, vm *topology.VM, nic *topology.NIC, up bool) (method string, err error)
 }
 
-// domainDestroyer is the libvirt call `virsh destroy` makes; the
-// Hypervisor interface lacks it today, so it is used when the connection
-// offers it and the guest-side power-off otherwise.
-type domainDestroyer interface {
-	DestroyDomain(ctx context.Context, name string) error
-}
-
-// linkSetter sets a NIC's link state (`virsh domif-setlink`), when offered.
-type linkSetter interface {
-	SetInterfaceLink(ctx context.Context, domain, mac string, up bool) error
-}
-
-// LibvirtPower is Power over a libvirt Hypervisor, with guest-side
-// fallbacks over SSH for what the Hypervisor does not offer.
+// LibvirtPower is Power over a libvirt Hypervisor (local or qemu+ssh):
+// faults act on the domain from outside, the way the thesis pulled the
+// plug, so they work on a guest that no longer answers SSH too.
 type LibvirtPower struct {
-	HV    libvirt.Hypervisor
+	HV libvirt.Hypervisor
+	// Lab is the lab whose domains may be acted on (checked against the
+	// domains' labctl metadata); "" derives it from the VM's libvirt name
+	// ("<lab>-<vm>").
+	Lab string
+	// Hosts is not used for power actions any more (they go through
+	// libvirt); kept so that callers that set it still compile.
 	Hosts Hosts
 	// OffTimeout bounds the wait until libvirt reports the domain shut off
 	// (default 30 s).
 	OffTimeout time.Duration
 }
 
-// Destroy implements Power. Without a libvirt destroy call it writes "o"
-// to /proc/sysrq-trigger in the guest: the kernel powers off immediately
-// without running shutdown (no services stop, no disks sync), QEMU exits
-// and libvirt marks the domain shut off — from the cluster's point of view
-// the same as `virsh destroy`, but it needs a guest that still answers SSH.
+// MethodDestroy and MethodLink name the libvirt calls in fault notes.
+const (
+	MethodDestroy = "libvirt destroy (virsh destroy)"
+	MethodLink    = "libvirt link state (virsh domif-setlink)"
+)
+
+func (p *LibvirtPower) lab(vm *topology.VM) string {
+	if p.Lab != "" {
+		return p.Lab
+	}
+	return strings.TrimSuffix(vm.LibvirtName, "-"+vm.Name)
+}
+
+// Destroy implements Power: libvirt kills the domain's QEMU process (no
+// shutdown, no VRRP goodbye, no disk sync), then Destroy waits until
+// libvirt reports it shut off.
 func (p *LibvirtPower) Destroy(ctx context.Context, vm *topology.VM) (string, error) {
-	method := "libvirt destroy"
-	if d, ok := p.HV.(domainDestroyer); ok {
-		if err := d.DestroyDomain(ctx, vm.LibvirtName); err != nil {
-			return method, fmt.Errorf("destroy %s: %w", vm.Name, err)
-		}
-	} else {
-		method = "guest sysrq power-off"
-		// The session dies with the guest, so the reply may never come.
-		_, _ = runTimeout(ctx, p.Hosts, vm.Name, "echo o > /proc/sysrq-trigger", 3*time.Second)
+	if err := p.HV.DestroyDomain(ctx, p.lab(vm), vm.LibvirtName); err != nil {
+		return MethodDestroy, fmt.Errorf("destroy %s: %w", vm.Name, err)
 	}
 	timeout := p.OffTimeout
 	if timeout <= 0 {
@@ -66,7 +66,7 @@ func (p *LibvirtPower) Destroy(ctx context.Context, vm *topology.VM) (string, er
 		st, err := p.state(ctx, vm.LibvirtName)
 		return st == libvirt.StateShutoff || st == libvirt.StateCrashed, err
 	})
-	return method, err
+	return MethodDestroy, err
 }
 
 func (p *LibvirtPower) state(ctx context.Context, name string) (libvirt.DomainState, error) {
@@ -93,27 +93,13 @@ func (p *LibvirtPower) Start(ctx context.Context, vm *topology.VM) error {
 	return nil
 }
 
-// SetLink implements Power. Without libvirt's link state it runs `ip link
-// set DEV down|up` in the guest: the guest sees its own interface go down
-// (routes through it are flushed, so up re-adds the NIC's default route),
-// whereas libvirt's link state cuts the virtual cable and the guest only
-// sees the carrier drop. Either way no frame passes.
+// SetLink implements Power: libvirt sets the link state of the domain's
+// interface with the NIC's MAC, cutting the virtual cable. The guest sees
+// only its carrier drop (its addresses and routes stay), and no frame
+// passes either way.
 func (p *LibvirtPower) SetLink(ctx context.Context, vm *topology.VM, nic *topology.NIC, up bool) (string, error) {
-	if ls, ok := p.HV.(linkSetter); ok {
-		if err := ls.SetInterfaceLink(ctx, vm.LibvirtName, nic.MAC, up); err != nil {
-			return "libvirt link state", fmt.Errorf("set link of %s %s: %w", vm.Name, nic.Device, err)
-		}
-		return "libvirt link state", nil
+	if err := p.HV.SetInterfaceLink(ctx, p.lab(vm), vm.LibvirtName, nic.MAC, up); err != nil {
+		return MethodLink, fmt.Errorf("set link of %s %s %s: %w", vm.Name, nic.Device, libvirt.LinkState(up), err)
 	}
-	cmd := "ip link set " + nic.Device + " down"
-	if up {
-		cmd = "ip link set " + nic.Device + " up"
-		if nic.Gateway.IsValid() {
-			cmd += " && ip route replace default via " + nic.Gateway.String() + " dev " + nic.Device
-		}
-	}
-	if _, err := run(ctx, p.Hosts, vm.Name, cmd); err != nil {
-		return "guest ip link", fmt.Errorf("set link of %s %s: %w", vm.Name, nic.Device, err)
-	}
-	return "guest ip link", nil
+	return MethodLink, nil
 }

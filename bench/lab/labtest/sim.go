@@ -20,9 +20,12 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/provision/libvirt/fake"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
+	"libvirt.org/go/libvirtxml"
 )
 
 // Sim is a simulated running lab.
@@ -31,6 +34,9 @@ type Sim struct {
 	Service *topology.LVSService
 	Fakes   map[string]*rolestest.Fake
 	Server  *httptest.Server // answers for the VIP
+	// HV holds one running domain per VM, owned by the lab: Power acts
+	// on it through lab.LibvirtPower, as labctl bench does on libvirt.
+	HV *fake.Hypervisor
 	// ClockSkew is added to the client's `date` (guest clock ahead).
 	ClockSkew time.Duration
 
@@ -58,10 +64,65 @@ func New(l *topology.Lab) *Sim {
 		s.keepalived[d.Name] = true
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.HV = fake.New()
 	for _, vm := range l.VMs {
 		s.Fakes[vm.Name] = s.fake(vm)
+		s.define(l.Name, vm)
 	}
 	return s
+}
+
+// define adds vm's domain to HV, running, with labctl's metadata and one
+// interface per NIC (by MAC).
+func (s *Sim) define(lab string, vm *topology.VM) {
+	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab, Object: vm.Name, Kind: "domain"})
+	if err != nil {
+		panic(err) // fixed input: cannot fail
+	}
+	def := &libvirtxml.Domain{Type: "qemu", Name: vm.LibvirtName, Metadata: &libvirtxml.DomainMetadata{XML: meta},
+		Devices: &libvirtxml.DomainDeviceList{}}
+	for _, n := range vm.NICs {
+		s.HV.AddNetwork(&libvirtxml.Network{Name: n.Network.LibvirtName}, true)
+		def.Devices.Interfaces = append(def.Devices.Interfaces, libvirtxml.DomainInterface{
+			MAC:    &libvirtxml.DomainInterfaceMAC{Address: n.MAC},
+			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: n.Network.LibvirtName}},
+		})
+	}
+	ctx := context.Background()
+	if err := s.HV.DefineDomain(ctx, def); err != nil {
+		panic(err)
+	}
+	if err := s.HV.StartDomain(ctx, vm.LibvirtName); err != nil {
+		panic(err)
+	}
+}
+
+// Link returns the libvirt link state of vm's NIC dev ("" = never set).
+func (s *Sim) Link(vm, dev string) string {
+	doms, _ := s.HV.ListDomains(context.Background())
+	for _, d := range doms {
+		if d.Meta == nil || d.Meta.Object != vm {
+			continue
+		}
+		for _, n := range s.vm(vm).NICs {
+			if n.Device != dev {
+				continue
+			}
+			if i, err := libvirt.InterfaceByMAC(d.Def, n.MAC); err == nil && i.Link != nil {
+				return i.Link.State
+			}
+		}
+	}
+	return ""
+}
+
+func (s *Sim) vm(name string) *topology.VM {
+	for _, vm := range s.Lab.VMs {
+		if vm.Name == name {
+			return vm
+		}
+	}
+	return &topology.VM{}
 }
 
 // Close stops the loopback server.
@@ -174,14 +235,6 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 			return result("")
 		}
 		return ssh.Result{ExitCode: 3}
-	})
-	f.Handle(`echo o > /proc/sysrq-trigger`, func(*rolestest.Fake, []string) ssh.Result { s.PowerOff(vm.Name); return result("") })
-	f.Handle(`ip link set (\S+) (down|up)(?: && ip route replace default via \S+ dev \S+)?`, func(_ *rolestest.Fake, m []string) ssh.Result {
-		// A director whose VIP link is down loses the VIP, as VRRP would.
-		s.mu.Lock()
-		s.keepalived[vm.Name] = m[2] == "up"
-		s.mu.Unlock()
-		return result("")
 	})
 	f.Handle(`ip -o addr show; echo @@; ipvsadm -Ln`, func(*rolestest.Fake, []string) ssh.Result { return result(s.directorView(vm)) })
 	f.Handle(`ipvsadm -E -t (\S+) -s (\S+)`, func(_ *rolestest.Fake, m []string) ssh.Result {
@@ -339,27 +392,52 @@ func (r downRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	return r.Fake.Run(ctx, cmd)
 }
 
-// Power returns lab.Power acting on the simulation.
-func (s *Sim) Power() lab.Power { return simPower{s} }
+// Power returns lab.LibvirtPower over HV; the domains' state changes
+// drive the simulation (a destroyed VM is down, a director whose VIP link
+// is down loses the VIP, as VRRP would).
+func (s *Sim) Power() lab.Power { return &lab.LibvirtPower{HV: simHV{s.HV, s}} }
 
-type simPower struct{ s *Sim }
-
-func (p simPower) Destroy(ctx context.Context, vm *topology.VM) (string, error) {
-	p.s.PowerOff(vm.Name)
-	return "sim destroy", nil
+type simHV struct {
+	*fake.Hypervisor
+	s *Sim
 }
 
-func (p simPower) Start(ctx context.Context, vm *topology.VM) error {
-	p.s.PowerOn(vm.Name)
+func (h simHV) vmOf(domain string) string {
+	for _, vm := range h.s.Lab.VMs {
+		if vm.LibvirtName == domain {
+			return vm.Name
+		}
+	}
+	return ""
+}
+
+func (h simHV) DestroyDomain(ctx context.Context, lab, name string) error {
+	if err := h.Hypervisor.DestroyDomain(ctx, lab, name); err != nil {
+		return err
+	}
+	h.s.PowerOff(h.vmOf(name))
 	return nil
 }
 
-func (p simPower) SetLink(ctx context.Context, vm *topology.VM, nic *topology.NIC, up bool) (string, error) {
-	r, _ := simHosts{p.s}.Runner(vm.Name)
-	state := "down"
-	if up {
-		state = "up"
+func (h simHV) StartDomain(ctx context.Context, name string) error {
+	if err := h.Hypervisor.StartDomain(ctx, name); err != nil {
+		return err
 	}
-	_, err := r.Run(ctx, "ip link set "+nic.Device+" "+state)
-	return "sim ip link", err
+	h.s.PowerOn(h.vmOf(name))
+	return nil
+}
+
+func (h simHV) SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error {
+	if err := h.Hypervisor.SetInterfaceLink(ctx, lab, name, mac, up); err != nil {
+		return err
+	}
+	vm := h.vmOf(name)
+	for _, d := range h.s.Service.Directors {
+		if d.Name == vm {
+			h.s.mu.Lock()
+			h.s.keepalived[vm] = up
+			h.s.mu.Unlock()
+		}
+	}
+	return nil
 }
