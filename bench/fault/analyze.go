@@ -17,14 +17,23 @@ type Analysis struct {
 	// before the fault (should be 0 for a healthy service).
 	Failed         int `json:"failed"`
 	BaselineFailed int `json:"baseline_failed"`
-	// Outage is LastOKBefore → FirstOKAfter (the first success after the
-	// first failure, searched past Until so that an outage ended by the
-	// revert is measured whole) when a probe failed after the fault; 0
-	// otherwise. Its resolution is the probe interval.
-	Outage         float64    `json:"outage_sec"`
+	// Outage is the first outage in the window: LastOKBefore →
+	// FirstOKAfter (the first success after FirstFailAfter, searched past
+	// Until so that an outage ended by the revert is measured whole) when
+	// a probe failed after FaultAt; 0 otherwise. It starts at the last
+	// success before the first failure, wherever that falls: a failback
+	// blip minutes after the revert is measured as the blip, not from the
+	// revert. When the service was already down at FaultAt (Ongoing: the
+	// previous window's outage went on), it is counted from FaultAt, so a
+	// window never re-counts its predecessor's outage. Its resolution is
+	// the probe interval.
+	Outage float64 `json:"outage_sec"`
+	// LastOKBefore is the last success sent before FirstFailAfter (before
+	// FaultAt when nothing failed).
 	LastOKBefore   *time.Time `json:"last_ok_before,omitempty"`
 	FirstFailAfter *time.Time `json:"first_fail_after,omitempty"`
 	FirstOKAfter   *time.Time `json:"first_ok_after,omitempty"`
+	Ongoing        bool       `json:"ongoing,omitempty"`
 	// Recovery is FaultAt → first probe of the final run of successes
 	// before Until; 0 when nothing failed. Recovered is false when the last
 	// probe before Until failed.
@@ -60,6 +69,7 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 	a := Analysis{FaultAt: faultAt, Until: until, WindowSec: window.Seconds()}
 	var after, beyond []Probe // completed in (faultAt, until], after until
 	before := map[string]bool{}
+	var lastBefore *Probe // last probe completed by faultAt
 	for i := range probes {
 		p := &probes[i]
 		switch {
@@ -70,6 +80,9 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 			after = append(after, *p)
 		default:
 			a.Probes++
+			if lastBefore == nil || !done(p).Before(done(lastBefore)) {
+				lastBefore = p
+			}
 			if !p.OK {
 				a.BaselineFailed++
 				continue
@@ -87,6 +100,15 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 		if a.FirstOKAfter = firstOK(after, *a.FirstFailAfter); a.FirstOKAfter == nil {
 			a.FirstOKAfter = firstOK(beyond, *a.FirstFailAfter)
 		}
+		// Successes after FaultAt but before the first failure move the
+		// outage's start forward.
+		for _, p := range after {
+			if p.OK && p.At.Before(*a.FirstFailAfter) && (a.LastOKBefore == nil || p.At.After(*a.LastOKBefore)) {
+				at := p.At
+				a.LastOKBefore = &at
+			}
+		}
+		a.Ongoing = lastBefore != nil && !lastBefore.OK && !a.FirstFailAfter.After(firstAt(after))
 	}
 	afterSet := map[string]bool{}
 	for _, p := range after {
@@ -97,7 +119,11 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 			afterSet[p.Backend] = true
 		}
 	}
-	if a.FirstFailAfter != nil && a.FirstOKAfter != nil && a.LastOKBefore != nil {
+	switch {
+	case a.FirstOKAfter == nil:
+	case a.Ongoing:
+		a.Outage = a.FirstOKAfter.Sub(faultAt).Seconds()
+	case a.FirstFailAfter != nil && a.LastOKBefore != nil:
 		a.Outage = a.FirstOKAfter.Sub(*a.LastOKBefore).Seconds()
 	}
 
@@ -144,6 +170,13 @@ func firstFail(ps []Probe) *time.Time {
 		}
 	}
 	return nil
+}
+
+func firstAt(ps []Probe) time.Time {
+	if len(ps) == 0 {
+		return time.Time{}
+	}
+	return ps[0].At
 }
 
 func firstOK(ps []Probe, after time.Time) *time.Time {

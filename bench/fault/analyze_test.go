@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -65,11 +66,11 @@ func TestAnalyzeRealServerRemoved(t *testing.T) {
 	if d := a.Recovery; d < 0.6009 || d > 0.6011 {
 		t.Errorf("recovery = %v", d)
 	}
-	// Outage: last OK before = probe 19 (0.95 s), first OK after the first
-	// failure = probe 22 (1.10 s): the service never stopped, it lost
-	// single requests, so the window is short.
-	if a.Outage < 0.1499 || a.Outage > 0.1501 {
-		t.Errorf("outage = %v", a.Outage)
+	// Outage: last OK before the first failure = probe 20 (1.00 s, after
+	// the fault), first OK after it = probe 22 (1.10 s): the service never
+	// stopped, it lost single requests, so the window is short.
+	if a.Outage < 0.0999 || a.Outage > 0.1001 || !a.LastOKBefore.Equal(ps[20].At) || a.Ongoing {
+		t.Errorf("outage = %v from %v (ongoing %v)", a.Outage, a.LastOKBefore, a.Ongoing)
 	}
 }
 
@@ -105,5 +106,50 @@ func TestAnalyzeProbeCompletingAfterUntil(t *testing.T) {
 	// The outage is still measured whole: it ends with probe 15.
 	if a.FirstOKAfter == nil || !a.FirstOKAfter.Equal(ps[15].At) || a.Outage < 0.2999 || a.Outage > 0.3001 {
 		t.Errorf("outage %v first ok %v", a.Outage, a.FirstOKAfter)
+	}
+}
+
+// The revert window starts at the revert: a failback blip long after it
+// is an outage of the blip's length (not measured from the last success
+// before the revert), and recovery counts from the revert.
+func TestAnalyzeRevertFailbackBlip(t *testing.T) {
+	t0 := time.Unix(5000, 0)
+	// Fault at 0.5 s: 4 failures, then the backup serves; revert at
+	// 1.5 s (the VM boots for a while); failback blip at 3.0–3.1 s.
+	pattern := "1111111111" + "xxxx" + "111111" + strings.Repeat("1", 30) + "xxx" + "1111111111"
+	ps := timeline(t0, pattern)
+	faultAt, revertAt := t0.Add(490*time.Millisecond), t0.Add(990*time.Millisecond)
+	o := Outcome{Probes: ps, Events: []Event{{Name: "inject", Start: faultAt}, {Name: "revert", Start: revertAt}}}
+	o.Analyse()
+	d, r := o.During, o.Revert
+	// During: last OK probe 9 (0.45 s) → first OK probe 14 (0.70 s).
+	if d.Failed != 4 || d.Outage < 0.2499 || d.Outage > 0.2501 || !d.Recovered {
+		t.Errorf("during: %+v", d)
+	}
+	// Revert: last OK probe 49 (2.45 s) → first OK probe 53 (2.65 s).
+	if r.Failed != 3 || r.Outage < 0.1999 || r.Outage > 0.2001 || r.Ongoing || !r.LastOKBefore.Equal(ps[49].At) {
+		t.Errorf("revert: outage %v from %v, %+v", r.Outage, r.LastOKBefore, r)
+	}
+	if r.Recovery < 1.659 || r.Recovery > 1.661 || r.BaselineFailed != 4 {
+		t.Errorf("revert: recovery %v (from the revert at 0.99 s), baseline %d", r.Recovery, r.BaselineFailed)
+	}
+}
+
+// When the service is still down at the revert, the revert window's
+// outage counts from the revert: the fault window already measured the
+// outage whole.
+func TestAnalyzeOutageOngoingAtRevert(t *testing.T) {
+	t0 := time.Unix(6000, 0)
+	ps := timeline(t0, "1111111111"+"xxxxxxxxxx"+"1111111111")
+	faultAt, revertAt := t0.Add(490*time.Millisecond), t0.Add(740*time.Millisecond)
+	o := Outcome{Probes: ps, Events: []Event{{Name: "inject", Start: faultAt}, {Name: "revert", Start: revertAt}}}
+	o.Analyse()
+	// During: probe 9 (0.45 s) → probe 20 (1.00 s), found past the revert.
+	if d := o.During; d.Outage < 0.5499 || d.Outage > 0.5501 || d.Recovered || d.Ongoing || d.Failed != 5 {
+		t.Errorf("during: %+v", d)
+	}
+	// Revert: 0.74 s → 1.00 s.
+	if r := o.Revert; !r.Ongoing || r.Outage < 0.2599 || r.Outage > 0.2601 || r.Failed != 5 || !r.Recovered {
+		t.Errorf("revert: %+v", r)
 	}
 }
