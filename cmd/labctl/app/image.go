@@ -2,21 +2,23 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/labctl/labctl/image"
+	"github.com/labctl/labctl/provision"
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
 
 // imageFlags are shared by the image subcommands.
 type imageFlags struct {
-	dir string
-	// usedBy tells which labs use an image; wired by the lead, nil = unknown.
-	usedBy image.UsedByFunc
+	dir  string
+	uri  string // libvirt URI for "used by" and garbage collection
+	dial dialFunc
 }
 
 func (f *imageFlags) store() image.Store {
@@ -29,23 +31,24 @@ func (f *imageFlags) store() image.Store {
 	return image.DefaultStore()
 }
 
-func newImageCmd(a *App) *cobra.Command {
-	f := &imageFlags{usedBy: imageUsedBy(a)}
+func newImageCmd(a *App) *cobra.Command { return newImageCmdWith(a, dialLibvirt) }
+
+func newImageCmdWith(a *App, dial dialFunc) *cobra.Command {
+	f := &imageFlags{dial: dial}
 	cmd := &cobra.Command{
 		Use:   "image",
-		Short: "Build, import, list and remove the base images labs boot from",
-		Long: `Base images are shared by all labs; VM disks are linked clones of them.
+		Short: "Build, import, list, remove and prune the base images labs boot from",
+		Long: `Base images are shared by all labs. ` + "`labctl up`" + ` copies an image's disk once into
+the libvirt pool ` + provision.BasePool + ` (one copy per image content); VM disks are linked
+clones of that copy, so rebuilding an image never disturbs running labs.
 Store: $LABCTL_IMAGE_DIR, else /var/lib/labctl/images (root) or
 $XDG_DATA_HOME/labctl/images (~/.local/share/labctl/images).`,
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "image-dir", "", "image store directory (default $"+image.EnvImageDir+", /var/lib/labctl/images for root)")
-	cmd.AddCommand(newImageBuildCmd(a, f), newImageImportCmd(a, f), newImageListCmd(a, f), newImageRmCmd(a, f))
+	cmd.PersistentFlags().StringVarP(&f.uri, "connect", "c", "", "libvirt URI to look for labs and base volumes (default $"+EnvURI+", qemu:///system)")
+	cmd.AddCommand(newImageBuildCmd(a, f), newImageImportCmd(a, f), newImageListCmd(a, f), newImageRmCmd(a, f), newImagePruneCmd(a, f))
 	return cmd
 }
-
-// imageUsedBy is the hook for "used by" in image list/rm/build: the lead
-// wires it to the lab registry. nil means unknown and lists print "-".
-func imageUsedBy(a *App) image.UsedByFunc { return nil }
 
 func newImageBuildCmd(a *App, f *imageFlags) *cobra.Command {
 	var o image.BuildOptions
@@ -54,7 +57,9 @@ func newImageBuildCmd(a *App, f *imageFlags) *cobra.Command {
 		Short: "Debootstrap an offline base image (needs root)",
 		Long: `Build a Debian image with every package any labctl role needs, cloud-init
 (NoCloud only), systemd-networkd and SSH, for direct kernel boot
-(root=/dev/vda, console=ttyS0). Same inputs ⇒ the cached image is kept.`,
+(root=/dev/vda, console=ttyS0). Same inputs ⇒ the cached image is kept.
+Rebuilding an image labs use is fine: they keep their copy in the base
+pool; copies nothing uses any more are removed afterwards.`,
 		Example: `  sudo labctl image build
   sudo labctl image build --kernel generic        # AHCI/SATA, e1000, rtl8139
   sudo labctl image build --packages tcpdump,htop --name lab-tools --force`,
@@ -65,7 +70,6 @@ func newImageBuildCmd(a *App, f *imageFlags) *cobra.Command {
 				log = nil
 			}
 			b := image.NewBuilder(f.store(), log, a.Verbose > 0)
-			b.UsedBy = f.usedBy
 			start := time.Now()
 			res, err := b.Build(cmd.Context(), o)
 			if err != nil {
@@ -77,6 +81,7 @@ func newImageBuildCmd(a *App, f *imageFlags) *cobra.Command {
 			} else {
 				fmt.Fprintf(a.IO.Err, "built image %q in %s: %s, kernel %s, %d packages\n",
 					m.Name, time.Since(start).Round(time.Second), humanBytes(m.SizeBytes), m.KernelVersion, len(m.Packages))
+				f.collectAfter(cmd.Context(), a, nil, m.Name)
 			}
 			_, err = fmt.Fprintln(a.IO.Out, res.Image.Dir)
 			return err
@@ -118,12 +123,14 @@ func newImageImportCmd(a *App, f *imageFlags) *cobra.Command {
 			if a.Quiet {
 				im.Log = nil
 			}
-			im.UsedBy = f.usedBy
 			img, err := im.Import(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.IO.Err, "imported %q (%s, disk boot)\n", img.Manifest.Name, humanBytes(img.Manifest.SizeBytes))
+			if o.Force {
+				f.collectAfter(cmd.Context(), a, nil, img.Manifest.Name)
+			}
 			_, err = fmt.Fprintln(a.IO.Out, img.Dir)
 			return err
 		},
@@ -131,7 +138,7 @@ func newImageImportCmd(a *App, f *imageFlags) *cobra.Command {
 	cmd.Flags().StringVar(&o.SHA256, "sha256", "", "expected sha256 of FILE|URL (required for URLs)")
 	cmd.Flags().StringVar(&o.Name, "name", "", "image name (default: from the file name)")
 	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "allow a URL without --sha256")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "replace an existing image of that name")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "replace an existing image of that name (labs using it keep their copy)")
 	return cmd
 }
 
@@ -143,7 +150,7 @@ type imageRow struct {
 	Kernel        string    `json:"kernel"`
 	KernelVersion string    `json:"kernel_version,omitempty"`
 	Created       time.Time `json:"created"`
-	UsedBy        []string  `json:"used_by"` // null = unknown
+	UsedBy        []string  `json:"used_by"` // labs (then other libvirt users); null = unknown
 	Dir           string    `json:"dir"`
 }
 
@@ -162,6 +169,11 @@ func newImageListCmd(a *App, f *imageFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			bp, err := f.openBasePool(cmd.Context())
+			if err != nil {
+				fmt.Fprintf(a.IO.Err, "note: USED BY is unknown (?): %v\n", err)
+			}
+			defer bp.Close()
 			rows := make([]imageRow, 0, len(imgs))
 			for _, img := range imgs {
 				m := img.Manifest
@@ -170,8 +182,8 @@ func newImageListCmd(a *App, f *imageFlags) *cobra.Command {
 				if m.Kernel == "" {
 					r.Kernel = "disk boot"
 				}
-				if f.usedBy != nil {
-					r.UsedBy = append([]string{}, f.usedBy(m.Name)...)
+				if bp != nil {
+					r.UsedBy = append([]string{}, bp.usedBy(m.Name)...)
 				}
 				rows = append(rows, r)
 			}
@@ -180,7 +192,13 @@ func newImageListCmd(a *App, f *imageFlags) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
-			return writeImageTable(a, rows)
+			if err := writeImageTable(a, rows); err != nil {
+				return err
+			}
+			if bp != nil {
+				noteGarbage(a, bp, f.store())
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
@@ -195,11 +213,11 @@ func writeImageTable(a *App, rows []imageRow) error {
 		if r.KernelVersion != "" {
 			kernel += " " + r.KernelVersion
 		}
-		used := "-"
+		used := "?"
 		if r.UsedBy != nil {
 			used = strings.Join(r.UsedBy, ",")
 			if used == "" {
-				used = "none"
+				used = "-"
 			}
 		}
 		if err := t.Append(r.Name, humanBytes(r.SizeBytes), kernel, r.Created.Local().Format("2006-01-02 15:04"), used); err != nil {
@@ -215,14 +233,38 @@ func newImageRmCmd(a *App, f *imageFlags) *cobra.Command {
 		Use:     "rm NAME...",
 		Aliases: []string{"remove"},
 		Short:   "Remove images (refused while a lab uses them, unless --force)",
-		Args:    cobra.MinimumNArgs(1),
+		Long: `Remove images from the store, then their copies in the base pool that no
+lab uses. Refused while a lab's VMs or volumes use an image, unless --force
+(the lab keeps its copy and runs on, but ` + "`labctl up`" + ` needs the image again).`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s := f.store()
+			bp, bpErr := f.openBasePool(cmd.Context())
+			if bpErr != nil && force {
+				fmt.Fprintf(a.IO.Err, "note: not checking which labs use the image(s): %v\n", bpErr)
+			}
+			defer bp.Close()
+			var usedBy image.UsedByFunc
+			if bp != nil {
+				usedBy = bp.usedBy
+			}
 			for _, name := range args {
-				if err := s.Remove(name, f.usedBy, force); err != nil {
+				if bp == nil && !force {
+					var nf *image.NotFoundError
+					if _, err := s.Get(name); errors.As(err, &nf) {
+						return err
+					}
+					return fmt.Errorf("cannot tell which labs use image %q: %w; pass --force to remove it anyway", name, bpErr)
+				}
+				if err := s.Remove(name, usedBy, force); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.IO.Err, "removed image %q\n", name)
+				if bp != nil {
+					f.collectAfter(cmd.Context(), a, bp, name)
+				} else {
+					fmt.Fprintf(a.IO.Err, "note: base volumes of image %q were not collected; run `labctl image prune` later\n", name)
+				}
 			}
 			return nil
 		},
