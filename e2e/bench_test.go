@@ -9,16 +9,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	benchlab "github.com/labctl/labctl/bench/lab"
 	"github.com/labctl/labctl/bench/result"
 )
 
 // TestBench runs a short ad-hoc experiment with labctl bench on a lab that
-// is already up (bringing up the 6–7 VM thesis lab under TCG takes longer
-// than the rest of the suite): LABCTL_E2E_BENCH_LAB names it, e.g.
+// is already up, for ad-hoc use (CI runs the thesis experiments inside
+// TestClusters/lvs-nat-ha): LABCTL_E2E_BENCH_LAB names it, e.g.
 //
 //	sandbox/run.sh bin/labctl up --yes labs/lvs-nat-ha
 //	LABCTL_E2E_BENCH_LAB=labs/lvs-nat-ha sandbox/run.sh go test -tags e2e -run Bench -v ./e2e/
@@ -40,7 +43,7 @@ func TestBench(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	// The lab's keys live in the default state directory, not the suite's.
-	run := func(args ...string) (string, error) {
+	cli := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -50,18 +53,11 @@ func TestBench(t *testing.T) {
 		return out.String(), err
 	}
 	results := t.TempDir()
-	out, err := run("bench", labDir, "--adhoc", "--real-servers", "1,2", "--repeat", "1", "--duration", "3s",
+	runs := runBench(t, cli, "bench", labDir, "--adhoc", "--real-servers", "1,2", "--repeat", "1", "--duration", "3s",
 		"--concurrency", "4", "--fault", "stop_web:web-1", "--fault-hold", "3s", "--fault-after", "2s",
-		"--results", results, "-o", "json")
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	var runs []struct {
-		Dir string      `json:"dir"`
-		Run *result.Run `json:"run"`
-	}
-	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) != 1 {
-		t.Fatalf("bench output: %v\n%s", err, out)
+		"--results", results)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs))
 	}
 	latest := filepath.Join(results, "latest")
 	r, err := result.Read(latest)
@@ -74,38 +70,150 @@ func TestBench(t *testing.T) {
 	if len(r.Points) != 2 {
 		t.Fatalf("%d points", len(r.Points))
 	}
-	for _, p := range r.Points {
-		s := p.Samples[0]
-		if s.Throughput <= 0 || s.Errors != 0 || len(s.Backends) != p.Variation.RealServers {
-			t.Errorf("%s: %.1f req/s, %d errors, backends %v", p.Variation.Label(), s.Throughput, s.Errors, s.Backends)
-		}
-	}
+	checkPoints(t, r)
 	if len(r.Faults) != 1 || len(r.Faults[0].Probes) == 0 || r.Faults[0].Revert == nil || r.Faults[0].Revert.Failed != 0 {
 		t.Errorf("fault: %+v", r.Faults)
 	}
-	var rep struct {
-		Cluster struct {
-			PoolChanged bool     `json:"pool_changed"`
-			PoolDuring  []string `json:"pool_during"`
-			Restored    bool     `json:"restored"`
-		} `json:"cluster"`
-	}
-	b, err := os.ReadFile(filepath.Join(latest, "raw", "fault-1-lab.json"))
-	if err != nil || json.Unmarshal(b, &rep) != nil {
-		t.Fatalf("fault report: %v", err)
-	}
-	if !rep.Cluster.PoolChanged || strings.Contains(strings.Join(rep.Cluster.PoolDuring, ","), "web-1") || !rep.Cluster.Restored {
+	rep := readFaultReport(t, latest, 1)
+	if !rep.Cluster.PoolChanged || slices.Contains(rep.Cluster.PoolDuring, "web-1") || !rep.Cluster.Restored {
 		t.Errorf("cluster during stop_web: %+v", rep.Cluster)
 	}
+	checkProvenance(t, r)
+	md := checkReport(t, cli, latest)
+	if !strings.Contains(md, "rs=2") {
+		t.Errorf("markdown report lacks rs=2:\n%s", md)
+	}
+}
+
+// labctlFunc runs labctl with args and returns its stdout.
+type labctlFunc func(args ...string) (string, error)
+
+// benchRun is one entry of `labctl bench -o json`.
+type benchRun struct {
+	Dir string      `json:"dir"`
+	Run *result.Run `json:"run"`
+	Err string      `json:"error"`
+}
+
+// runBench runs `labctl ARGS -o json` (ARGS starting with "bench") and
+// returns the runs; any error fails the test.
+func runBench(t *testing.T, cli labctlFunc, args ...string) []benchRun {
+	t.Helper()
+	out, err := cli(append(args, "-o", "json")...)
+	var runs []benchRun
+	if jerr := json.Unmarshal([]byte(out), &runs); jerr != nil {
+		t.Fatalf("bench: %v; output is not JSON (%v):\n%s", err, jerr, out)
+	}
+	for _, r := range runs {
+		if r.Err != "" {
+			t.Errorf("run %s: %s", r.Dir, r.Err)
+		}
+	}
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	return runs
+}
+
+// checkPoints asserts that every point of r measured something without
+// errors, served by exactly its number of active real servers (the
+// built-in generator names the backend of each response).
+func checkPoints(t *testing.T, r *result.Run) {
+	t.Helper()
+	for _, p := range r.Points {
+		for _, s := range p.Samples {
+			t.Logf("FIGURE bench %s %s: %.1f req/s, %d errors, p50 %.1f ms, backends %v",
+				r.Experiment.Name, p.Variation.Label(), s.Throughput, s.Errors, s.Latency.P50, s.Backends)
+			if s.Throughput <= 0 || s.Errors != 0 {
+				t.Errorf("%s %s: %.1f req/s, %d errors", r.Experiment.Name, p.Variation.Label(), s.Throughput, s.Errors)
+			}
+			if r.Experiment.Tool == "builtin" && len(s.Backends) != p.Variation.RealServers {
+				t.Errorf("%s %s: responses from %v, want %d real servers", r.Experiment.Name, p.Variation.Label(), s.Backends, p.Variation.RealServers)
+			}
+		}
+	}
+}
+
+// readFaultReport reads what the lab saw during fault n (1-based) of the
+// run in dir: raw/fault-N-lab.json.
+func readFaultReport(t *testing.T, dir string, n int) *benchlab.FaultReport {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "raw", "fault-"+strconv.Itoa(n)+"-lab.json"))
+	if err != nil {
+		t.Fatalf("fault report: %v", err)
+	}
+	var rep benchlab.FaultReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("fault report %d of %s: %v", n, dir, err)
+	}
+	return &rep
+}
+
+func checkProvenance(t *testing.T, r *result.Run) {
+	t.Helper()
 	if r.Provenance.Accel == "" || r.Provenance.LibvirtVersion == "" || r.Provenance.ImageDigest == "" {
 		t.Errorf("provenance %+v", r.Provenance)
 	}
-	html := filepath.Join(t.TempDir(), "r.html")
-	md, err := run("report", "--html", html, "--markdown", "-", latest)
-	if err != nil || !strings.Contains(md, "rs=2") {
-		t.Errorf("report: %v\n%s", err, md)
+}
+
+// checkReport runs `labctl report` on dirs to a markdown file and an HTML
+// page, checks that both exist and that the page has SVG charts, and
+// returns the markdown.
+func checkReport(t *testing.T, cli labctlFunc, dirs ...string) string {
+	t.Helper()
+	out := t.TempDir()
+	html, md := filepath.Join(out, "report.html"), filepath.Join(out, "report.md")
+	if _, err := cli(append([]string{"report", "--html", html, "--markdown", md}, dirs...)...); err != nil {
+		t.Fatalf("report: %v", err)
 	}
-	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<svg") {
-		t.Errorf("html report: %v", err)
+	mb, err := os.ReadFile(md)
+	if err != nil || len(mb) == 0 {
+		t.Errorf("markdown report: %v (%d bytes)", err, len(mb))
 	}
+	hb, err := os.ReadFile(html)
+	if err != nil || !bytes.Contains(hb, []byte("<svg")) {
+		t.Errorf("html report: %v (%d bytes, no <svg>)", err, len(hb))
+	}
+	t.Logf("report: %s (%d bytes), %s (%d bytes)", md, len(mb), html, len(hb))
+	return string(mb)
+}
+
+// failedAfter counts failed probes sent after at.
+func failedAfter(f *result.FaultResult, at time.Time) int {
+	n := 0
+	for _, p := range f.Probes {
+		if p.At.After(at) && !p.OK {
+			n++
+		}
+	}
+	return n
+}
+
+// raidPhases condenses the watched /proc/mdstat states to their first
+// words (clean, degraded, recovery, resync …), repeats dropped.
+func raidPhases(rep *benchlab.FaultReport) []string {
+	var out []string
+	for _, p := range rep.Cluster.RAID {
+		w := strings.Fields(p.State)[0]
+		if len(out) == 0 || out[len(out)-1] != w {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// rebuiltInOrder reports whether phases go degraded → recovery (or
+// resync) → clean, in that order; sawRecovery covers a rebuild too short
+// for the watcher that the injector's own polling saw.
+func rebuiltInOrder(phases []string, sawRecovery bool) bool {
+	d := slices.Index(phases, "degraded")
+	if d < 0 {
+		return false
+	}
+	rest := phases[d+1:]
+	r := slices.IndexFunc(rest, func(s string) bool { return s == "recovery" || s == "resync" })
+	if r < 0 {
+		return sawRecovery && slices.Contains(rest, "clean")
+	}
+	return slices.Contains(rest[r+1:], "clean")
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	benchlab "github.com/labctl/labctl/bench/lab"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
@@ -26,6 +28,7 @@ type clusterCase struct {
 	src    string // directory under labs/
 	name   string // lab name used by the test
 	faults bool   // also show the fault messages on this lab
+	bench  bool   // also run the thesis experiments with labctl bench
 }
 
 // TestClusters brings each shipped LVS lab up with one `labctl up`, checks
@@ -35,7 +38,7 @@ type clusterCase struct {
 // carries). Select one with E2E_RUN=TestClusters/lvs-dr.
 func TestClusters(t *testing.T) {
 	for _, c := range []clusterCase{
-		{src: "lvs-nat-ha", name: "e2enat", faults: true},
+		{src: "lvs-nat-ha", name: "e2enat", faults: true, bench: true},
 		{src: "lvs-dr", name: "e2edr"},
 		{src: "lvs-tun", name: "e2etun"},
 	} {
@@ -99,6 +102,9 @@ func testCluster(t *testing.T, c clusterCase) {
 
 	if c.faults {
 		t.Run("faults are clear", func(t *testing.T) { faults(t, ctx, l, lab) })
+	}
+	if c.bench {
+		t.Run("thesis experiments", func(t *testing.T) { thesisBench(t, ctx, l) })
 	}
 
 	t.Run("down removes everything", func(t *testing.T) {
@@ -345,4 +351,92 @@ func faults(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 		// The next run converges again.
 		mustLabctl(t, ctx, "provision", "-l", l.dir, web)
 	})
+}
+
+// thesisBench runs the lab's thesis experiments with labctl bench, cut
+// short for CI (about 5 minutes under TCG): load at 1, 2 and 3 real
+// servers (scaling_siege with the built-in generator, 3 s, one repeat),
+// the master director powered off through libvirt (master_failover) and
+// a failed RAID 6 member (raid_member_failure); then labctl report.
+func thesisBench(t *testing.T, ctx context.Context, l *lab) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	cli := func(args ...string) (string, error) { return labctl(t, ctx, args...) }
+	results := t.TempDir()
+	start := time.Now()
+	runs := runBench(t, cli, "bench", l.dir, "scaling_siege", "master_failover", "raid_member_failure",
+		"--tool", "builtin", "--repeat", "1", "--duration", "3s", "--concurrency", "4",
+		"--fault-hold", "5s", "--fault-after", "3s", "--results", results)
+	t.Logf("FIGURE lvs-nat-ha bench wall %.1fs", time.Since(start).Seconds())
+	byName := map[string]benchRun{}
+	for _, r := range runs {
+		byName[r.Run.Experiment.Name] = r
+	}
+	scaling, failover, raid := byName["scaling_siege"], byName["master_failover"], byName["raid_member_failure"]
+	if scaling.Run == nil || failover.Run == nil || raid.Run == nil {
+		t.Fatalf("runs %v, want scaling_siege, master_failover and raid_member_failure", slices.Collect(maps.Keys(byName)))
+	}
+	for _, r := range runs {
+		checkPoints(t, r.Run)
+		checkProvenance(t, r.Run)
+	}
+	if n := len(scaling.Run.Points); n != 3 {
+		t.Errorf("scaling: %d points, want 3 (1, 2, 3 real servers)", n)
+	}
+
+	t.Run("master failover", func(t *testing.T) {
+		if len(failover.Run.Faults) != 1 {
+			t.Fatalf("%d faults", len(failover.Run.Faults))
+		}
+		f := &failover.Run.Faults[0]
+		rep := readFaultReport(t, failover.Dir, 1)
+		d, c := f.During, rep.Cluster
+		t.Logf("FIGURE lvs-nat-ha failover: %s on %s, outage %.2fs (%d failed probes of %d), VIP %s → %s after %.2fs, restored %.2fs after revert, reboot to services %ss",
+			rep.Notes["method"], rep.Notes["vm"], d.Outage, d.Failed, d.Probes, c.Before.Holder, c.NewHolder, c.VIPMovedSec, c.RestoredSec, rep.Notes["boot_to_services_sec"])
+		if rep.Notes["method"] != benchlab.MethodDestroy {
+			t.Errorf("director powered off by %q, want %q", rep.Notes["method"], benchlab.MethodDestroy)
+		}
+		// A finite outage window: the service failed and answered again.
+		if d.FirstFailAfter == nil || d.FirstOKAfter == nil || d.Outage <= 0 || !d.Recovered {
+			t.Errorf("outage window: %+v", d)
+		}
+		if !c.VIPMoved || c.NewHolder == c.Before.Holder || c.NewHolder == "" {
+			t.Errorf("VIP did not move: %+v", c)
+		}
+		// Zero errors after recovery: none from the end of the outage on,
+		// through the revert (boot and failback) to the end.
+		if d.FirstOKAfter != nil {
+			if n := failedAfter(f, *d.FirstOKAfter); n != 0 {
+				t.Errorf("%d failed probes after the service recovered (revert analysis %+v)", n, f.Revert)
+			}
+		}
+		if !c.Restored {
+			t.Errorf("VIP holder and pool not back after the revert: %+v", c)
+		}
+	})
+
+	t.Run("RAID member failure", func(t *testing.T) {
+		if len(raid.Run.Faults) != 1 {
+			t.Fatalf("%d faults", len(raid.Run.Faults))
+		}
+		f := &raid.Run.Faults[0]
+		rep := readFaultReport(t, raid.Dir, 1)
+		phases := raidPhases(rep)
+		t.Logf("FIGURE lvs-nat-ha raid: %s %s, phases %v, rebuild %ss, %d probes, %d failed",
+			rep.Notes["method"], rep.Notes["device"], phases, rep.Notes["rebuild_sec"], len(f.Probes), f.During.Failed+f.During.BaselineFailed)
+		if !rebuiltInOrder(phases, rep.Notes["recovery_seen_at"] != "") {
+			t.Errorf("/proc/mdstat went %v (recovery seen by the injector: %q), want degraded → recovery → clean", phases, rep.Notes["recovery_seen_at"])
+		}
+		// The service answered throughout.
+		if n := failedAfter(f, time.Time{}); n != 0 || len(f.Probes) == 0 {
+			t.Errorf("%d of %d probes failed", n, len(f.Probes))
+		}
+	})
+
+	md := checkReport(t, cli, scaling.Dir, failover.Dir, raid.Dir)
+	for _, want := range []string{"rs=1", "rs=2", "rs=3", "destroy_director", "fail_raid_member"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown report lacks %q", want)
+		}
+	}
 }
