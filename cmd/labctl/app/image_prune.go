@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/labctl/labctl/image"
@@ -13,21 +14,22 @@ import (
 func newImagePruneCmd(a *App, f *imageFlags) *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "prune",
+		Use:   "prune [IMAGE...]",
 		Short: "Remove base volumes no lab uses from the shared base pool",
 		Long: `Remove the copies of images in the libvirt pool ` + provision.BasePool + ` that no volume is
 backed by and no domain uses, except the current disk of every stored image.
-Only volumes labctl named (<image>-<sha12>.<ext>) are considered.`,
+Only volumes labctl named (<image>-<sha12>.<ext>) are considered; with
+IMAGE names, only those images' copies.`,
 		Example: `  labctl image prune --dry-run
-  labctl image prune`,
-		Args: cobra.NoArgs,
+  labctl image prune
+  labctl image prune deb12`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bp, err := f.openBasePool(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer bp.Close()
-			removed, err := bp.collect(cmd.Context(), a, f.store(), dryRun)
+			removed, err := bp.collect(cmd.Context(), a, f.store(), dryRun, args...)
 			if err != nil {
 				return err
 			}
@@ -37,7 +39,12 @@ Only volumes labctl named (<image>-<sha12>.<ext>) are considered.`,
 				n += len(c.Volumes)
 				bytes += c.Bytes()
 			}
+			kept := 0
 			for _, c := range bp.usage.Copies {
+				if len(args) > 0 && !slices.Contains(args, c.Image) {
+					continue
+				}
+				kept++
 				if c.InUse() {
 					fmt.Fprintf(a.IO.Err, "kept %s-%s: used by %s\n", c.Image, c.Digest, strings.Join(c.Users(), ", "))
 				}
@@ -47,7 +54,7 @@ Only volumes labctl named (<image>-<sha12>.<ext>) are considered.`,
 				verb = "would remove"
 			}
 			fmt.Fprintf(a.IO.Err, "%s %d base volume(s), %s; kept %d image copy(ies) (in use, or the current disk of a stored image)\n",
-				verb, n, libvirt.FormatBytes(bytes), len(bp.usage.Copies)-len(removed))
+				verb, n, libvirt.FormatBytes(bytes), kept-len(removed))
 			return nil
 		},
 	}

@@ -215,6 +215,13 @@ func TestImagePrune(t *testing.T) {
 		"bookworm-cloud-222222222222.qcow2", "bookworm-cloud-222222222222.vmlinuz", "deb12-222222222222.qcow2", "keep-me.qcow2"}
 	assertBaseVolumes(t, hv, all...)
 
+	// Limited to deb12: bookworm-cloud's old copy stays.
+	if _, errs, err := runImageWith(t, hv, "prune", "deb12", "--image-dir", dir); err != nil {
+		t.Fatalf("%v: %s", err, errs)
+	}
+	assertBaseVolumes(t, hv, "bookworm-cloud-111111111111.qcow2", "bookworm-cloud-111111111111.vmlinuz",
+		"bookworm-cloud-222222222222.qcow2", "bookworm-cloud-222222222222.vmlinuz", "keep-me.qcow2")
+
 	if _, errs, err := runImageWith(t, hv, "prune", "--image-dir", dir); err != nil {
 		t.Fatalf("%v: %s", err, errs)
 	}
