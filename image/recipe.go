@@ -78,6 +78,7 @@ var maskedUnits = []string{
 	"systemd-pstore.service",
 	"apache-htcacheclean.service",
 	"cloud-init-hotplugd.socket",
+	"cloud-config.service", // no config modules; cloud-final.service is overridden (rootfs/trim)
 	"systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "proc-sys-fs-binfmt_misc.mount",
 	"modprobe@drm.service",
 }

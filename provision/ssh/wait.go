@@ -11,7 +11,7 @@ import (
 // waitMax, each sleep jittered by ±20 %.
 const (
 	waitMin        = 500 * time.Millisecond
-	waitMax        = 5 * time.Second
+	waitMax        = time.Second // a refused connect is cheap; a late one costs boot time
 	maxAuthRetries = 3
 )
 
