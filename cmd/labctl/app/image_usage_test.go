@@ -247,3 +247,31 @@ func assertBaseVolumes(t *testing.T, hv *fake.Hypervisor, want ...string) {
 		t.Errorf("base pool = %v\nwant        %v", got, want)
 	}
 }
+
+func TestCollectAfterReplace(t *testing.T) {
+	dir, hv := usageFixture(t)
+	var out, errb bytes.Buffer
+	a := &App{IO: IO{Out: &out, Err: &errb}}
+	f := &imageFlags{dir: dir, dial: func(context.Context, string) (libvirt.Hypervisor, error) { return hv, nil }}
+	// As after `image build` replaced bookworm-cloud: its copy in use by
+	// "old" stays, as does the current one (in use by "web").
+	f.collectAfter(context.Background(), a, nil, "bookworm-cloud")
+	if out.Len() != 0 || !strings.Contains(errb.String(), "kept base copy bookworm-cloud-222222222222") {
+		t.Errorf("stdout %q, stderr %q", out.String(), errb.String())
+	}
+	// Once "old" is gone, its copy is collected; deb12's is not (another image).
+	if err := hv.DeleteVolume(context.Background(), "old", "old.db.root.qcow2"); err != nil {
+		t.Fatal(err)
+	}
+	f.collectAfter(context.Background(), a, nil, "bookworm-cloud")
+	assertBaseVolumes(t, hv, "bookworm-cloud-111111111111.qcow2", "bookworm-cloud-111111111111.vmlinuz",
+		"deb12-222222222222.qcow2", "keep-me.qcow2")
+
+	// libvirt unreachable: a note, no error.
+	errb.Reset()
+	f.dial = func(context.Context, string) (libvirt.Hypervisor, error) { return nil, errors.New("no libvirtd") }
+	f.collectAfter(context.Background(), a, nil, "deb12")
+	if !strings.Contains(errb.String(), "run `labctl image prune` later") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}
