@@ -43,15 +43,7 @@ func TestBench(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	// The lab's keys live in the default state directory, not the suite's.
-	cli := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, bin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		start := time.Now()
-		err := cmd.Run()
-		t.Logf("labctl %s (%.1fs)\n%s", strings.Join(args, " "), time.Since(start).Seconds(), indent(errb.String()))
-		return out.String(), err
-	}
+	cli := quietCLI(t, func(args ...string) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) })
 	results := t.TempDir()
 	runs := runBench(t, cli, "bench", labDir, "--adhoc", "--real-servers", "1,2", "--repeat", "1", "--duration", "3s",
 		"--concurrency", "4", "--fault", "stop_web:web-1", "--fault-hold", "3s", "--fault-after", "2s",
@@ -88,6 +80,20 @@ func TestBench(t *testing.T) {
 // labctlFunc runs labctl with args and returns its stdout.
 type labctlFunc func(args ...string) (string, error)
 
+// quietCLI runs the commands cmd makes, logging stderr (progress) but not
+// stdout (bench's JSON is long; the assertions report what matters).
+func quietCLI(t *testing.T, cmd func(args ...string) *exec.Cmd) labctlFunc {
+	return func(args ...string) (string, error) {
+		c := cmd(args...)
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		start := time.Now()
+		err := c.Run()
+		t.Logf("labctl %s (%.1fs)\n%s", strings.Join(args, " "), time.Since(start).Seconds(), indent(errb.String()))
+		return out.String(), err
+	}
+}
+
 // benchRun is one entry of `labctl bench -o json`.
 type benchRun struct {
 	Dir string      `json:"dir"`
@@ -96,7 +102,9 @@ type benchRun struct {
 }
 
 // runBench runs `labctl ARGS -o json` (ARGS starting with "bench") and
-// returns the runs; any error fails the test.
+// returns the runs as read back from each run directory (results.json
+// plus the probe CSVs, which -o json leaves out); any error fails the
+// test.
 func runBench(t *testing.T, cli labctlFunc, args ...string) []benchRun {
 	t.Helper()
 	out, err := cli(append(args, "-o", "json")...)
@@ -104,9 +112,12 @@ func runBench(t *testing.T, cli labctlFunc, args ...string) []benchRun {
 	if jerr := json.Unmarshal([]byte(out), &runs); jerr != nil {
 		t.Fatalf("bench: %v; output is not JSON (%v):\n%s", err, jerr, out)
 	}
-	for _, r := range runs {
+	for i, r := range runs {
 		if r.Err != "" {
 			t.Errorf("run %s: %s", r.Dir, r.Err)
+		}
+		if runs[i].Run, err = result.Read(r.Dir); err != nil {
+			t.Fatalf("run %s: %v", r.Dir, err)
 		}
 	}
 	if err != nil {
@@ -178,15 +189,26 @@ func checkReport(t *testing.T, cli labctlFunc, dirs ...string) string {
 	return string(mb)
 }
 
-// failedAfter counts failed probes sent after at.
-func failedAfter(f *result.FaultResult, at time.Time) int {
+// failedBetween counts failed probes sent in (from, to); a zero to means
+// no end.
+func failedBetween(f *result.FaultResult, from, to time.Time) int {
 	n := 0
 	for _, p := range f.Probes {
-		if p.At.After(at) && !p.OK {
+		if p.At.After(from) && (to.IsZero() || p.At.Before(to)) && !p.OK {
 			n++
 		}
 	}
 	return n
+}
+
+// revertStart is when the fault's revert began (zero when it did not).
+func revertStart(f *result.FaultResult) time.Time {
+	for _, ev := range f.Events {
+		if ev.Name == "revert" {
+			return ev.Start
+		}
+	}
+	return time.Time{}
 }
 
 // raidPhases condenses the watched /proc/mdstat states to their first

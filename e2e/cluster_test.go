@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -361,7 +362,7 @@ func faults(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	cli := func(args ...string) (string, error) { return labctl(t, ctx, args...) }
+	cli := quietCLI(t, func(args ...string) *exec.Cmd { return labctlCmd(ctx, args...) })
 	results := t.TempDir()
 	start := time.Now()
 	runs := runBench(t, cli, "bench", l.dir, "scaling_siege", "master_failover", "raid_member_failure",
@@ -403,12 +404,22 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 		if !c.VIPMoved || c.NewHolder == c.Before.Holder || c.NewHolder == "" {
 			t.Errorf("VIP did not move: %+v", c)
 		}
-		// Zero errors after recovery: none from the end of the outage on,
-		// through the revert (boot and failback) to the end.
+		// Zero errors after recovery: none from the end of the outage while
+		// director-2 serves, up to the revert.
 		if d.FirstOKAfter != nil {
-			if n := failedAfter(f, *d.FirstOKAfter); n != 0 {
-				t.Errorf("%d failed probes after the service recovered (revert analysis %+v)", n, f.Revert)
+			if n := failedBetween(f, *d.FirstOKAfter, revertStart(f)); n != 0 {
+				t.Errorf("%d failed probes after the service recovered, before the revert", n)
 			}
+		}
+		// The revert boots director-1, which preempts (MASTER, higher
+		// priority): the VIP moves back, which may cost a blip of a probe
+		// or two (measured, not asserted); the service must answer at the
+		// end and the cluster be as before.
+		r := f.Revert
+		if r == nil || !r.Recovered || (r.Failed > 0 && r.FirstOKAfter == nil) {
+			t.Errorf("after the revert: %+v", r)
+		} else {
+			t.Logf("FIGURE lvs-nat-ha failback: %d failed probes, outage %.2fs", r.Failed, r.Outage)
 		}
 		if !c.Restored {
 			t.Errorf("VIP holder and pool not back after the revert: %+v", c)
@@ -428,12 +439,40 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 			t.Errorf("/proc/mdstat went %v (recovery seen by the injector: %q), want degraded → recovery → clean", phases, rep.Notes["recovery_seen_at"])
 		}
 		// The service answered throughout.
-		if n := failedAfter(f, time.Time{}); n != 0 || len(f.Probes) == 0 {
+		if n := failedBetween(f, time.Time{}, time.Time{}); n != 0 || len(f.Probes) == 0 {
 			t.Errorf("%d of %d probes failed", n, len(f.Probes))
 		}
 	})
 
-	md := checkReport(t, cli, scaling.Dir, failover.Dir, raid.Dir)
+	// A real server's backend link cut in libvirt: keepalived's health
+	// check drops it from the pool and takes it back after link up.
+	var link benchRun
+	t.Run("backend link down", func(t *testing.T) {
+		runs := runBench(t, cli, "bench", l.dir, "--adhoc", "--real-servers", "3", "--repeat", "1", "--duration", "2s",
+			"--concurrency", "4", "--fault", "link_down:web-3", "--fault-hold", "8s", "--fault-after", "5s", "--verify=false",
+			"--results", results)
+		if len(runs) != 1 || len(runs[0].Run.Faults) != 1 {
+			t.Fatalf("runs %+v", runs)
+		}
+		link = runs[0]
+		f := &link.Run.Faults[0]
+		rep := readFaultReport(t, link.Dir, 1)
+		c := rep.Cluster
+		t.Logf("FIGURE lvs-nat-ha link_down web-3: %s %s, outage %.2fs (%d failed probes), pool → %v after %.2fs, restored %.2fs after revert",
+			rep.Notes["method"], rep.Notes["device"], f.During.Outage, f.During.Failed, c.PoolDuring, c.PoolChangedSec, c.RestoredSec)
+		if rep.Notes["method"] != benchlab.MethodLink {
+			t.Errorf("link cut by %q, want %q", rep.Notes["method"], benchlab.MethodLink)
+		}
+		if !c.PoolChanged || slices.Contains(c.PoolDuring, "web-3") || len(c.PoolDuring) != 2 || !c.Restored {
+			t.Errorf("pool during link_down of web-3: %+v", c)
+		}
+	})
+
+	dirs := []string{scaling.Dir, failover.Dir, raid.Dir}
+	if link.Dir != "" {
+		dirs = append(dirs, link.Dir)
+	}
+	md := checkReport(t, cli, dirs...)
 	for _, want := range []string{"rs=1", "rs=2", "rs=3", "destroy_director", "fail_raid_member"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown report lacks %q", want)
