@@ -31,7 +31,7 @@ type Manifest struct {
 	NICModels        []string  `json:"nic_models"`                   // virtio, e1000, rtl8139
 	Packages         []Package `json:"packages"`
 	ExtraPackages    []string  `json:"extra_packages,omitempty"` // built images: --packages asked for beyond the roles'
-	InputsHash       string    `json:"inputs_hash,omitempty"` // hash of the build inputs; same hash ⇒ cached
+	InputsHash       string    `json:"inputs_hash,omitempty"`    // hash of the build inputs; same hash ⇒ cached
 	Created          time.Time `json:"created"`
 	BuildSeconds     float64   `json:"build_seconds,omitempty"`
 	LabctlVersion    string    `json:"labctl_version"`
