@@ -207,6 +207,36 @@ func TestLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("an unreachable VM is named", func(t *testing.T) {
+		// A paused VM keeps its address but answers nothing: what a hung or
+		// starved guest looks like from the host.
+		var dom string
+		for name := range owned(t, "e2ea").Domains {
+			if strings.HasSuffix(name, "node-2") {
+				dom = name
+			}
+		}
+		virsh := func(args ...string) {
+			t.Helper()
+			if out, err := exec.CommandContext(ctx, "virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput(); err != nil {
+				t.Fatalf("virsh %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		virsh("suspend", dom)
+		b, err := labctlCmd(ctx, "ssh", "-l", a.dir, "node-2", "--", "true").CombinedOutput()
+		virsh("resume", dom)
+		t.Logf("labctl ssh to a paused VM (%v):\n%s", err, indent(string(b)))
+		if err == nil {
+			t.Fatal("labctl ssh succeeded on a paused VM")
+		}
+		for _, s := range []string{"node-2", "unreachable", "labctl status"} {
+			if !strings.Contains(string(b), s) {
+				t.Errorf("message lacks %q", s)
+			}
+		}
+		mustLabctl(t, ctx, "ssh", "-l", a.dir, "node-2", "--", "true") // answers again once resumed
+	})
+
 	t.Run("second up is a no-op", func(t *testing.T) {
 		start := time.Now()
 		res := up(t, ctx, a)

@@ -459,3 +459,26 @@ func TestQuote(t *testing.T) {
 		t.Errorf("commandLine = %s", got)
 	}
 }
+
+func TestUnreachableNamesTheVM(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks SSH
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	for name, addr := range map[string]string{"closed port": freeAddr(t), "silent port": silent.Addr().String()} {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{Host: "web-1", Addr: addr, User: "labctl", Signer: newSigner(t), HostKey: newSigner(t).PublicKey(), Timeout: 300 * time.Millisecond}
+			_, err := Dial(context.Background(), cfg)
+			var ue *UnreachableError
+			if !errors.As(err, &ue) {
+				t.Fatalf("got %v, want an UnreachableError", err)
+			}
+			for _, s := range []string{"web-1", addr, "labctl status"} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("%q lacks %q", err, s)
+				}
+			}
+		})
+	}
+}

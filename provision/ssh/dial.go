@@ -33,7 +33,10 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 	}
 	nc, err := dial(dctx, "tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, ctx.Err())
+		}
+		return nil, &UnreachableError{Host: cfg.Host, Addr: cfg.Addr, Err: err}
 	}
 	// The handshake has no ctx: bound it with a deadline, and on cancel
 	// move the deadline into the past so it stops at once.
@@ -59,7 +62,7 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 			return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, ctx.Err())
 		}
 		if dctx.Err() != nil {
-			return nil, fmt.Errorf("ssh to %s (%s): handshake timed out after %s", cfg.Host, cfg.Addr, cfg.timeout())
+			return nil, &UnreachableError{Host: cfg.Host, Addr: cfg.Addr, Err: fmt.Errorf("SSH handshake timed out after %s", cfg.timeout())}
 		}
 		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, err)
 	}
@@ -74,6 +77,21 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 	}
 	return client, nil
 }
+
+// UnreachableError is a VM that does not answer on its SSH port: stopped,
+// paused, still booting or cut off from the host.
+type UnreachableError struct {
+	Host string
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("VM %s is unreachable over SSH at %s: %v (is it running? see `labctl status`, `labctl console %s`)",
+		e.Host, e.Addr, e.Err, e.Host)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // KeepAlive closes conn when the server stops answering, so a peer that
 // vanished does not leave callers hanging on a dead TCP connection. It
