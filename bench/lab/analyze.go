@@ -11,7 +11,7 @@ import (
 // trip). Durations are seconds from the start of Inject (or of Revert for
 // failback).
 type ClusterAnalysis struct {
-	Before State `json:"before"` // last observation before the fault
+	Before State `json:"before"` // last observation answered before the fault
 	// VIPMoved: a director other than Before.Holder took the VIP.
 	VIPMoved    bool    `json:"vip_moved"`
 	VIPMovedSec float64 `json:"vip_moved_sec,omitempty"`
@@ -42,7 +42,9 @@ func AnalyzeCluster(states []State, faultAt, revertAt time.Time) ClusterAnalysis
 	var a ClusterAnalysis
 	haveBefore := false
 	for _, s := range states {
-		if s.At.Before(faultAt) {
+		// Answered before the fault: a snapshot that straddles it (slow
+		// SSH under load) may already show the fault.
+		if s.At.Add(time.Duration(s.TookMs * float64(time.Millisecond))).Before(faultAt) {
 			a.Before, haveBefore = s, true
 		}
 	}
