@@ -20,56 +20,112 @@ import (
 // Run generates load as cfg says and returns what it measured. It returns an
 // error only for an invalid config; failed requests are counted in Result.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	return run(ctx, cfg, engineAuto)
+}
+
+// engine picks how requests are sent; tests force each one.
+type engine int
+
+const (
+	engineAuto  engine = iota // the epoll loop where it can, else engineConns
+	engineConns               // one goroutine per client on net.Conn
+)
+
+func run(ctx context.Context, cfg Config, eng engine) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	tg, err := newTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var lp *loopPlan
+	if eng == engineAuto {
+		lp = planLoop(ctx, cfg, tg) // nil when the loop cannot serve this run
+	}
 	start := time.Now()
 	runCtx, cancel := context.WithDeadline(ctx, start.Add(cfg.MaxDuration))
 	defer cancel()
-	g := &gen{cfg: cfg, start: start, runCtx: runCtx}
+	g := &gen{cfg: cfg, start: start, end: start.Add(cfg.MaxDuration), runCtx: runCtx}
 	tallies := make([]*tally, cfg.Concurrency)
 	for i := range tallies {
-		c, err := newConn(runCtx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		tallies[i] = newTally(c)
-		defer c.close()
+		tallies[i] = newTally()
 	}
 
-	var wg sync.WaitGroup
 	var dispatched int64
-	if cfg.RateRPS > 0 {
-		due := make(chan time.Time)
-		for _, t := range tallies {
-			wg.Go(func() {
-				for at := range due {
-					g.do(t, at)
-				}
-			})
+	switch {
+	case lp != nil:
+		if err := g.runLoops(lp, tallies); err != nil {
+			return nil, err
 		}
-		dispatched = g.dispatch(due)
-		close(due)
-	} else {
-		var issued atomic.Int64
-		for _, t := range tallies {
-			wg.Go(func() {
-				for runCtx.Err() == nil && issued.Add(1) <= cfg.MaxRequests {
-					g.do(t, time.Now())
-				}
-			})
-		}
+	case cfg.RateRPS > 0:
+		dispatched = g.runOpen(tg, tallies)
+	default:
+		g.runClosed(tg, tallies)
 	}
-	wg.Wait()
 	end := time.Now()
 	return g.result(tallies, end, dispatched, ctx.Err() != nil)
 }
 
 type gen struct {
-	cfg    Config
-	start  time.Time
-	runCtx context.Context
+	cfg        Config
+	start, end time.Time // end: start + MaxDuration
+	runCtx     context.Context
+	issued     atomic.Int64 // closed loop: requests started
+}
+
+// claim reserves the next closed-loop request at now; false once the run
+// is over (the clock is checked too: runCtx's timer may fire late).
+func (g *gen) claim(now time.Time) bool {
+	return now.Before(g.end) && g.runCtx.Err() == nil && g.issued.Add(1) <= g.cfg.MaxRequests
+}
+
+// deadline is when a request sent at now times out: after Timeout, and no
+// later than the end of the run.
+func (g *gen) deadline(now time.Time) time.Time {
+	d := now.Add(g.cfg.Timeout)
+	if g.end.Before(d) {
+		d = g.end
+	}
+	return d
+}
+
+// runClosed: each client sends its next request when the last one is done.
+func (g *gen) runClosed(tg *target, tallies []*tally) {
+	var wg sync.WaitGroup
+	for _, t := range tallies {
+		c := newConn(g.runCtx, tg, g.cfg.KeepAlive)
+		wg.Go(func() {
+			defer c.close()
+			for at := time.Now(); g.claim(at); at = time.Now() {
+				resp, err := c.roundTrip(g.deadline(at))
+				g.record(t, at, time.Now(), resp, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// runOpen: clients take due times from a dispatcher; it returns how many
+// were dispatched.
+func (g *gen) runOpen(tg *target, tallies []*tally) int64 {
+	var wg sync.WaitGroup
+	due := make(chan time.Time)
+	for _, t := range tallies {
+		c := newConn(g.runCtx, tg, g.cfg.KeepAlive)
+		wg.Go(func() {
+			defer c.close()
+			for at := range due {
+				resp, err := c.roundTrip(g.deadline(time.Now()))
+				g.record(t, at, time.Now(), resp, err)
+			}
+		})
+	}
+	n := g.dispatch(due)
+	close(due)
+	wg.Wait()
+	return n
 }
 
 // dispatch sends due times on a fixed schedule until the deadline, the
@@ -104,15 +160,9 @@ func (g *gen) dispatch(due chan<- time.Time) int64 {
 	return n
 }
 
-// do sends one request that was due at `at` and records it in t.
-func (g *gen) do(t *tally, at time.Time) {
-	deadline := time.Now().Add(g.cfg.Timeout)
-	if end := g.start.Add(g.cfg.MaxDuration); end.Before(deadline) {
-		deadline = end
-	}
-	resp, err := t.conn.roundTrip(deadline)
-	done := time.Now()
-	if err != nil && (g.runCtx.Err() != nil || !done.Before(g.start.Add(g.cfg.MaxDuration))) {
+// record adds one request that was due at `at` and finished at done to t.
+func (g *gen) record(t *tally, at, done time.Time, resp *response, err error) {
+	if err != nil && (g.runCtx.Err() != nil || !done.Before(g.end)) {
 		t.incomplete++ // cut off by the end of the run, not a server failure
 		return
 	}
@@ -164,7 +214,6 @@ func classify(err error) string {
 // tally is one client's counters, merged after the run (no locks on the
 // hot path).
 type tally struct {
-	conn                                    *conn
 	hist                                    *hdrhistogram.Histogram
 	requests, ok, errors, incomplete, bytes int64
 	status                                  map[int]int64
@@ -173,9 +222,8 @@ type tally struct {
 	timeline                                []Bucket
 }
 
-func newTally(c *conn) *tally {
+func newTally() *tally {
 	return &tally{
-		conn:     c,
 		hist:     NewHistogram(),
 		status:   map[int]int64{},
 		errKinds: map[string]int64{},

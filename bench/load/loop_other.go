@@ -1,0 +1,13 @@
+//go:build !linux
+
+package load
+
+import "context"
+
+// loopPlan is empty where the epoll loop does not exist.
+type loopPlan struct{}
+
+// planLoop: without epoll every run uses net.Conn clients.
+func planLoop(context.Context, Config, *target) *loopPlan { return nil }
+
+func (g *gen) runLoops(*loopPlan, []*tally) error { return nil }
