@@ -1,46 +1,112 @@
 #!/bin/sh
-# Shows that labctl's built-in load generator is not the bottleneck: against a
-# fast Go server on 127.0.0.1 it must reach at least ab's request rate at the
-# same concurrency. Runs each tool RUNS times (default 3) and compares medians,
-# once with keep-alive off in both (ab default, labctl-load default) and once
-# with keep-alive on in both (ab -k, labctl-load -keepalive).
+# Shows that labctl's built-in load generator is not the bottleneck: against
+# a fast Go server on 127.0.0.1 it must reach at least ab's request rate at
+# the same concurrency and request count. For keep-alive off (ab default,
+# labctl-load default: what the thesis ran) and on (ab -k, -keepalive) it
+# runs ROUNDS rounds; each round runs both tools once, alternating which
+# goes first so drift (other jobs, TIME_WAIT build-up) hits both alike. It
+# prints every round's rates and the client's CPU per request, then the
+# medians and the median of the per-round ratios labctl-load/ab.
 #
-#   bench/scripts/compare-ab.sh            # from the repository root
-#   N=20000 C=10 RUNS=3 bench/scripts/compare-ab.sh
+#   bench/scripts/compare-ab.sh                       # from the repository root
+#   N=20000 C=10 ROUNDS=7 MODES="off on" bench/scripts/compare-ab.sh
+#   PIN=1 bench/scripts/compare-ab.sh                 # server on CPU 0, client on CPU 1
+#
+# Each series holds LOCK (default /tmp/labctl-vms.lock, "" = none) so it does
+# not run while VMs boot on the same host; it waits for the lock.
 set -eu
 N=${N:-20000}
 C=${C:-10}
-RUNS=${RUNS:-3}
+ROUNDS=${ROUNDS:-7}
+MODES=${MODES:-off on}
+PIN=${PIN:-}
+LOCK=${LOCK-/tmp/labctl-vms.lock}
 tmp=$(mktemp -d)
 srv_pid=
-cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+	[ -z "$srv_pid" ] || kill "$srv_pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 
+for tool in ab go awk; do
+	command -v "$tool" >/dev/null || { echo "compare-ab: $tool not found" >&2; exit 1; }
+done
 CGO_ENABLED=0 go build -trimpath -o "$tmp/labctl-load" ./bench/cmd/labctl-load
 go build -o "$tmp/fastserver" ./bench/scripts/fastserver
-"$tmp/fastserver" -addr 127.0.0.1:0 >"$tmp/addr" 2>"$tmp/server.log" &
+
+srv_cpu= cli_cpu=
+if [ -n "$PIN" ]; then
+	srv_cpu="taskset -c 0" cli_cpu="taskset -c 1"
+fi
+$srv_cpu "$tmp/fastserver" -addr 127.0.0.1:0 >"$tmp/addr" 2>"$tmp/server.log" &
 srv_pid=$!
 i=0
 while [ ! -s "$tmp/addr" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 url="http://$(head -n1 "$tmp/addr")/"
-echo "server $url  requests=$N concurrency=$C runs=$RUNS"
+echo "server $url  requests=$N concurrency=$C rounds=$ROUNDS pin=${PIN:-no} $(nproc) CPUs"
 
-median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# cpu_ticks PID: user+system clock ticks used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 
-for ka in off on; do
-	abflag=; lflag=
+# measure NAME CMD...: runs CMD, appends "rate client_us server_us" to
+# $tmp/NAME. Client CPU comes from the shell's children times.
+measure() {
+	name=$1
+	shift
+	s0=$(cpu_ticks "$srv_pid")
+	c0=$(awk '{print $16 + $17}' /proc/$$/stat)
+	"$@" >"$tmp/out" 2>"$tmp/err" || { echo "compare-ab: $name failed:" >&2; cat "$tmp/err" >&2; exit 1; }
+	c1=$(awk '{print $16 + $17}' /proc/$$/stat)
+	s1=$(cpu_ticks "$srv_pid")
+	rate=$(awk '/^Requests per second:/ {print $4} /^  "rps":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
+	[ -n "$rate" ] || { echo "compare-ab: $name printed no rate" >&2; cat "$tmp/out" >&2; exit 1; }
+	failed=$(awk '/^Failed requests:/ {print $3} /^  "errors":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
+	echo "$rate $(((c1 - c0) * 1000000 / hz / N)) $(((s1 - s0) * 1000000 / hz / N)) ${failed:-?}" >>"$tmp/$name"
+}
+
+busy() { awk -v r="$1" -v us="$2" 'BEGIN {print r * us / 1e6}'; }
+median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+series() {
+	ka=$1
+	abflag= lflag=
 	[ "$ka" = on ] && { abflag=-k; lflag=-keepalive; }
-	: >"$tmp/ab"; : >"$tmp/lg"
+	: >"$tmp/ab"
+	: >"$tmp/lg"
 	r=1
-	while [ $r -le "$RUNS" ]; do
-		ab $abflag -q -c "$C" -n "$N" "$url" 2>/dev/null |
-			awk '/^Requests per second:/ {print $4}' >>"$tmp/ab"
-		"$tmp/labctl-load" $lflag -c "$C" -n "$N" -d 60s -url "$url" |
-			awk -F'[:,]' '/"rps":/ {gsub(/ /, "", $2); print $2}' >>"$tmp/lg"
+	while [ $r -le "$ROUNDS" ]; do
+		if [ $((r % 2)) -eq 1 ]; then
+			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$N" "$url"
+			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$N" -d 120s -url "$url"
+		else
+			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$N" -d 120s -url "$url"
+			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$N" "$url"
+		fi
+		set -- $(sed -n "${r}p" "$tmp/ab") $(sed -n "${r}p" "$tmp/lg")
+		# CPU per request × rate = CPUs busy: near 1.00 for the client
+		# (pinned) means the client, not the server, is the limit.
+		printf 'keep-alive %-3s round %d: ab %6.0f req/s (CPU µs/req client %2d server %2d; CPUs busy client %.2f server %.2f; failed %s)  labctl-load %6.0f req/s (client %2d server %2d; busy %.2f %.2f; errors %s)  ratio %.2f\n' \
+			"$ka" "$r" "$1" "$2" "$3" "$(busy "$1" "$2")" "$(busy "$1" "$3")" "$4" \
+			"$5" "$6" "$7" "$(busy "$5" "$6")" "$(busy "$5" "$7")" "$8" "$(awk -v a="$1" -v b="$5" 'BEGIN {print b / a}')"
+		echo "$1 $5" | awk '{print $2 / $1}' >>"$tmp/ratio"
 		r=$((r + 1))
 	done
-	ab_m=$(median <"$tmp/ab"); lg_m=$(median <"$tmp/lg")
-	echo "keep-alive $ka: ab runs [$(tr '\n' ' ' <"$tmp/ab")] median $ab_m req/s;" \
-		"labctl-load runs [$(tr '\n' ' ' <"$tmp/lg")] median $lg_m req/s;" \
-		"ratio labctl-load/ab = $(awk -v a="$ab_m" -v b="$lg_m" 'BEGIN {printf "%.2f", b/a}')"
+	ab_m=$(awk '{print $1}' "$tmp/ab" | median)
+	lg_m=$(awk '{print $1}' "$tmp/lg" | median)
+	ratio_m=$(tail -n "$ROUNDS" "$tmp/ratio" | median)
+	printf 'keep-alive %-3s MEDIAN: ab %.0f req/s, labctl-load %.0f req/s, ratio of medians %.2f, median ratio %.2f (client CPU median: ab %s µs/req, labctl-load %s µs/req)\n' \
+		"$ka" "$ab_m" "$lg_m" "$(awk -v a="$ab_m" -v b="$lg_m" 'BEGIN {print b / a}')" "$ratio_m" \
+		"$(awk '{print $2}' "$tmp/ab" | median)" "$(awk '{print $2}' "$tmp/lg" | median)"
+}
+
+for ka in $MODES; do
+	if [ -n "$LOCK" ]; then
+		exec 9>"$LOCK"
+		echo "waiting for $LOCK …"
+		flock 9
+	fi
+	series "$ka"
+	[ -z "$LOCK" ] || flock -u 9
 done
