@@ -30,9 +30,6 @@ type LibvirtPower struct {
 	// domains' labctl metadata); "" derives it from the VM's libvirt name
 	// ("<lab>-<vm>").
 	Lab string
-	// Hosts is not used for power actions any more (they go through
-	// libvirt); kept so that callers that set it still compile.
-	Hosts Hosts
 	// OffTimeout bounds the wait until libvirt reports the domain shut off
 	// (default 30 s).
 	OffTimeout time.Duration

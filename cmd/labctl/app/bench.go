@@ -458,7 +458,7 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 	}
 	uri := lc.opts.URI
 	env := &benchEnv{
-		lab: lc.lab, hosts: h, power: &lab.LibvirtPower{HV: lc.hv, Hosts: h},
+		lab: lc.lab, hosts: h, power: &lab.LibvirtPower{HV: lc.hv, Lab: lc.lab.Name},
 		close: func() { h.pool.Close(); lc.hv.Close() },
 	}
 	env.provenance = func(ctx context.Context, tool string, client *topology.VM) result.Provenance {
