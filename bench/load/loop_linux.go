@@ -56,13 +56,21 @@ func planLoop(ctx context.Context, cfg Config, tg *target) *loopPlan {
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		// A name: resolve once, as the lab uses addresses anyway. On
-		// failure the net.Conn clients report the error per request.
+		// A name: resolve once, as the lab uses addresses anyway, and use
+		// the first IPv4 address, else the first (no fallback between
+		// addresses). On failure the net.Conn clients report the error
+		// per request.
 		ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		if lerr != nil || len(ips) == 0 {
 			return nil
 		}
 		ip = ips[0]
+		for _, a := range ips {
+			if a.Unmap().Is4() {
+				ip = a
+				break
+			}
+		}
 	}
 	ip = ip.Unmap()
 	p := &loopPlan{req: tg.request, loops: min(runtime.GOMAXPROCS(0), (cfg.Concurrency+clientsPerLoop-1)/clientsPerLoop)}
