@@ -146,6 +146,7 @@ type evLoop struct {
 	head, tail *evConn
 	busy       int
 	yielded    time.Time
+	dead       bool // epoll failed: start nothing more
 }
 
 // yieldEvery is how often the loop calls runtime.Gosched.
@@ -214,7 +215,8 @@ func (l *evLoop) run() {
 		}
 		n, err := syscall.EpollWait(l.epfd, l.events, timeout)
 		if err != nil && err != syscall.EINTR {
-			l.failAll(fmt.Errorf("epoll_wait: %w", err))
+			l.dead = true // cannot happen with a valid epfd; stop cleanly
+			l.failAll(os.NewSyscallError("epoll_wait", err))
 			return
 		}
 		for _, ev := range l.events[:max(n, 0)] {
@@ -244,12 +246,13 @@ func (l *evLoop) drain() {
 
 // begin starts c's next request, if the run has one left.
 func (l *evLoop) begin(c *evConn, now time.Time) {
-	if !l.g.claim(now) {
+	if l.dead || !l.g.claim(now) {
 		l.closeFd(c)
 		return
 	}
 	c.at, c.deadline = now, l.g.deadline(now)
 	c.retried = false
+	l.link(c)
 	l.start(c)
 }
 
@@ -257,12 +260,10 @@ func (l *evLoop) begin(c *evConn, now time.Time) {
 func (l *evLoop) start(c *evConn) {
 	c.p.reset()
 	c.wrote, c.waitEOF = 0, false
+	c.reused = c.fd >= 0
 	if c.fd < 0 {
 		c.err = l.open(c) // reported by step: no recursion into begin
-	} else {
-		c.reused = true
 	}
-	l.link(c)
 	l.ready = append(l.ready, c)
 }
 
@@ -282,7 +283,7 @@ func (l *evLoop) open(c *evConn) error {
 		rawClose(fd)
 		return os.NewSyscallError("connect", err)
 	}
-	c.fd, c.reused = fd, false
+	c.fd = fd
 	return nil
 }
 
@@ -381,8 +382,7 @@ func (l *evLoop) fail(c *evConn, err error, now time.Time) {
 	l.closeFd(c)
 	if c.reused && !c.retried && !c.p.got && retryable(err) && now.Before(c.deadline) && l.g.runCtx.Err() == nil {
 		c.retried = true
-		l.unlink(c)
-		l.start(c)
+		l.start(c) // same deadline: stays where it is in the list
 		return
 	}
 	l.unlink(c)
