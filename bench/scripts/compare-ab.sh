@@ -9,17 +9,28 @@
 # medians and the median of the per-round ratios labctl-load/ab.
 #
 #   bench/scripts/compare-ab.sh                       # from the repository root
-#   N=20000 C=10 ROUNDS=7 MODES="off on" bench/scripts/compare-ab.sh
+#   N=20000 N_ON=100000 C=10 ROUNDS=7 MODES="off on" bench/scripts/compare-ab.sh
+#
+# N requests per run with keep-alive off, N_ON with it on (a run of N would
+# last a fraction of a second there).
 #   PIN=1 bench/scripts/compare-ab.sh                 # server on CPU 0, client on CPU 1
+#   SERVER=nethttp bench/scripts/compare-ab.sh        # net/http server instead of -lean
+#
+# The server (bench/scripts/fastserver) runs -lean by default: prebuilt
+# responses, so the client's cost decides the rate. Each round prints the
+# CPUs each side kept busy: with PIN=1 a client near 1.00 and a server
+# below it means the client is the limit, so the ratio compares clients.
 #
 # Each series holds LOCK (default /tmp/labctl-vms.lock, "" = none) so it does
 # not run while VMs boot on the same host; it waits for the lock.
 set -eu
 N=${N:-20000}
+N_ON=${N_ON:-100000}
 C=${C:-10}
 ROUNDS=${ROUNDS:-7}
 MODES=${MODES:-off on}
 PIN=${PIN:-}
+SERVER=${SERVER:-lean}
 LOCK=${LOCK-/tmp/labctl-vms.lock}
 tmp=$(mktemp -d)
 srv_pid=
@@ -39,12 +50,14 @@ srv_cpu= cli_cpu=
 if [ -n "$PIN" ]; then
 	srv_cpu="taskset -c 0" cli_cpu="taskset -c 1"
 fi
-$srv_cpu "$tmp/fastserver" -addr 127.0.0.1:0 >"$tmp/addr" 2>"$tmp/server.log" &
+lean=-lean
+[ "$SERVER" = lean ] || lean=
+$srv_cpu "$tmp/fastserver" $lean -addr 127.0.0.1:0 >"$tmp/addr" 2>"$tmp/server.log" &
 srv_pid=$!
 i=0
 while [ ! -s "$tmp/addr" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 url="http://$(head -n1 "$tmp/addr")/"
-echo "server $url  requests=$N concurrency=$C rounds=$ROUNDS pin=${PIN:-no} $(nproc) CPUs"
+echo "server $url  requests=$N (keep-alive on: $N_ON) concurrency=$C rounds=$ROUNDS server=$SERVER pin=${PIN:-no} $(nproc) CPUs"
 
 # cpu_ticks PID: user+system clock ticks used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -63,7 +76,7 @@ measure() {
 	rate=$(awk '/^Requests per second:/ {print $4} /^  "rps":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
 	[ -n "$rate" ] || { echo "compare-ab: $name printed no rate" >&2; cat "$tmp/out" >&2; exit 1; }
 	failed=$(awk '/^Failed requests:/ {print $3} /^  "errors":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
-	echo "$rate $(((c1 - c0) * 1000000 / hz / N)) $(((s1 - s0) * 1000000 / hz / N)) ${failed:-?}" >>"$tmp/$name"
+	echo "$rate $(((c1 - c0) * 1000000 / hz / n)) $(((s1 - s0) * 1000000 / hz / n)) ${failed:-?}" >>"$tmp/$name"
 }
 
 busy() { awk -v r="$1" -v us="$2" 'BEGIN {print r * us / 1e6}'; }
@@ -71,18 +84,18 @@ median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 
 series() {
 	ka=$1
-	abflag= lflag=
-	[ "$ka" = on ] && { abflag=-k; lflag=-keepalive; }
+	abflag= lflag= n=$N
+	[ "$ka" = on ] && { abflag=-k; lflag=-keepalive; n=$N_ON; }
 	: >"$tmp/ab"
 	: >"$tmp/lg"
 	r=1
 	while [ $r -le "$ROUNDS" ]; do
 		if [ $((r % 2)) -eq 1 ]; then
-			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$N" "$url"
-			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$N" -d 120s -url "$url"
+			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$n" "$url"
+			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$n" -d 120s -url "$url"
 		else
-			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$N" -d 120s -url "$url"
-			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$N" "$url"
+			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$n" -d 120s -url "$url"
+			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$n" "$url"
 		fi
 		set -- $(sed -n "${r}p" "$tmp/ab") $(sed -n "${r}p" "$tmp/lg")
 		# CPU per request × rate = CPUs busy: near 1.00 for the client
