@@ -276,6 +276,7 @@ const initOnlyMarker = "/etc/cloud/cloud.cfg.d/96-labctl-modules.cfg"
 // cloud-init is done, redialling when sshd restarts under us.
 func waitBooted(ctx context.Context, cfg ssh.Config, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	cfg.Sudo = false // bootDone reads world-readable files; sudo costs a second under TCG
 	for {
 		c, err := ssh.WaitReady(ctx, cfg, time.Until(deadline))
 		if err != nil {
