@@ -40,10 +40,11 @@ type BuildOptions struct {
 const baseCmdline = "root=/dev/vda rw console=ttyS0"
 
 // trimCmdline is added for trimmed images: less serial output (slow under
-// TCG), no TSC/timer sanity checks, which are wasted time in a VM, and no
-// fsck of the root file system (a fresh linked clone; ext4's journal still
-// replays after a crash).
-const trimCmdline = "quiet tsc=reliable no_timer_check systemd.show_status=auto fsck.mode=skip"
+// TCG), no TSC/timer sanity checks, which are wasted time in a VM, no fsck
+// of the root file system (a fresh linked clone; ext4's journal still
+// replays after a crash), and kernel NIC names (eth0...), which is what
+// labctl's seeds name them, so udev and cloud-init rename nothing.
+const trimCmdline = "quiet tsc=reliable no_timer_check systemd.show_status=auto fsck.mode=skip net.ifnames=0"
 
 // Cmdline returns the kernel command line for a built image.
 func Cmdline(trimmed bool) string {
