@@ -150,7 +150,7 @@ type evLoop struct {
 }
 
 // yieldEvery is how often the loop calls runtime.Gosched.
-const yieldEvery = 2 * time.Millisecond
+const yieldEvery = 5 * time.Millisecond
 
 const wakeID = -1
 
