@@ -273,22 +273,6 @@ func TestHTTPS(t *testing.T) {
 	}
 }
 
-// TestManyClients: more clients than one loop takes spread over several
-// loops, and every request is counted once.
-func TestManyClients(t *testing.T) {
-	srv := twoBackends()
-	defer srv.Close()
-	for _, ka := range []bool{false, true} {
-		r, err := Run(context.Background(), Config{URL: srv.URL, Concurrency: 2*clientsPerLoop + 3, MaxRequests: 1000, MaxDuration: 20 * time.Second, KeepAlive: ka})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Requests != 1000 || r.OK != 1000 || r.Backends["web-1"] != 500 || r.Latency.Count != 1000 {
-			t.Errorf("keepalive=%v: requests=%d ok=%d backends=%v kinds=%v", ka, r.Requests, r.OK, r.Backends, r.ErrorKinds)
-		}
-	}
-}
-
 func TestIPv6AndNames(t *testing.T) {
 	for _, host := range []string{"[::1]", "localhost"} {
 		ln, err := net.Listen("tcp", net.JoinHostPort(strings.Trim(host, "[]"), "0"))

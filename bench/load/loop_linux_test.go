@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64)
+
 package load
 
 import (
@@ -40,6 +42,22 @@ func TestPlanLoop(t *testing.T) {
 			t.Errorf("%s rate %v: want no loop, got %+v", c.url, c.rate, p)
 		case c.family != 0 && (p == nil || p.family != c.family || p.loops != c.loops):
 			t.Errorf("%s: got %+v, want family %d, %d loops", c.url, p, c.family, c.loops)
+		}
+	}
+}
+
+// TestManyClients: more clients than one loop takes spread over several
+// loops, and every request is counted once.
+func TestManyClients(t *testing.T) {
+	srv := twoBackends()
+	defer srv.Close()
+	for _, ka := range []bool{false, true} {
+		r, err := Run(context.Background(), Config{URL: srv.URL, Concurrency: 2*clientsPerLoop + 3, MaxRequests: 1000, MaxDuration: 20 * time.Second, KeepAlive: ka})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Requests != 1000 || r.OK != 1000 || r.Backends["web-1"] != 500 || r.Latency.Count != 1000 {
+			t.Errorf("keepalive=%v: requests=%d ok=%d backends=%v kinds=%v", ka, r.Requests, r.OK, r.Backends, r.ErrorKinds)
 		}
 	}
 }
