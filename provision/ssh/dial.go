@@ -61,7 +61,8 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, ctx.Err())
 		}
-		if dctx.Err() != nil {
+		var ne net.Error // the conn deadline may fire just before dctx's timer
+		if dctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 			return nil, &UnreachableError{Host: cfg.Host, Addr: cfg.Addr, Err: fmt.Errorf("SSH handshake timed out after %s", cfg.timeout())}
 		}
 		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, err)
