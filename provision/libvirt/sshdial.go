@@ -1,9 +1,11 @@
 package libvirt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -186,14 +188,71 @@ func (d *SSHDialer) String() string {
 // Closing the returned conn also closes the SSH connection. An unknown or
 // changed host key gives a *SSHHostKeyError.
 func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
-	addr := net.JoinHostPort(d.Host, d.Port)
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = defaultSSHTimeout
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	client, err := d.login(ctx, dctx, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := client.DialContext(dctx, "unix", d.Socket)
+	if err != nil {
+		client.Close()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("ssh to %s: open libvirt socket %s there (is libvirtd running, and may %s use that socket?): %w",
+			d, d.Socket, d.User, err)
+	}
+	go labssh.KeepAlive(client, sshKeepAliveEvery)
+	return &sshConn{Conn: ch, client: client}, nil
+}
 
+// Stream runs cmd on the libvirt host and copies its output to w until it
+// exits or ctx ends: how `labctl console` follows a serial log that lives
+// on another host. It returns ctx.Err() when ctx ended first.
+func (d *SSHDialer) Stream(ctx context.Context, cmd string, w io.Writer) error {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = defaultSSHTimeout
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	client, err := d.login(ctx, dctx, timeout)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	go labssh.KeepAlive(client, sshKeepAliveEvery)
+	sess, err := client.NewSession()
+	if err != nil {
+		return fmt.Errorf("ssh to %s: %w", d, err)
+	}
+	defer sess.Close()
+	var stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = w, &stderr
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(cmd) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("on %s: %s: %w: %s", d, cmd, err, strings.TrimSpace(stderr.String()))
+		}
+		return nil
+	case <-ctx.Done():
+		client.Close() // ends the remote command's channel and sess.Run
+		<-done
+		return ctx.Err()
+	}
+}
+
+// login opens an SSH connection to the host: dctx bounds the dial and
+// handshake, ctx tells a caller's cancellation from that deadline.
+func (d *SSHDialer) login(ctx, dctx context.Context, timeout time.Duration) (*ssh.Client, error) {
+	addr := net.JoinHostPort(d.Host, d.Port)
 	hostKey, algos, err := d.hostKeyCheck(addr)
 	if err != nil {
 		return nil, fmt.Errorf("ssh to %s: %w", d, err)
@@ -232,19 +291,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 		return nil, fmt.Errorf("ssh to %s: %w", d, dctx.Err())
 	}
 	_ = nc.SetDeadline(time.Time{})
-	client := ssh.NewClient(c, chans, reqs)
-
-	ch, err := client.DialContext(dctx, "unix", d.Socket)
-	if err != nil {
-		client.Close()
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("ssh to %s: open libvirt socket %s there (is libvirtd running, and may %s use that socket?): %w",
-			d, d.Socket, d.User, err)
-	}
-	go labssh.KeepAlive(client, sshKeepAliveEvery)
-	return &sshConn{Conn: ch, client: client}, nil
+	return ssh.NewClient(c, chans, reqs), nil
 }
 
 func (d *SSHDialer) handshakeError(ctx, dctx context.Context, timeout time.Duration, err error, notes []string) error {

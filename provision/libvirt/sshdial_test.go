@@ -729,6 +729,70 @@ LogLevel VERBOSE
 		conn.Close()
 	})
 
+	t.Run("stream a log: cat, then follow until cancelled", func(t *testing.T) {
+		u, err := url.Parse(base + "&keyfile=" + client.Path + "&known_hosts=" + knownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseSSHURI(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logPath := filepath.Join(dir, "console.log")
+		writeFile(t, logPath, "first line\n")
+		var got bytes.Buffer
+		if err := d.Stream(ctx, "cat -- "+logPath, &got); err != nil || got.String() != "first line\n" {
+			t.Fatalf("cat: %v, %q", err, got.String())
+		}
+		if err := d.Stream(ctx, "cat -- /nonexistent", io.Discard); err == nil || !strings.Contains(err.Error(), "No such file") {
+			t.Errorf("cat of a missing file: %v", err)
+		}
+		fctx, cancel := context.WithCancel(ctx)
+		var mu sync.Mutex
+		var followed bytes.Buffer
+		w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return followed.Write(p) })
+		done := make(chan error, 1)
+		go func() { done <- d.Stream(fctx, "tail -n +1 -F -- "+logPath, w) }()
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			mu.Lock()
+			n := followed.Len()
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_, _ = f.WriteString("appended line\n")
+		f.Close()
+		for i := 0; i < 100; i++ {
+			mu.Lock()
+			s := followed.String()
+			mu.Unlock()
+			if s == "first line\nappended line\n" {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("follow ended with %v, want context.Canceled", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("follow did not stop after cancel")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if followed.String() != "first line\nappended line\n" {
+			t.Errorf("followed %q", followed.String())
+		}
+	})
+
 	t.Run("libvirtd over qemu+ssh", func(t *testing.T) {
 		if c, err := net.Dial("unix", DefaultRemoteSocket); err != nil {
 			t.Skipf("no libvirtd at %s: %v", DefaultRemoteSocket, err)

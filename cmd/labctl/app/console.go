@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/provision/ssh"
 	"github.com/spf13/cobra"
 )
 
@@ -50,7 +53,7 @@ func newConsoleCmd(a *App) *cobra.Command {
 				return fmt.Errorf("lab %s has no VM %q with a console log (is it up?)", lab.Name, args[0])
 			}
 			if !isLocalURI(uri) {
-				return fmt.Errorf("the console log %s is on the libvirt host of %s; read it there", logPath, uri)
+				return followRemote(ctx, uri, logPath, a.IO.Out, !noFollow)
 			}
 			return follow(ctx, logPath, a.IO.Out, !noFollow)
 		},
@@ -59,6 +62,27 @@ func newConsoleCmd(a *App) *cobra.Command {
 	cmd.Flags().StringVarP(&labPath, "lab", "l", "", "lab directory or file")
 	cmd.Flags().BoolVar(&noFollow, "no-follow", false, "print the log and exit")
 	return cmd
+}
+
+// followRemote prints a console log that lives on the libvirt host of a
+// qemu+ssh URI, over the same kind of SSH login libvirt's connection uses.
+func followRemote(ctx context.Context, uri, path string, w io.Writer, keep bool) error {
+	u, err := url.Parse(uri)
+	if err != nil || !strings.HasSuffix(u.Scheme, "+ssh") {
+		return fmt.Errorf("the console log %s is on the libvirt host of %s; read it there (labctl reaches it only through qemu+ssh)", path, uri)
+	}
+	d, err := libvirt.ParseSSHURI(u)
+	if err != nil {
+		return err
+	}
+	cmd := "cat -- " + ssh.Quote(path)
+	if keep { // -F: start over when a VM restart truncates the log, as follow does
+		cmd = "tail -n +1 -F -- " + ssh.Quote(path)
+	}
+	if err := d.Stream(ctx, cmd, w); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("console log %s on %s: %w", path, u.Host, err)
+	}
+	return nil
 }
 
 // follow copies path to w and, with keep, keeps copying what is appended

@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,4 +68,11 @@ func (b *syncBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+func TestFollowRemoteNeedsSSH(t *testing.T) {
+	err := followRemote(context.Background(), "qemu+tcp://labhost/system", "/var/log/labctl/web-1.log", io.Discard, false)
+	if err == nil || !strings.Contains(err.Error(), "qemu+ssh") || !strings.Contains(err.Error(), "/var/log/labctl/web-1.log") {
+		t.Errorf("got %v, want a message naming the log and qemu+ssh", err)
+	}
 }
