@@ -59,13 +59,17 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 		}
 	}
 	var (
-		rep Report
-		mu  sync.Mutex // guards rep and opts.Out
+		rep   Report
+		fails []error    // every failed step of the stage, not just the first
+		mu    sync.Mutex // guards rep, fails and opts.Out
 	)
-	record := func(r StepResult) {
+	record := func(r StepResult, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Steps = append(rep.Steps, r)
+		if err != nil {
+			fails = append(fails, err)
+		}
 		if opts.Out != nil {
 			progress(opts.Out, r)
 		}
@@ -80,7 +84,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 				r, err := hosts(w.vm.Name)
 				if err != nil {
 					err = &StepError{VM: w.vm.Name, Role: st.role, Step: "connect", Err: err}
-					record(StepResult{PlannedStep: PlannedStep{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()})
+					record(StepResult{PlannedStep: PlannedStep{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 					return err
 				}
 				h := &host{r: r, vm: w.vm, lab: lab}
@@ -94,6 +98,9 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 		}
 		if err := g.Wait(); err != nil {
 			sortReport(lab, &rep)
+			if len(fails) > 0 {
+				return rep, errors.Join(fails...)
+			}
 			return rep, err
 		}
 	}
@@ -101,7 +108,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	return rep, nil
 }
 
-func runStep(ctx context.Context, h *host, role string, s step, record func(StepResult)) error {
+func runStep(ctx context.Context, h *host, role string, s step, record func(StepResult, error)) error {
 	ps := PlannedStep{VM: h.vm.Name, Role: role, Step: s.name}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -121,7 +128,7 @@ func runStep(ctx context.Context, h *host, role string, s step, record func(Step
 		res.Status = StatusFailed
 		res.Error = err.Error()
 	}
-	record(res)
+	record(res, err)
 	return err
 }
 
@@ -148,11 +155,8 @@ func sortReport(lab *topology.Lab, rep *Report) {
 }
 
 func progress(w io.Writer, r StepResult) {
-	line := fmt.Sprintf("[%s] %s/%s: %s (%s)", r.VM, r.Role, r.Step, r.Status, r.Duration.Round(time.Millisecond))
-	if r.Error != "" {
-		line += ": " + r.Error
-	}
-	fmt.Fprintln(w, line)
+	// A failure's details come once, in the error Apply returns.
+	fmt.Fprintf(w, "[%s] %s/%s: %s (%s)\n", r.VM, r.Role, r.Step, r.Status, r.Duration.Round(time.Millisecond))
 }
 
 func findVM(lab *topology.Lab, name string) *topology.VM {
