@@ -14,9 +14,10 @@ import (
 	"time"
 )
 
-// rawServer answers every request on 127.0.0.1 with resp verbatim and then
-// closes the connection when closeAfter is set.
-func rawServer(t *testing.T, resp string, closeAfter bool) string {
+// tcpServer accepts connections on 127.0.0.1 and hands each to handle in
+// its own goroutine (which must close it); it returns the server's URL.
+// The test's cleanup stops accepting and waits for every handler.
+func tcpServer(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,23 +31,30 @@ func rawServer(t *testing.T, resp string, closeAfter bool) string {
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					_, _ = io.Copy(io.Discard, req.Body)
-					if _, err := io.WriteString(c, resp); err != nil || closeAfter {
-						return
-					}
-				}
-			})
+			wg.Go(func() { handle(c) })
 		}
 	})
 	return "http://" + ln.Addr().String() + "/"
+}
+
+// rawServer answers every request on 127.0.0.1 with resp verbatim and then
+// closes the connection when closeAfter is set.
+func rawServer(t *testing.T, resp string, closeAfter bool) string {
+	t.Helper()
+	return tcpServer(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			if _, err := io.WriteString(c, resp); err != nil || closeAfter {
+				return
+			}
+		}
+	})
 }
 
 func TestResponseParsing(t *testing.T) {
@@ -133,23 +141,10 @@ func TestKeepAliveReconnects(t *testing.T) {
 // silentServer accepts connections and never answers until the test ends.
 func silentServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { <-done; c.Close() })
-		}
-	})
-	return "http://" + ln.Addr().String() + "/"
+	url := tcpServer(t, func(c net.Conn) { <-done; c.Close() })
+	t.Cleanup(func() { close(done) }) // runs before tcpServer's cleanup waits
+	return url
 }
 
 func TestTimeouts(t *testing.T) {
@@ -225,28 +220,16 @@ func TestServerClosesKeptConnection(t *testing.T) {
 
 // TestResetMidBody: a connection reset in the body is an error.
 func TestResetMidBody(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			br := bufio.NewReader(c)
-			if _, err := http.ReadRequest(br); err == nil {
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
-			}
-			c.(*net.TCPConn).SetLinger(0) // close with RST
-			c.Close()
+	url := tcpServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err == nil {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
 		}
+		c.(*net.TCPConn).SetLinger(0) // close with RST
+		c.Close()
 	})
 	for _, eng := range engines {
-		r, err := run(context.Background(), Config{URL: "http://" + ln.Addr().String() + "/", Concurrency: 1, MaxRequests: 3, MaxDuration: 10 * time.Second}, eng)
+		r, err := run(context.Background(), Config{URL: url, Concurrency: 1, MaxRequests: 3, MaxDuration: 10 * time.Second}, eng)
 		if err != nil {
 			t.Fatal(err)
 		}
