@@ -145,6 +145,16 @@ func checkPoints(t *testing.T, r *result.Run) {
 	}
 }
 
+// onlyFault returns the single fault of r and what the lab saw during it;
+// a run with another number of faults fails the test.
+func onlyFault(t *testing.T, r benchRun) (*result.FaultResult, *benchlab.FaultReport) {
+	t.Helper()
+	if len(r.Run.Faults) != 1 {
+		t.Fatalf("run %s: %d faults, want 1", r.Dir, len(r.Run.Faults))
+	}
+	return &r.Run.Faults[0], readFaultReport(t, r.Dir, 1)
+}
+
 // readFaultReport reads what the lab saw during fault n (1-based) of the
 // run in dir: raw/fault-N-lab.json.
 func readFaultReport(t *testing.T, dir string, n int) *benchlab.FaultReport {

@@ -386,11 +386,7 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 	}
 
 	t.Run("master failover", func(t *testing.T) {
-		if len(failover.Run.Faults) != 1 {
-			t.Fatalf("%d faults", len(failover.Run.Faults))
-		}
-		f := &failover.Run.Faults[0]
-		rep := readFaultReport(t, failover.Dir, 1)
+		f, rep := onlyFault(t, failover)
 		d, c := f.During, rep.Cluster
 		t.Logf("FIGURE lvs-nat-ha failover: %s on %s, outage %.2fs (%d failed probes of %d), VIP %s → %s after %.2fs, restored %.2fs after revert, reboot to services %ss",
 			rep.Notes["method"], rep.Notes["vm"], d.Outage, d.Failed, d.Probes, c.Before.Holder, c.NewHolder, c.VIPMovedSec, c.RestoredSec, rep.Notes["boot_to_services_sec"])
@@ -427,11 +423,7 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 	})
 
 	t.Run("RAID member failure", func(t *testing.T) {
-		if len(raid.Run.Faults) != 1 {
-			t.Fatalf("%d faults", len(raid.Run.Faults))
-		}
-		f := &raid.Run.Faults[0]
-		rep := readFaultReport(t, raid.Dir, 1)
+		f, rep := onlyFault(t, raid)
 		phases := raidPhases(rep)
 		t.Logf("FIGURE lvs-nat-ha raid: %s %s, phases %v, rebuild %ss, %d probes, %d failed",
 			rep.Notes["method"], rep.Notes["device"], phases, rep.Notes["rebuild_sec"], len(f.Probes), f.During.Failed+f.During.BaselineFailed)
@@ -451,12 +443,11 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 		runs := runBench(t, cli, "bench", l.dir, "--adhoc", "--real-servers", "3", "--repeat", "1", "--duration", "2s",
 			"--concurrency", "4", "--fault", "link_down:web-3", "--fault-hold", "8s", "--fault-after", "5s", "--verify=false",
 			"--results", results)
-		if len(runs) != 1 || len(runs[0].Run.Faults) != 1 {
+		if len(runs) != 1 {
 			t.Fatalf("runs %+v", runs)
 		}
 		link = runs[0]
-		f := &link.Run.Faults[0]
-		rep := readFaultReport(t, link.Dir, 1)
+		f, rep := onlyFault(t, link)
 		c := rep.Cluster
 		t.Logf("FIGURE lvs-nat-ha link_down web-3: %s %s, outage %.2fs (%d failed probes), pool → %v after %.2fs, restored %.2fs after revert",
 			rep.Notes["method"], rep.Notes["device"], f.During.Outage, f.During.Failed, c.PoolDuring, c.PoolChangedSec, c.RestoredSec)
