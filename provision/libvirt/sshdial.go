@@ -188,10 +188,7 @@ func (d *SSHDialer) String() string {
 // Closing the returned conn also closes the SSH connection. An unknown or
 // changed host key gives a *SSHHostKeyError.
 func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = defaultSSHTimeout
-	}
+	timeout := d.timeout()
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client, err := d.login(ctx, dctx, timeout)
@@ -215,10 +212,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 // exits or ctx ends: how `labctl console` follows a serial log that lives
 // on another host. It returns ctx.Err() when ctx ended first.
 func (d *SSHDialer) Stream(ctx context.Context, cmd string, w io.Writer) error {
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = defaultSSHTimeout
-	}
+	timeout := d.timeout()
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	client, err := d.login(ctx, dctx, timeout)
 	cancel()
@@ -247,6 +241,13 @@ func (d *SSHDialer) Stream(ctx context.Context, cmd string, w io.Writer) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+func (d *SSHDialer) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return defaultSSHTimeout
 }
 
 // login opens an SSH connection to the host: dctx bounds the dial and
