@@ -65,6 +65,11 @@ func initramfsModules(flavour string) []string {
 	return mods
 }
 
+// InitStageOnlyMarker is a file trimmed images carry: everything labctl
+// needs from cloud-init runs in its init stage, before sshd starts, and the
+// later stages do nothing (see rootfs/trim), so nobody need wait for them.
+const InitStageOnlyMarker = "/etc/cloud/cloud.cfg.d/96-labctl-modules.cfg"
+
 // maxNICs is how many NICs (eth0...) get boot-time networkd drop-ins.
 const maxNICs = 16
 

@@ -58,3 +58,9 @@ func TestCmdline(t *testing.T) {
 		t.Errorf("trimmed cmdline %q", got)
 	}
 }
+
+func TestTrimmedImagesCarryTheInitStageMarker(t *testing.T) {
+	if _, err := rootfsFiles.ReadFile("rootfs/trim" + InitStageOnlyMarker); err != nil {
+		t.Errorf("rootfs/trim lacks %s: %v", InitStageOnlyMarker, err)
+	}
+}

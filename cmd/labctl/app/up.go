@@ -263,14 +263,11 @@ only that, asking first unless --yes.`,
 // other images may still restart sshd in their later stages, so for them
 // it waits until cloud-init has finished.
 const bootDone = `command -v cloud-init >/dev/null 2>&1 || exit 0
-if [ -f ` + initOnlyMarker + ` ]; then
+if [ -f ` + image.InitStageOnlyMarker + ` ]; then
 	if grep -q '"errors": \[$' /run/cloud-init/status.json; then cat /run/cloud-init/status.json >&2; exit 1; fi
 	exit 0
 fi
 cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished`
-
-// initOnlyMarker is shipped by trimmed labctl images (image/rootfs/trim).
-const initOnlyMarker = "/etc/cloud/cloud.cfg.d/96-labctl-modules.cfg"
 
 // waitBooted waits until the VM answers SSH with its pinned host key and
 // cloud-init is done, redialling when sshd restarts under us.
