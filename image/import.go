@@ -36,7 +36,6 @@ type Importer struct {
 	LookPath func(string) (string, error)
 	HTTP     *http.Client
 	Log      io.Writer
-	UsedBy   UsedByFunc
 	Now      func() time.Time
 }
 
@@ -95,11 +94,6 @@ func (im *Importer) Import(ctx context.Context, o ImportOptions) (*Image, error)
 	}
 	if _, err := im.Store.Get(o.Name); err == nil && !o.Force {
 		return nil, fmt.Errorf("image %q already exists: pass --force to replace it or choose another --name", o.Name)
-	}
-	if im.UsedBy != nil {
-		if labs := im.UsedBy(o.Name); len(labs) > 0 {
-			return nil, &InUseError{Name: o.Name, Labs: labs}
-		}
 	}
 	if err := checkTools(im.LookPath, importTools); err != nil {
 		return nil, err
