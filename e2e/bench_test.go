@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,6 +224,25 @@ func revertStart(f *result.FaultResult) time.Time {
 
 // raidPhases condenses the watched /proc/mdstat states to their first
 // words (clean, degraded, recovery, resync …), repeats dropped.
+// stateChanges condenses the watcher's timeline to its changes of VIP
+// holder and pool, with seconds since the first observation, so that a
+// failed assertion shows what the directors did.
+func stateChanges(rep *benchlab.FaultReport) []string {
+	var out []string
+	last := "-"
+	for _, s := range rep.Timeline {
+		st := fmt.Sprintf("holder=%s pool=%v", s.Holder, s.Pool)
+		if len(s.Unreachable) > 0 {
+			st += fmt.Sprintf(" unreachable=%v", s.Unreachable)
+		}
+		if st != last {
+			out = append(out, fmt.Sprintf("%.1fs %s", s.At.Sub(rep.Timeline[0].At).Seconds(), st))
+			last = st
+		}
+	}
+	return out
+}
+
 func raidPhases(rep *benchlab.FaultReport) []string {
 	var out []string
 	for _, p := range rep.Cluster.RAID {

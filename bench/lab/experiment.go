@@ -40,6 +40,9 @@ type Bench struct {
 	// FaultHold is how long a fault stays before it is reverted (default 10 s).
 	FaultHold  time.Duration
 	FaultAfter time.Duration // observation after the revert (default 5 s)
+	// FaultRecover extends FaultAfter until the cluster is as before the
+	// fault, up to this long (default 1 min).
+	FaultRecover time.Duration
 	// ProbeInterval and ProbeTimeout tune the prober (defaults 50 ms, 1 s).
 	ProbeInterval, ProbeTimeout time.Duration
 	Progress                    io.Writer
@@ -225,7 +228,7 @@ func (b *Bench) runFaults(ctx context.Context, e *topology.Experiment, svc *topo
 	for i, f := range e.Faults {
 		b.logf("fault %d/%d %s:%s (hold %v)", i+1, len(e.Faults), f.Kind, f.Target, hold)
 		out, rep, err := r.Run(ctx, Scenario{
-			Fault: f, Hold: hold, After: b.FaultAfter,
+			Fault: f, Hold: hold, After: b.FaultAfter, Recover: b.FaultRecover,
 			Probe: fault.ProberConfig{URL: ServiceURL(svc), Interval: b.ProbeInterval, Timeout: b.ProbeTimeout},
 		})
 		if out != nil {

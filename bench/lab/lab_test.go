@@ -305,6 +305,47 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	}
 }
 
+// A real server the health check takes back seconds after the revert:
+// the observation goes on until the pool is whole again (bounded by
+// Recover), so the report says restored and when.
+func TestScenarioWaitsUntilRestored(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		recover  time.Duration
+		restored bool
+	}{
+		{"back within Recover", 5 * time.Second, true},
+		{"not back within Recover", 400 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t)
+			s.HealthLag = 1500 * time.Millisecond
+			r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+			start := time.Now()
+			_, rep, err := r.Run(context.Background(), lab.Scenario{
+				Fault:  topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
+				Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
+				Before: 200 * time.Millisecond, Hold: 300 * time.Millisecond, After: 100 * time.Millisecond,
+				Recover: tc.recover, Watch: 50 * time.Millisecond,
+			})
+			took := time.Since(start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := rep.Cluster
+			if !cl.PoolChanged || slices.Contains(cl.PoolDuring, "web-1") || cl.Restored != tc.restored {
+				t.Fatalf("cluster %+v", cl)
+			}
+			if tc.restored && cl.RestoredSec < 1.4 {
+				t.Errorf("restored %.2fs after the revert, want ≥ the 1.5 s health lag", cl.RestoredSec)
+			}
+			if !tc.restored && took > 5*time.Second {
+				t.Errorf("scenario took %v with Recover %v", took, tc.recover)
+			}
+		})
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	if f, err := lab.ParseFault("destroy_vm:web-1"); err != nil || f.Kind != "destroy_vm" || f.Target != "web-1" {
 		t.Errorf("%+v %v", f, err)

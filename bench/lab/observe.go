@@ -174,22 +174,41 @@ func firstLine(s string) string {
 	return s
 }
 
-// Watch takes a Snapshot every interval until ctx ends and returns them
-// all in order. A snapshot still running when ctx ends is dropped.
-func (o *Observer) Watch(ctx context.Context, interval time.Duration) []State {
-	var out []State
+// Timeline is the states a Watch has seen so far; the scenario reads it
+// while Watch appends (to end the observation once the cluster is back).
+type Timeline struct {
+	mu     sync.Mutex
+	states []State
+}
+
+func (t *Timeline) add(s State) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.states = append(t.states, s)
+}
+
+// States returns a copy of the states so far, in order.
+func (t *Timeline) States() []State {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.states)
+}
+
+// Watch takes a Snapshot every interval until ctx ends and adds them to
+// tl in order. A snapshot still running when ctx ends is dropped.
+func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeline) {
 	for {
 		next := time.Now().Add(interval)
 		st := o.Snapshot(ctx)
 		if ctx.Err() != nil {
-			return out
+			return
 		}
-		out = append(out, st)
+		tl.add(st)
 		t := time.NewTimer(time.Until(next))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return out
+			return
 		case <-t.C:
 		}
 	}

@@ -16,6 +16,11 @@ import (
 //
 //	verify ─ start prober (client VM) and watcher ─ Before ─ Inject ─ Hold ─ Revert ─ After ─ stop ─ verify
 //
+// After lasts until the watched cluster is back to its state before the
+// fault (VIP holder, pool, scheduler), at least After and at most Recover:
+// a health check that takes a real server back a few seconds late is
+// measured instead of cut off.
+//
 // Unlike fault.Run, the prober runs on the client VM (traffic to lab
 // addresses never starts on the host) and the directors are watched.
 type Scenario struct {
@@ -24,6 +29,8 @@ type Scenario struct {
 	Before time.Duration      // 0 = Fault.AfterSec, else 2 s
 	Hold   time.Duration      // > 0
 	After  time.Duration      // 0 = 5 s
+	// Recover bounds After while the cluster is not back (0 = 60 s).
+	Recover time.Duration
 	// RevertTimeout bounds Revert, which runs even when ctx is cancelled
 	// (default 12 min: a destroyed VM boots under TCG in minutes).
 	RevertTimeout time.Duration
@@ -75,6 +82,10 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	if sc.After <= 0 {
 		sc.After = 5 * time.Second
 	}
+	if sc.Recover <= 0 {
+		sc.Recover = time.Minute
+	}
+	sc.Recover = max(sc.Recover, sc.After)
 	if sc.RevertTimeout <= 0 {
 		sc.RevertTimeout = 12 * time.Minute
 	}
@@ -95,7 +106,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	if rep.Clock, err = MeasureClock(ctx, client, 5); err != nil {
 		return nil, rep, err
 	}
-	sc.Probe.MaxDuration = sc.Before + sc.Hold + sc.After + sc.RevertTimeout + 30*time.Second
+	sc.Probe.MaxDuration = sc.Before + sc.Hold + sc.Recover + sc.RevertTimeout + 30*time.Second
 	prober := &RemoteProber{Runner: client, Path: r.Agent, Config: sc.Probe, Clock: rep.Clock}
 	obs := &Observer{Hosts: r.Hosts, Service: r.Service}
 	if sc.Fault.Kind == FailRAIDMember {
@@ -109,29 +120,22 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { rep.Timeline = obs.Watch(wctx, sc.Watch) })
+	tl := &Timeline{}
+	wg.Go(func() { obs.Watch(wctx, sc.Watch, tl) })
 
-	stepErr := r.steps(ctx, sc, out)
+	stepErr := r.steps(ctx, sc, out, tl)
 
 	stopWatch()
 	wg.Wait()
+	rep.Timeline = tl.States()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	probes, perr := run.Stop(sctx)
 	out.Probes = probes
 	out.Analyse()
 	rep.Notes = r.Injector.Notes()
-	var inject, revert time.Time
-	for _, ev := range out.Events {
-		switch ev.Name {
-		case "inject":
-			inject = ev.Start
-		case "revert":
-			revert = ev.Start
-		}
-	}
-	if !inject.IsZero() {
-		rep.Cluster = AnalyzeCluster(rep.Timeline, inject, revert)
+	if inject := eventStart(out, "inject"); !inject.IsZero() {
+		rep.Cluster = AnalyzeCluster(rep.Timeline, inject, eventStart(out, "revert"))
 	}
 	if r.Verify != nil && ctx.Err() == nil {
 		r.progress("verify after %s", sc.Fault.Kind)
@@ -142,7 +146,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	return out, rep, errors.Join(stepErr, perr)
 }
 
-func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome) error {
+func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
 	name := sc.Fault.Kind + ":" + sc.Fault.Target
 	if err := sleep(ctx, sc.Before); err != nil {
 		return err
@@ -160,7 +164,42 @@ func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome) err
 	if holdErr != nil {
 		return holdErr
 	}
-	return sleep(ctx, sc.After)
+	if err := sleep(ctx, sc.After); err != nil {
+		return err
+	}
+	return r.awaitRestored(ctx, sc, out, tl)
+}
+
+// awaitRestored extends the observation after the revert until the
+// cluster is back to its state before the fault, or Recover has passed
+// since the revert ended (then the report says "not restored").
+func (r *Runner) awaitRestored(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
+	inject, revert := eventStart(out, "inject"), eventStart(out, "revert")
+	deadline := out.Events[len(out.Events)-1].End.Add(sc.Recover)
+	said := false
+	for {
+		a := AnalyzeCluster(tl.States(), inject, revert)
+		if a.Restored || a.Before.At.IsZero() || time.Now().After(deadline) {
+			return nil
+		}
+		if !said {
+			r.progress("waiting up to %v for the cluster to be as before %s", time.Until(deadline).Round(time.Second), sc.Fault.Kind)
+			said = true
+		}
+		if err := sleep(ctx, sc.Watch); err != nil {
+			return err
+		}
+	}
+}
+
+// eventStart is when the named event started (zero: it did not happen).
+func eventStart(o *fault.Outcome, name string) time.Time {
+	for _, ev := range o.Events {
+		if ev.Name == name {
+			return ev.Start
+		}
+	}
+	return time.Time{}
 }
 
 func call(o *fault.Outcome, name string, f func() error) error {

@@ -39,10 +39,14 @@ type Sim struct {
 	HV *fake.Hypervisor
 	// ClockSkew is added to the client's `date` (guest clock ahead).
 	ClockSkew time.Duration
+	// HealthLag is how long after Apache starts the directors take the
+	// real server back (keepalived's next health check).
+	HealthLag time.Duration
 
 	mu         sync.Mutex
 	down       map[string]bool // powered-off VMs
 	apache     map[string]bool
+	apacheAt   map[string]time.Time // when Apache last started
 	keepalived map[string]bool
 	nfs        bool
 	sched      string
@@ -55,7 +59,7 @@ type Sim struct {
 // New simulates l (e.g. rolestest.ThesisLab) with everything running.
 func New(l *topology.Lab) *Sim {
 	s := &Sim{Lab: l, Service: l.LVS[0], Fakes: map[string]*rolestest.Fake{}, down: map[string]bool{},
-		apache: map[string]bool{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
+		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
 	s.sched = s.Service.Scheduler
 	for _, b := range s.Service.Backends {
 		s.apache[b.VM.Name] = true
@@ -142,7 +146,7 @@ func (s *Sim) holderLocked() string {
 func (s *Sim) poolLocked() []string {
 	var out []string
 	for _, b := range s.Service.Backends {
-		if !s.down[b.VM.Name] && s.apache[b.VM.Name] {
+		if !s.down[b.VM.Name] && s.apache[b.VM.Name] && time.Since(s.apacheAt[b.VM.Name]) >= s.HealthLag {
 			out = append(out, b.VM.Name)
 		}
 	}
@@ -212,7 +216,13 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 		}
 	}
 	f.Handle(`systemctl stop apache2`, unit("apache2", s.apache, false))
-	f.Handle(`(?:systemctl reset-failed apache2 2>/dev/null; )?systemctl start apache2`, unit("apache2", s.apache, true))
+	start := unit("apache2", s.apache, true)
+	f.Handle(`(?:systemctl reset-failed apache2 2>/dev/null; )?systemctl start apache2`, func(f *rolestest.Fake, m []string) ssh.Result {
+		s.mu.Lock()
+		s.apacheAt[vm.Name] = time.Now()
+		s.mu.Unlock()
+		return start(f, m)
+	})
 	f.Handle(`systemctl kill -s SIGKILL keepalived`, unit("keepalived", s.keepalived, false))
 	f.Handle(`systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived`, unit("keepalived", s.keepalived, true))
 	f.Handle(`systemctl stop nfs-server`, func(*rolestest.Fake, []string) ssh.Result {

@@ -53,6 +53,7 @@ type benchFlags struct {
 	faults      []string
 	faultHold   time.Duration
 	faultAfter  time.Duration
+	faultUntil  time.Duration
 	settle      time.Duration
 	adhoc       bool
 	service     string
@@ -112,7 +113,7 @@ fail_raid_member, stop_nfs, link_down.`,
 			b := &lab.Bench{
 				Lab: env.lab, Hosts: env.hosts, Power: env.power, ResultsDir: bf.results,
 				Agent: agent, Provenance: env.provenance, Settle: bf.settle,
-				FaultHold: bf.faultHold, FaultAfter: bf.faultAfter, Progress: progress,
+				FaultHold: bf.faultHold, FaultAfter: bf.faultAfter, FaultRecover: bf.faultUntil, Progress: progress,
 				ProbeInterval: bf.probeEvery, ProbeTimeout: bf.probeWait,
 			}
 			if bf.verify {
@@ -163,6 +164,7 @@ fail_raid_member, stop_nfs, link_down.`,
 	fl.StringArrayVar(&bf.faults, "fault", nil, "fault KIND:VM (repeatable; replaces the experiment's faults)")
 	fl.DurationVar(&bf.faultHold, "fault-hold", 10*time.Second, "how long each fault stays before it is reverted")
 	fl.DurationVar(&bf.faultAfter, "fault-after", 5*time.Second, "observation after each revert")
+	fl.DurationVar(&bf.faultUntil, "fault-recover", time.Minute, "longest observation after a revert while the cluster is not as before the fault")
 	fl.DurationVar(&bf.settle, "settle", time.Second, "pause after a variation is in force")
 	fl.BoolVar(&bf.adhoc, "adhoc", false, "run one experiment built from the flags instead of the lab's")
 	fl.StringVar(&bf.service, "service", "", "LVS service of the ad-hoc experiment (default: the first)")
