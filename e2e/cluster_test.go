@@ -30,6 +30,9 @@ type clusterCase struct {
 	name   string // lab name used by the test
 	faults bool   // also show the fault messages on this lab
 	bench  bool   // also run the thesis experiments with labctl bench
+	// roleChange: also change the scheduler in the lab file and check
+	// that up re-applies the roles of the directors only.
+	roleChange bool
 }
 
 // TestClusters brings each shipped LVS lab up with one `labctl up`, checks
@@ -40,7 +43,7 @@ type clusterCase struct {
 func TestClusters(t *testing.T) {
 	for _, c := range []clusterCase{
 		{src: "lvs-nat-ha", name: "e2enat", faults: true, bench: true},
-		{src: "lvs-dr", name: "e2edr"},
+		{src: "lvs-dr", name: "e2edr", roleChange: true},
 		{src: "lvs-tun", name: "e2etun"},
 	} {
 		t.Run(c.src, func(t *testing.T) { testCluster(t, c) })
@@ -101,6 +104,9 @@ func testCluster(t *testing.T, c clusterCase) {
 		}
 	})
 
+	if c.roleChange {
+		t.Run("up applies a role change", func(t *testing.T) { roleChange(t, ctx, l, lab) })
+	}
 	if c.faults {
 		t.Run("faults are clear", func(t *testing.T) { faults(t, ctx, l, lab) })
 	}
@@ -225,6 +231,64 @@ func checkKind(name string) string {
 		}
 	}
 	return name
+}
+
+var schedulerAttr = regexp.MustCompile(`(?m)^(\s*scheduler\s*=\s*)"[a-z]+"`)
+
+// roleChange edits the lvs block's scheduler in the lab file: libvirt has
+// nothing to do, yet up must re-run the roles of the directors (and only
+// theirs) and IPVS must use the new scheduler; then it changes it back.
+func roleChange(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
+	svc := lab.LVS[0]
+	b, err := os.ReadFile(filepath.Join(l.dir, "lab.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := string(b)
+	if len(schedulerAttr.FindAllString(orig, -1)) != 1 {
+		t.Fatalf("want exactly one scheduler attribute in %s", l.dir)
+	}
+	var directors []string
+	for _, d := range svc.Directors {
+		directors = append(directors, d.Name)
+	}
+	upText := func() string {
+		b, err := labctlCmd(ctx, "up", "--yes", l.dir).CombinedOutput()
+		t.Logf("labctl up:\n%s", indent(string(b)))
+		if err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		return string(b)
+	}
+	// labctl provision has just run every role: nothing to do.
+	if out := upText(); !strings.Contains(out, "nothing to do") {
+		t.Errorf("up after provision was not a no-op")
+	}
+	for _, sched := range []string{"sh", svc.Scheduler} {
+		l.rewrite(t, schedulerAttr.ReplaceAllString(orig, fmt.Sprintf("${1}%q", sched)))
+		out := upText()
+		if want := "roles of " + strings.Join(directors, ", ") + " changed"; !strings.Contains(out, want) {
+			t.Errorf("up output lacks %q", want)
+		}
+		for _, b := range svc.Backends {
+			if strings.Contains(out, "["+b.VM.Name+"]") {
+				t.Errorf("up re-ran the roles of %s, whose configuration did not change", b.VM.Name)
+			}
+		}
+		// keepalived applies a reload asynchronously: allow it a moment.
+		for _, d := range directors {
+			got := ""
+			for deadline := time.Now().Add(20 * time.Second); got != sched && time.Now().Before(deadline); {
+				ipvs := mustLabctl(t, ctx, "ssh", "--root", "-l", l.dir, d, "--", "ipvsadm -Ln")
+				for _, s := range verify.ParseIPVS(ipvs) {
+					got = s.Scheduler
+				}
+			}
+			if got != sched {
+				t.Errorf("%s: IPVS scheduler %q after up, want %q", d, got, sched)
+			}
+		}
+	}
 }
 
 var backendRE = regexp.MustCompile(`Served by <b id="backend">([^<]+)</b>`)

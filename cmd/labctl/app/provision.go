@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -82,8 +83,24 @@ a second run reports every step unchanged. ` + "`labctl up`" + ` runs the same r
 			if !a.Quiet {
 				progress = a.IO.Err
 			}
+			// Recorded like up does, so that a later no-op up knows these
+			// VMs are configured (or, after a failure, that they are not).
+			applied, err := roles.LoadApplied(keys.DefaultDir(lab.Name))
+			if err != nil {
+				return err
+			}
+			only := args
+			if len(only) == 0 {
+				only = nil
+			}
+			if err := applied.Forget(only); err != nil {
+				return err
+			}
 			start := time.Now()
 			rep, err := roles.Apply(ctx, lab, hosts, roles.Options{Only: args, Out: progress, Parallel: parallel})
+			if err == nil {
+				err = applied.Record(lab, only)
+			}
 			if asJSON {
 				if jerr := writeJSON(a.IO.Out, rep); jerr != nil && err == nil {
 					err = jerr

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/provision/ssh"
@@ -39,6 +41,7 @@ func execute(cmd *cobra.Command, args ...string) (stdout, stderr string, err err
 }
 
 func TestProvisionCmdOnlyNamedVMsJSON(t *testing.T) {
+	t.Setenv(keys.EnvStateDir, t.TempDir())
 	lab := rolestest.ThesisLab(topology.LVSNAT)
 	fakes := map[string]*rolestest.Fake{"client": rolestest.New("client")}
 	var out, errb bytes.Buffer
@@ -56,9 +59,18 @@ func TestProvisionCmdOnlyNamedVMsJSON(t *testing.T) {
 	if !strings.Contains(errb.String(), "[client] client/tools: unchanged") {
 		t.Errorf("progress: %q", errb.String())
 	}
+	// Recorded for up: the client is configured, the others are not.
+	applied, err := roles.LoadApplied(keys.DefaultDir(lab.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := applied.Stale(lab); slices.Contains(stale, "client") || !slices.Contains(stale, "web-1") {
+		t.Errorf("stale after provisioning the client: %v", stale)
+	}
 }
 
 func TestProvisionCmdReportsFailedStep(t *testing.T) {
+	t.Setenv(keys.EnvStateDir, t.TempDir())
 	lab := rolestest.ThesisLab(topology.LVSNAT)
 	c := rolestest.New("client")
 	c.Fail(`command -v siege`, 1, "")
@@ -68,6 +80,13 @@ func TestProvisionCmdReportsFailedStep(t *testing.T) {
 	var se *roles.StepError
 	if !errors.As(err, &se) || se.VM != "client" || se.Step != "tools" || !strings.Contains(err.Error(), "siege") {
 		t.Fatalf("err = %v", err)
+	}
+	applied, err := roles.LoadApplied(keys.DefaultDir(lab.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := applied.Stale(lab); !slices.Contains(stale, "client") {
+		t.Errorf("a failed run recorded the client as configured: stale %v", stale)
 	}
 }
 

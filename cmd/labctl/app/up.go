@@ -210,7 +210,7 @@ only that, asking first unless --yes.`,
 			}
 			if !noConfigure {
 				opts.Configure = func(ctx context.Context, s *provision.State) error {
-					return a.configure(ctx, lc, s, pool)
+					return a.configure(ctx, lc, s, pool, nil)
 				}
 			}
 			res, err := provision.Up(ctx, lc.hv, lc.lab, opts)
@@ -221,20 +221,34 @@ only that, asking first unless --yes.`,
 				}
 				return err
 			}
-			if res.NoOp && reconfigure && !noConfigure {
-				if err := a.configure(ctx, lc, res.State, pool); err != nil {
+			// libvirt had nothing to do: run the roles only where the lab
+			// file changed them since they last ran without error (a full
+			// run costs minutes under TCG), or everywhere with --reconfigure.
+			var configured []string
+			if res.NoOp && !noConfigure {
+				only, err := a.staleRoles(lc, reconfigure)
+				if err != nil {
 					return err
+				}
+				if len(only) > 0 {
+					if !reconfigure {
+						a.infof("roles of %s changed since they last ran (or did not finish): configuring them", strings.Join(only, ", "))
+					}
+					if err := a.configure(ctx, lc, res.State, pool, only); err != nil {
+						return err
+					}
+					configured = only
 				}
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, res)
 			}
 			if res.NoOp {
-				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", lc.lab.Name, len(res.VMs), res.Seconds)
-				if !reconfigure {
-					// A no-op up does not re-run the roles (that takes minutes under TCG).
-					fmt.Fprintf(a.IO.Err, "guests were not reconfigured; to re-apply the roles run `labctl up --reconfigure` or `labctl provision`\n")
+				if len(configured) > 0 {
+					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", lc.lab.Name, len(res.VMs), len(configured), res.Seconds)
+					return nil
 				}
+				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", lc.lab.Name, len(res.VMs), res.Seconds)
 				return nil
 			}
 			fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", lc.lab.Name, len(res.VMs), res.Seconds)
@@ -253,7 +267,7 @@ only that, asking first unless --yes.`,
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long each VM may take to answer SSH")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "concurrent libvirt operations")
 	cmd.Flags().BoolVar(&noConfigure, "no-configure", false, "do not configure guests (roles) after boot")
-	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure guests even when libvirt has nothing to do")
+	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure every guest even when neither libvirt nor the roles changed")
 	return cmd
 }
 
@@ -301,7 +315,30 @@ func waitBooted(ctx context.Context, cfg ssh.Config, timeout time.Duration) erro
 }
 
 // configure runs the guest roles once every VM answers SSH.
-func (a *App) configure(ctx context.Context, lc *lifecycle, s *provision.State, pool *ssh.Pool) error {
+// staleRoles lists the VMs whose roles must run on a no-op up: those
+// whose role configuration differs from the last run without error (all
+// VMs with roles when every is set; nil = all).
+func (a *App) staleRoles(lc *lifecycle, every bool) ([]string, error) {
+	applied, err := roles.LoadApplied(lc.keys.Dir())
+	if err != nil {
+		return nil, err
+	}
+	stale, err := applied.Stale(lc.lab)
+	if err != nil || !every {
+		return stale, err
+	}
+	var all []string
+	for _, vm := range lc.lab.VMs {
+		if len(vm.Roles) > 0 {
+			all = append(all, vm.Name)
+		}
+	}
+	return all, nil
+}
+
+// configure runs the roles of the VMs in only (nil = all) and records
+// what it applied, so that the next no-op up knows what changed.
+func (a *App) configure(ctx context.Context, lc *lifecycle, s *provision.State, pool *ssh.Pool, only []string) error {
 	for _, vm := range s.VMs {
 		cfg, err := lc.sshConfig(vm, true)
 		if err != nil {
@@ -313,9 +350,18 @@ func (a *App) configure(ctx context.Context, lc *lifecycle, s *provision.State, 
 	if !a.Quiet {
 		out = a.IO.Err
 	}
-	_, err := roles.Apply(ctx, lc.lab, func(vm string) (ssh.Runner, error) { return pool.Runner(vm), nil },
-		roles.Options{Out: out})
-	return err
+	applied, err := roles.LoadApplied(lc.keys.Dir())
+	if err != nil {
+		return err
+	}
+	if err := applied.Forget(only); err != nil {
+		return err
+	}
+	if _, err := roles.Apply(ctx, lc.lab, func(vm string) (ssh.Runner, error) { return pool.Runner(vm), nil },
+		roles.Options{Out: out, Only: only}); err != nil {
+		return err
+	}
+	return applied.Record(lc.lab, only)
 }
 
 // confirm shows the pending changes and asks whether to apply them.
