@@ -179,6 +179,7 @@ only that, asking first unless --yes.`,
 				return err
 			}
 			ctx := cmd.Context()
+			start := time.Now()
 			lc, err := a.openLab(ctx, argOr(args), f)
 			if err != nil {
 				return err
@@ -245,7 +246,7 @@ only that, asking first unless --yes.`,
 			}
 			if res.NoOp {
 				if len(configured) > 0 {
-					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", lc.lab.Name, len(res.VMs), len(configured), res.Seconds)
+					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", lc.lab.Name, len(res.VMs), len(configured), time.Since(start).Seconds())
 					return nil
 				}
 				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", lc.lab.Name, len(res.VMs), res.Seconds)
