@@ -43,6 +43,9 @@ type UpResult struct {
 	NoOp    bool       `json:"no_op"`
 	VMs     []VMResult `json:"vms"`
 	Seconds float64    `json:"seconds"`
+	// Reconfigured lists the VMs whose roles a no-op up re-ran because
+	// their role configuration changed (set by the caller that runs them).
+	Reconfigured []string `json:"reconfigured,omitempty"`
 }
 
 // VMResult is one VM's outcome.

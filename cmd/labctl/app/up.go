@@ -225,7 +225,6 @@ only that, asking first unless --yes.`,
 			// libvirt had nothing to do: run the roles only where the lab
 			// file changed them since they last ran without error (a full
 			// run costs minutes under TCG), or everywhere with --reconfigure.
-			var configured []string
 			if res.NoOp && !noConfigure {
 				only, err := a.staleRoles(lc, reconfigure)
 				if err != nil {
@@ -238,15 +237,15 @@ only that, asking first unless --yes.`,
 					if err := a.configure(ctx, lc, res.State, pool, only); err != nil {
 						return err
 					}
-					configured = only
+					res.Reconfigured = only
 				}
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, res)
 			}
 			if res.NoOp {
-				if len(configured) > 0 {
-					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", lc.lab.Name, len(res.VMs), len(configured), time.Since(start).Seconds())
+				if len(res.Reconfigured) > 0 {
+					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", lc.lab.Name, len(res.VMs), len(res.Reconfigured), time.Since(start).Seconds())
 					return nil
 				}
 				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", lc.lab.Name, len(res.VMs), res.Seconds)
