@@ -241,8 +241,8 @@ func TestLifecycle(t *testing.T) {
 		start := time.Now()
 		res := up(t, ctx, a)
 		t.Logf("FIGURE noop-up wall %.2fs (labctl-internal %.2fs)", time.Since(start).Seconds(), res.Seconds)
-		if !res.NoOp || len(res.Changes.Pending()) != 0 {
-			t.Errorf("second up was not a no-op: %+v", res.Changes.Pending())
+		if !res.NoOp || len(res.Changes.Pending()) != 0 || len(res.Reconfigured) != 0 {
+			t.Errorf("second up was not a no-op: %+v, roles re-run on %v", res.Changes.Pending(), res.Reconfigured)
 		}
 		if got := uuids(t, "e2ea"); fmt.Sprint(got) != fmt.Sprint(first) {
 			t.Errorf("domains recreated by a no-op up: %v → %v", first, got)
