@@ -346,6 +346,37 @@ func TestScenarioWaitsUntilRestored(t *testing.T) {
 	}
 }
 
+// A powered-off director's SSH calls hang until they time out: the watch
+// must still see the other director take the VIP at once, not after the
+// hung call, and must not report both as holders.
+func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
+	s := newSim(t)
+	s.DownHang, s.FailoverLag = 2*time.Second, 600*time.Millisecond
+	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	_, rep, err := r.Run(context.Background(), lab.Scenario{
+		Fault:  topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"},
+		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
+		Before: 300 * time.Millisecond, Hold: 3 * time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := rep.Cluster
+	if !cl.VIPMoved || cl.NewHolder != "director-2" || cl.VIPMovedSec < 0.55 || cl.VIPMovedSec > 1.3 || !cl.Restored {
+		t.Errorf("cluster %+v, want the VIP on director-2 after the 0.6 s failover, before the 2 s hang ends, and restored", cl)
+	}
+	sawDead := false
+	for _, st := range rep.Timeline {
+		if strings.Contains(st.Holder, ",") {
+			t.Errorf("split brain reported at %v: %+v", st.At, st)
+		}
+		sawDead = sawDead || slices.Contains(st.Unreachable, "director-1")
+	}
+	if !sawDead {
+		t.Error("the powered-off director was never reported unreachable")
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	if f, err := lab.ParseFault("destroy_vm:web-1"); err != nil || f.Kind != "destroy_vm" || f.Target != "web-1" {
 		t.Errorf("%+v %v", f, err)

@@ -43,6 +43,9 @@ type Observer struct {
 	Service *topology.LVSService
 	RAIDVM  *topology.VM  // optional: also read /proc/mdstat here
 	Timeout time.Duration // per SSH call; 0 = 15 s (a TCG guest on a busy host needs seconds for sudo + ipvsadm)
+	// Fresh is how long a watched director's last answer counts while the
+	// next one is pending (0 = 5 s, at least 4 watch intervals).
+	Fresh time.Duration
 }
 
 func (o *Observer) timeout() time.Duration {
@@ -52,22 +55,75 @@ func (o *Observer) timeout() time.Duration {
 	return 15 * time.Second
 }
 
-// Snapshot asks every director (in parallel) which addresses it holds and
-// what its IPVS table says.
-func (o *Observer) Snapshot(ctx context.Context) State {
-	st := State{At: time.Now()}
-	s := o.Service
-	type answer struct {
-		addrs, ipvs string
-		err         error
+// view is one director's answer: whether it holds the VIP and, if so,
+// the pool and scheduler of its IPVS table.
+type view struct {
+	at        time.Time // the call's start
+	took      time.Duration
+	reached   bool // false: no SSH answer (powered off, timeout, no route)
+	holds     bool
+	pool      []string
+	scheduler string
+}
+
+// ask asks director d which addresses it holds and what its IPVS table says.
+func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
+	v := view{at: time.Now()}
+	out, err := runTimeout(ctx, o.Hosts, d.Name, "ip -o addr show; echo @@; ipvsadm -Ln", o.timeout())
+	v.took = time.Since(v.at)
+	if err != nil && !isExit(err) {
+		return v
 	}
-	answers := make([]answer, len(s.Directors))
+	addrs, ipvs, _ := strings.Cut(out, "@@")
+	v.reached = true
+	if v.holds = holdsAddr(addrs, o.Service.VIP); v.holds {
+		v.pool, v.scheduler = o.pool(ipvs)
+	}
+	return v
+}
+
+// merge makes a State from one view per director (in the service's
+// order; nil = no answer) and the RAID state. Directors without a usable
+// answer are listed as unreachable.
+func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) State {
+	st := State{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
+	// Two directors hold the VIP together (split brain) only if their
+	// answers overlap in time: a holder whose last answer ended before
+	// another holder's began may have lost the VIP since (it is pending).
+	var newest time.Time
+	for _, v := range views {
+		if v != nil && v.reached && v.holds && v.at.After(newest) {
+			newest = v.at
+		}
+	}
+	var holders []string
+	for i, d := range o.Service.Directors {
+		v := views[i]
+		if v == nil || !v.reached || (v.holds && v.at.Add(v.took).Before(newest)) {
+			st.Unreachable = append(st.Unreachable, d.Name)
+			continue
+		}
+		if v.holds {
+			holders = append(holders, d.Name)
+			if len(holders) == 1 {
+				st.Pool, st.Scheduler = v.pool, v.scheduler
+			}
+		}
+	}
+	st.Holder = strings.Join(holders, ",")
+	return st
+}
+
+// Snapshot asks every director (in parallel) which addresses it holds and
+// what its IPVS table says, and waits for all answers.
+func (o *Observer) Snapshot(ctx context.Context) State {
+	start := time.Now()
+	views := make([]*view, len(o.Service.Directors))
 	var wg sync.WaitGroup
-	for i, d := range s.Directors {
+	for i, d := range o.Service.Directors {
 		wg.Go(func() {
-			out, err := runTimeout(ctx, o.Hosts, d.Name, "ip -o addr show; echo @@; ipvsadm -Ln", o.timeout())
-			a, b, _ := strings.Cut(out, "@@")
-			answers[i] = answer{a, b, err}
+			v := o.ask(ctx, d)
+			views[i] = &v
 		})
 	}
 	var raid string
@@ -75,24 +131,7 @@ func (o *Observer) Snapshot(ctx context.Context) State {
 		wg.Go(func() { raid = o.raidState(ctx) })
 	}
 	wg.Wait()
-	var holders []string
-	for i, d := range s.Directors {
-		a := answers[i]
-		if a.err != nil && !isExit(a.err) {
-			st.Unreachable = append(st.Unreachable, d.Name)
-			continue
-		}
-		if holdsAddr(a.addrs, s.VIP) {
-			holders = append(holders, d.Name)
-			if len(holders) == 1 {
-				st.Pool, st.Scheduler = o.pool(a.ipvs)
-			}
-		}
-	}
-	st.Holder = strings.Join(holders, ",")
-	st.RAID = raid
-	st.TookMs = float64(time.Since(st.At).Microseconds()) / 1000
-	return st
+	return o.merge(start, time.Since(start), views, raid)
 }
 
 // holdsAddr reports whether `ip -o addr show` output lists addr.
@@ -174,42 +213,108 @@ func firstLine(s string) string {
 	return s
 }
 
-// Timeline is the states a Watch has seen so far; the scenario reads it
-// while Watch appends (to end the observation once the cluster is back).
+// Timeline is what a Watch has seen so far: every answer of every
+// director (and RAID reading), merged into States on demand, so the
+// scenario can read it while Watch goes on.
 type Timeline struct {
 	mu     sync.Mutex
-	states []State
+	obs    *Observer
+	fresh  time.Duration
+	events []event
 }
 
-func (t *Timeline) add(s State) {
+// event is one answer: a director's view (director = its index in the
+// service) or a RAID reading (director = -1).
+type event struct {
+	director int
+	view     view
+	raid     string
+}
+
+func (t *Timeline) add(e event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.states = append(t.states, s)
+	t.events = append(t.events, e)
 }
 
-// States returns a copy of the states so far, in order.
+// States merges the answers in the order their calls started: each State
+// is the cluster as known at that call's start, from every director's
+// latest answer that started no later and no longer than Fresh before it.
+// Ordering by start rather than by arrival keeps a call that hung (a
+// powered-off director) from back-dating what others reported meanwhile.
 func (t *Timeline) States() []State {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.states)
+	events, o, fresh := slices.Clone(t.events), t.obs, t.fresh
+	t.mu.Unlock()
+	if o == nil {
+		return nil
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.view.at.Compare(b.view.at) })
+	latest := make([]*view, len(o.Service.Directors))
+	current := make([]*view, len(latest))
+	raid := ""
+	out := make([]State, 0, len(events))
+	for _, e := range events {
+		if e.director >= 0 {
+			latest[e.director] = &e.view
+		} else {
+			raid = e.raid
+		}
+		for i, v := range latest {
+			current[i] = nil
+			if v != nil && e.view.at.Sub(v.at) <= fresh {
+				current[i] = v
+			}
+		}
+		out = append(out, o.merge(e.view.at, e.view.took, current, raid))
+	}
+	return out
 }
 
-// Watch takes a Snapshot every interval until ctx ends and adds them to
-// tl in order. A snapshot still running when ctx ends is dropped.
+// Watch polls every director (and the RAID VM) in a loop of its own, one
+// call per interval, until ctx ends, and adds each answer to tl. A
+// director that does not answer (powered off: its SSH call runs into the
+// timeout) thus does not hold back what the others report.
 func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeline) {
-	for {
-		next := time.Now().Add(interval)
-		st := o.Snapshot(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		tl.add(st)
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+	tl.mu.Lock()
+	tl.obs, tl.fresh = o, o.Fresh
+	if tl.fresh <= 0 {
+		tl.fresh = max(4*interval, 5*time.Second)
+	}
+	tl.mu.Unlock()
+	every := func(f func()) {
+		for {
+			next := time.Now().Add(interval)
+			f()
+			t := time.NewTimer(time.Until(next))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 	}
+	var wg sync.WaitGroup
+	for i, d := range o.Service.Directors {
+		wg.Go(func() {
+			every(func() {
+				if v := o.ask(ctx, d); ctx.Err() == nil {
+					tl.add(event{director: i, view: v})
+				}
+			})
+		})
+	}
+	if o.RAIDVM != nil && o.RAIDVM.RAID != nil {
+		wg.Go(func() {
+			every(func() {
+				at := time.Now()
+				r := o.raidState(ctx)
+				if ctx.Err() == nil {
+					tl.add(event{director: -1, view: view{at: at, took: time.Since(at)}, raid: r})
+				}
+			})
+		})
+	}
+	wg.Wait()
 }

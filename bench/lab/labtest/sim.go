@@ -39,6 +39,12 @@ type Sim struct {
 	HV *fake.Hypervisor
 	// ClockSkew is added to the client's `date` (guest clock ahead).
 	ClockSkew time.Duration
+	// DownHang is how long an SSH call to a powered-off VM hangs before it
+	// fails (on libvirt: until the SSH timeout; 0 = fails at once).
+	DownHang time.Duration
+	// FailoverLag is how long a backup director waits before it takes the
+	// VIP from a director that went away (VRRP's master-down interval).
+	FailoverLag time.Duration
 	// HealthLag is how long after Apache starts the directors take the
 	// real server back (keepalived's next health check).
 	HealthLag time.Duration
@@ -47,6 +53,7 @@ type Sim struct {
 	down       map[string]bool // powered-off VMs
 	apache     map[string]bool
 	apacheAt   map[string]time.Time // when Apache last started
+	goneAt     map[string]time.Time // when a director last lost power or keepalived
 	keepalived map[string]bool
 	nfs        bool
 	sched      string
@@ -59,7 +66,7 @@ type Sim struct {
 // New simulates l (e.g. rolestest.ThesisLab) with everything running.
 func New(l *topology.Lab) *Sim {
 	s := &Sim{Lab: l, Service: l.LVS[0], Fakes: map[string]*rolestest.Fake{}, down: map[string]bool{},
-		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
+		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, goneAt: map[string]time.Time{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
 	s.sched = s.Service.Scheduler
 	for _, b := range s.Service.Backends {
 		s.apache[b.VM.Name] = true
@@ -132,10 +139,16 @@ func (s *Sim) vm(name string) *topology.VM {
 // Close stops the loopback server.
 func (s *Sim) Close() { s.Server.Close() }
 
-// holderLocked: the first director that is up with keepalived running.
+// holderLocked: the first director that is up with keepalived running,
+// once every director before it has been gone for FailoverLag.
 func (s *Sim) holderLocked() string {
-	for _, d := range s.Service.Directors {
+	for i, d := range s.Service.Directors {
 		if !s.down[d.Name] && s.keepalived[d.Name] {
+			for _, prev := range s.Service.Directors[:i] {
+				if time.Since(s.goneAt[prev.Name]) < s.FailoverLag {
+					return ""
+				}
+			}
 			return d.Name
 		}
 	}
@@ -200,8 +213,12 @@ func (s *Sim) Reconnects() []string {
 }
 
 // PowerOff and PowerOn switch a VM (the Power implementation calls them).
-func (s *Sim) PowerOff(vm string) { s.mu.Lock(); s.down[vm] = true; s.mu.Unlock() }
-func (s *Sim) PowerOn(vm string)  { s.mu.Lock(); s.down[vm] = false; s.mu.Unlock() }
+func (s *Sim) PowerOff(vm string) {
+	s.mu.Lock()
+	s.down[vm], s.goneAt[vm] = true, time.Now()
+	s.mu.Unlock()
+}
+func (s *Sim) PowerOn(vm string) { s.mu.Lock(); s.down[vm] = false; s.mu.Unlock() }
 
 func result(out string) ssh.Result { return ssh.Result{Stdout: []byte(out)} }
 
@@ -223,7 +240,13 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 		s.mu.Unlock()
 		return start(f, m)
 	})
-	f.Handle(`systemctl kill -s SIGKILL keepalived`, unit("keepalived", s.keepalived, false))
+	kill := unit("keepalived", s.keepalived, false)
+	f.Handle(`systemctl kill -s SIGKILL keepalived`, func(f *rolestest.Fake, m []string) ssh.Result {
+		s.mu.Lock()
+		s.goneAt[vm.Name] = time.Now()
+		s.mu.Unlock()
+		return kill(f, m)
+	})
 	f.Handle(`systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived`, unit("keepalived", s.keepalived, true))
 	f.Handle(`systemctl stop nfs-server`, func(*rolestest.Fake, []string) ssh.Result {
 		s.mu.Lock()
@@ -397,6 +420,12 @@ type downRunner struct {
 
 func (r downRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	if r.s.Down(r.Name) {
+		t := time.NewTimer(r.s.DownHang)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
 		return ssh.Result{ExitCode: -1}, fmt.Errorf("ssh to %s: connection lost", r.Name)
 	}
 	return r.Fake.Run(ctx, cmd)
