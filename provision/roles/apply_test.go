@@ -430,3 +430,64 @@ func TestInitramfsOnlyForBootloaderBoots(t *testing.T) {
 		t.Error("mdadm.conf missing or initramfs still pending")
 	}
 }
+
+// cutAfterWrite is a director whose SSH connection drops right after the
+// live keepalived.conf is written: every later command fails.
+type cutAfterWrite struct {
+	*rolestest.Fake
+	cut bool
+}
+
+func (c *cutAfterWrite) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	if c.cut {
+		return errors.New("connection lost")
+	}
+	err := c.Fake.WriteFile(ctx, p, data, mode)
+	c.cut = p == keepalivedConf
+	return err
+}
+
+func (c *cutAfterWrite) Run(ctx context.Context, cmd string) (ssh.Result, error) {
+	if c.cut {
+		return ssh.Result{ExitCode: -1}, errors.New("connection lost")
+	}
+	return c.Fake.Run(ctx, cmd)
+}
+
+// A run cut off between writing a service's config and reloading it must
+// leave the reload pending: the next run finds the file current but still
+// reloads keepalived.
+func TestCutRunStillReloadsNextTime(t *testing.T) {
+	ctx := context.Background()
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	gs := guests(lab)
+	if _, err := Apply(ctx, lab, hostsOf(gs), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	lab.LVS[0].Scheduler = "sh"
+	d1 := gs["director-1"]
+	cut := &cutAfterWrite{Fake: d1.Fake}
+	hosts := func(name string) (ssh.Runner, error) {
+		if name == "director-1" {
+			return cut, nil
+		}
+		return hostsOf(gs)(name)
+	}
+	if _, err := Apply(ctx, lab, hosts, Options{Only: []string{"director-1"}}); err == nil || !cut.cut {
+		t.Fatalf("cut run: err %v, cut %v", err, cut.cut)
+	}
+	if !strings.Contains(string(d1.Files[keepalivedConf]), "lb_algo sh") {
+		t.Fatal("the cut run did not write the new keepalived.conf")
+	}
+	before := d1.Units["keepalived"].Starts
+	rep, err := Apply(ctx, lab, hostsOf(gs), Options{Only: []string{"director-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d1.Units["keepalived"].Starts != before+1 {
+		t.Errorf("keepalived reloads after the cut run: %d, want 1", d1.Units["keepalived"].Starts-before)
+	}
+	if rep.Count(StatusChanged) == 0 {
+		t.Error("the run after the cut reported nothing changed")
+	}
+}

@@ -433,11 +433,16 @@ func keepalivedConfStep(ctx context.Context, h *host) (bool, error) {
 		_, _ = h.run(context.WithoutCancel(ctx), "rm -f "+tmp)
 		return false, fmt.Errorf("validate new config (live config untouched): %w", err)
 	}
-	if err := h.write(ctx, keepalivedConf, want.data, want.mode); err != nil {
+	// Marked before the live file changes: a run cut off after the write
+	// would otherwise find the file current and never reload.
+	if err := h.markPending(ctx, "keepalived"); err != nil {
 		return false, err
+	}
+	if err := h.write(ctx, keepalivedConf, want.data, want.mode); err != nil {
+		return true, err
 	}
 	if _, err := h.run(ctx, "rm -f "+tmp); err != nil {
 		return true, err
 	}
-	return true, h.markPending(ctx, "keepalived")
+	return true, nil
 }

@@ -81,6 +81,14 @@ func (h *host) write(ctx context.Context, p string, data []byte, mode fs.FileMod
 // fails every file is put back as it was (or removed when it was new), so a
 // service never gets activated on a config its own tool rejected.
 func (h *host) ensureFiles(ctx context.Context, files []file, validate func(ctx context.Context) error) (bool, error) {
+	return h.ensureUnitFiles(ctx, "", files, validate)
+}
+
+// ensureUnitFiles is ensureFiles for the config of a service: unit is
+// marked pending before the first file changes, so that a run cut off
+// between the write and the reload still reloads it on the next run (the
+// files would then already match and say "unchanged").
+func (h *host) ensureUnitFiles(ctx context.Context, unit string, files []file, validate func(ctx context.Context) error) (bool, error) {
 	type old struct {
 		f      file
 		data   []byte
@@ -99,6 +107,11 @@ func (h *host) ensureFiles(ctx context.Context, files []file, validate func(ctx 
 	}
 	if len(changed) == 0 {
 		return false, nil
+	}
+	if unit != "" {
+		if err := h.markPending(ctx, unit); err != nil {
+			return false, err
+		}
 	}
 	for _, c := range changed {
 		if err := h.write(ctx, c.f.path, c.f.data, c.f.mode); err != nil {

@@ -161,10 +161,15 @@ func webModulesStep(ctx context.Context, h *host) (bool, error) {
 	if len(missing) == 0 {
 		return false, nil
 	}
-	if _, err := h.run(ctx, "a2enmod -q "+strings.Join(missing, " ")); err != nil {
+	// Marked first: a run cut off after a2enmod would find the modules
+	// enabled and never reload.
+	if err := h.markPending(ctx, "apache2"); err != nil {
 		return false, err
 	}
-	return true, h.markPending(ctx, "apache2")
+	if _, err := h.run(ctx, "a2enmod -q "+strings.Join(missing, " ")); err != nil {
+		return true, err
+	}
+	return true, nil
 }
 
 // webSiteStep writes the site and health files, enables the site (and
@@ -219,26 +224,26 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 		if _, ok, err := h.read(ctx, apacheDropin); err != nil {
 			return false, err
 		} else if ok {
-			if _, err := h.run(ctx, "rm -f "+apacheDropin); err != nil {
+			if err := h.markPending(ctx, "apache2"); err != nil {
 				return false, err
 			}
-			if err := h.markPending(ctx, "apache2"); err != nil {
+			if _, err := h.run(ctx, "rm -f "+apacheDropin); err != nil {
 				return true, err
 			}
 		}
 	}
-	changed, err := h.ensureFiles(ctx, files, validate)
+	changed, err := h.ensureUnitFiles(ctx, "apache2", files, validate)
 	if err != nil {
 		return changed, err
 	}
 	if !changed && (!linked || hasDefault) {
-		if err := validate(ctx); err != nil {
+		if err := h.markPending(ctx, "apache2"); err != nil {
 			return false, err
+		}
+		if err := validate(ctx); err != nil {
+			return true, err
 		}
 		changed = true
 	}
-	if changed {
-		return true, h.markPending(ctx, "apache2")
-	}
-	return false, nil
+	return changed, nil
 }
