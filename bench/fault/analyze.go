@@ -100,10 +100,15 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 		if a.FirstOKAfter = firstOK(after, *a.FirstFailAfter); a.FirstOKAfter == nil {
 			a.FirstOKAfter = firstOK(beyond, *a.FirstFailAfter)
 		}
-		// Successes after FaultAt but before the first failure move the
-		// outage's start forward.
-		for _, p := range after {
-			if p.OK && p.At.Before(*a.FirstFailAfter) && (a.LastOKBefore == nil || p.At.After(*a.LastOKBefore)) {
+		// The outage starts at the last success sent before the first
+		// failure, whichever window it completed in: with slow probes
+		// overlapping, a success sent after the failing probe may still
+		// complete before the fault, and must not start the outage (it
+		// would come out negative).
+		a.LastOKBefore = nil
+		for i := range probes {
+			p := &probes[i]
+			if p.OK && !done(p).After(until) && p.At.Before(*a.FirstFailAfter) && (a.LastOKBefore == nil || p.At.After(*a.LastOKBefore)) {
 				at := p.At
 				a.LastOKBefore = &at
 			}
@@ -121,9 +126,15 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 	}
 	switch {
 	case a.FirstOKAfter == nil:
-	case a.Ongoing:
-		a.Outage = a.FirstOKAfter.Sub(faultAt).Seconds()
-	case a.FirstFailAfter != nil && a.LastOKBefore != nil:
+	case a.Ongoing || a.LastOKBefore == nil:
+		// Down from the start of the window (or no success seen before),
+		// or from the failing probe if it was sent before the fault.
+		start := faultAt
+		if a.FirstFailAfter.Before(start) {
+			start = *a.FirstFailAfter
+		}
+		a.Outage = a.FirstOKAfter.Sub(start).Seconds()
+	default:
 		a.Outage = a.FirstOKAfter.Sub(*a.LastOKBefore).Seconds()
 	}
 

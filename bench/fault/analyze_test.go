@@ -153,3 +153,26 @@ func TestAnalyzeOutageOngoingAtRevert(t *testing.T) {
 		t.Errorf("revert: %+v", r)
 	}
 }
+
+// Slow probes overlap: a failing probe sent before a success that
+// completes before the fault. The outage starts at the last success sent
+// before the failure and is never negative.
+func TestAnalyzeOverlappingProbesNoNegativeOutage(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	faultAt := t0.Add(time.Second)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	ps := []Probe{
+		{Seq: 0, At: ms(700), OK: true, Status: 200, Backend: "web-1", LatencyMs: 10},
+		{Seq: 1, At: ms(800), Err: "timeout", LatencyMs: 400},                          // fails, completes at 1.2 s
+		{Seq: 2, At: ms(850), OK: true, Status: 200, Backend: "web-2", LatencyMs: 300}, // completes at 1.15 s
+		{Seq: 3, At: ms(900), OK: true, Status: 200, Backend: "web-1", LatencyMs: 50},  // completes before the fault
+		{Seq: 4, At: ms(1100), OK: true, Status: 200, Backend: "web-2", LatencyMs: 10},
+	}
+	a := Analyze(ps, faultAt, time.Time{}, time.Second)
+	if a.FirstFailAfter == nil || !a.FirstFailAfter.Equal(ms(800)) || a.FirstOKAfter == nil || !a.FirstOKAfter.Equal(ms(850)) {
+		t.Fatalf("first fail %v, first ok %v", a.FirstFailAfter, a.FirstOKAfter)
+	}
+	if a.LastOKBefore == nil || !a.LastOKBefore.Equal(ms(700)) || a.Outage < 0.149 || a.Outage > 0.151 {
+		t.Errorf("outage %v from %v, want 0.15 s from the success sent at 0.7 s", a.Outage, a.LastOKBefore)
+	}
+}
