@@ -16,6 +16,22 @@ func FuzzLoad(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// null inside lists and maps once panicked (value is null).
+	for _, attr := range []string{
+		`vm "a" { roles = [null] }`,
+		`vm "a" { roles = [true ? null : "web"] }`,
+		`nfs "x" { options = [null] }`,
+		`nfs "x" { mount_options = ["hard", null] }`,
+		`nfs "x" { clients = [null] }`,
+		`lvs "x" { weights = { "w" = null } }`,
+		`experiment "x" { real_servers = [null] }`,
+		`experiment "x" { schedulers = [null] }`,
+		`variable "v" { default = [null] }` + "\n" + `vm "a" { roles = var.v }`,
+		`vm "a" { count = null }`,
+		`vm "a" { from = vm.b[null] }`,
+	} {
+		f.Add([]byte("lab \"t\" {}\n" + attr + "\n"))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		in := map[string][]byte{"fuzz.hcl": src}
 		lab, files, diags := LoadSource(in, LoadOptions{})

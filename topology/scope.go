@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -66,7 +67,58 @@ func (s scope) val(name string, ty cty.Type) (cty.Value, bool) {
 	if cv.IsNull() {
 		return cty.NilVal, false
 	}
+	if ty.IsCollectionType() && s.nullElem(name, cv) {
+		return cty.NilVal, false
+	}
 	return cv, true
+}
+
+// nullElem reports a null element of a list or map: converting [null] to
+// list(string) succeeds, and reading that element would panic later.
+func (s scope) nullElem(name string, v cty.Value) bool {
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if !e.IsNull() {
+			continue
+		}
+		idx := k.GoString()
+		switch k.Type() {
+		case cty.Number:
+			idx = k.AsBigFloat().Text('f', -1)
+		case cty.String:
+			idx = fmt.Sprintf("%q", k.AsString())
+		}
+		s.l.errorf(s.elemRange(name, k), "Null element", "%s must not contain null, but %s[%s] is null.", name, name, idx)
+		return true
+	}
+	return false
+}
+
+// elemRange narrows an error to one element when the attribute is a literal
+// [..] or {..}; otherwise (var.x, function calls) it is the attribute's range.
+func (s scope) elemRange(name string, key cty.Value) hcl.Range {
+	a, ok := s.attrs[name]
+	if !ok {
+		return s.def
+	}
+	switch x := a.Expr.(type) {
+	case *hclsyntax.TupleConsExpr:
+		if key.Type() == cty.Number {
+			if i, acc := key.AsBigFloat().Int64(); acc == big.Exact && i >= 0 && i < int64(len(x.Exprs)) {
+				return x.Exprs[i].Range()
+			}
+		}
+	case *hclsyntax.ObjectConsExpr:
+		if key.Type() == cty.String {
+			for _, it := range x.Items {
+				kv, d := it.KeyExpr.Value(s.ctx)
+				if !d.HasErrors() && kv.Type() == cty.String && kv.IsKnown() && !kv.IsNull() && kv.AsString() == key.AsString() {
+					return it.ValueExpr.Range()
+				}
+			}
+		}
+	}
+	return a.Expr.Range()
 }
 
 // raw evaluates an attribute whose value may contain unknown parts (object
@@ -307,7 +359,11 @@ func (s scope) refs(name, kind string) ([]string, bool) {
 		return nil, false
 	}
 	out := []string{} // non-nil: evaluated, possibly empty
-	for _, e := range v.AsValueSlice() {
+	for i, e := range v.AsValueSlice() {
+		if e.IsNull() {
+			s.l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Null element", "%s must not contain null, but %s[%d] is null.", name, name, i)
+			return nil, false
+		}
 		n, ok := objName(e, kind)
 		if !ok {
 			s.l.errorf(s.rng(name), "Invalid reference", "%s must contain only %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
@@ -319,7 +375,8 @@ func (s scope) refs(name, kind string) ([]string, bool) {
 }
 
 func objName(v cty.Value, kind string) (string, bool) {
-	if !v.Type().IsObjectType() || !v.Type().HasAttribute("kind") || !v.Type().HasAttribute("name") {
+	// A typed null (true ? null : vm.a) has the object's type but no attributes.
+	if !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("kind") || !v.Type().HasAttribute("name") {
 		return "", false
 	}
 	k, n := v.GetAttr("kind"), v.GetAttr("name")
