@@ -491,3 +491,32 @@ func TestCutRunStillReloadsNextTime(t *testing.T) {
 		t.Error("the run after the cut reported nothing changed")
 	}
 }
+
+// New NFS mount options reach the mounted share on every client by a
+// remount; a run without changes remounts nothing.
+func TestNFSMountOptionsChangeRemounts(t *testing.T) {
+	ctx := context.Background()
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	gs := guests(lab)
+	if _, err := Apply(ctx, lab, hostsOf(gs), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exp := lab.NFS[0]
+	exp.MountOpts = append(slices.Clone(exp.MountOpts), "actimeo=1")
+	if _, err := Apply(ctx, lab, hostsOf(gs), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range exp.Clients {
+		if n := gs[c.Name].remounts[exp.MountPoint]; n != 1 {
+			t.Errorf("%s: %d remounts of %s after new mount options, want 1", c.Name, n, exp.MountPoint)
+		}
+	}
+	if _, err := Apply(ctx, lab, hostsOf(gs), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range exp.Clients {
+		if n := gs[c.Name].remounts[exp.MountPoint]; n != 1 {
+			t.Errorf("%s: %d remounts after an unchanged run, want still 1", c.Name, n)
+		}
+	}
+}

@@ -245,6 +245,13 @@ func nfsMountStep(ctx context.Context, h *host) (bool, error) {
 		if src != "" && src != e.Source {
 			return changed, fmt.Errorf("%s is mounted from %s, lab wants %s", e.Target, src, e.Source)
 		}
+		if changed && src != "" {
+			// New options in fstab (mount_options) reach a mounted share
+			// only by a remount, which takes them from fstab.
+			if _, err := h.run(ctx, "mount -o remount "+shq(e.Target)); err != nil {
+				return true, fmt.Errorf("remount %s with its new fstab options (or reboot the VM): %w", e.Target, err)
+			}
+		}
 		m, err := ensureMounted(ctx, h, e.Target)
 		if err != nil {
 			return changed, err

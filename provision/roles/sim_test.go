@@ -25,11 +25,12 @@ type guest struct {
 	creates    int
 	mkfs       int
 	exportfsRa int
+	remounts   map[string]int // mount point → `mount -o remount` calls
 }
 
 func newGuest(vm *topology.VM) *guest {
 	g := &guest{Fake: rolestest.New(vm.Name), vm: vm, arrays: map[string]int{}, fs: map[string]string{},
-		mounts: map[string]string{}, addrs: map[string][]string{}}
+		mounts: map[string]string{}, addrs: map[string][]string{}, remounts: map[string]int{}}
 	f := g.Fake
 	for _, p := range []string{"/etc/apache2/mods-enabled/php8.2.load", "/etc/apache2/mods-enabled/env.load",
 		"/etc/apache2/mods-enabled/alias.load", "/etc/apache2/sites-enabled/000-default.conf"} {
@@ -104,6 +105,13 @@ func newGuest(vm *topology.VM) *guest {
 			}
 		}
 		return fail(32, "mount: "+m[1]+": can't find in /etc/fstab.\n")
+	})
+	f.Handle(`mount -o remount (\S+)`, func(_ *rolestest.Fake, m []string) ssh.Result {
+		if g.mounts[m[1]] == "" {
+			return fail(32, "mount: "+m[1]+": not mounted.\n")
+		}
+		g.remounts[m[1]]++
+		return ok("")
 	})
 	f.Handle(`grep -q BOOT_IMAGE= /proc/cmdline`, func(*rolestest.Fake, []string) ssh.Result { return ok("") })
 	f.Handle(`update-initramfs -u`, func(*rolestest.Fake, []string) ssh.Result { g.initramfs++; return ok("") })
