@@ -25,6 +25,10 @@ func (l *loader) evalVM(b *block, ctx *hcl.EvalContext) cty.Value {
 		s := scope{l: l, attrs: hcl.Attributes{"count": sp.attrs["count"]}, ctx: ctx, def: b.defRange()}
 		v, ok := s.val("count", cty.Number)
 		if !ok {
+			// null would otherwise read as "absent" and drop the VM silently.
+			if s.isNull("count") {
+				l.errorf(s.rng("count"), "Invalid value", "count must be a whole number between 0 and %d, got null; remove count for a single VM.", maxCount)
+			}
 			return cty.DynamicVal
 		}
 		c, ok := s.toInt("count", v, 0, maxCount)

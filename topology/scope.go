@@ -121,6 +121,21 @@ func (s scope) elemRange(name string, key cty.Value) hcl.Range {
 	return a.Expr.Range()
 }
 
+// isNull tells whether a present attribute evaluates to a known null, for
+// attributes where null must not mean "absent"; diagnostics are left to val.
+func (s scope) isNull(name string) bool {
+	a, ok := s.attrs[name]
+	if !ok {
+		return false
+	}
+	v, d := a.Expr.Value(s.ctx)
+	if d.HasErrors() {
+		return false
+	}
+	v, _ = v.UnmarkDeep()
+	return v.IsKnown() && v.IsNull()
+}
+
 // raw evaluates an attribute whose value may contain unknown parts (object
 // references whose addresses are assigned later).
 func (s scope) raw(name string) (cty.Value, bool) {
