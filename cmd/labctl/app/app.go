@@ -46,11 +46,32 @@ type DiagError struct {
 
 func (e *DiagError) Error() string { return e.Diags.Error() }
 
+// terraformVarFlags accepts Terraform's single-dash -var and -var-file
+// (what HCL users type, and what the docs show) as --var and --var-file;
+// pflag would read "-var" as the shorthands -v -a -r.
+func terraformVarFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		for _, f := range []string{"-var", "-var-file"} {
+			if a == f || strings.HasPrefix(a, f+"=") {
+				a = "-" + a
+				break
+			}
+		}
+		out[i] = a
+	}
+	return out
+}
+
 // Run executes labctl with args and returns the process exit code.
 func Run(ctx context.Context, streams IO, args []string) int {
 	a := &App{IO: streams}
 	root := newRootCmd(a)
-	root.SetArgs(args)
+	root.SetArgs(terraformVarFlags(args))
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)

@@ -58,3 +58,22 @@ func TestValidateVarFlag(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// Terraform's single-dash -var / -var-file work like --var / --var-file.
+func TestSingleDashVarFlags(t *testing.T) {
+	lab := "../../../labs/lvs-nat-ha"
+	varFile := filepath.Join(t.TempDir(), "two.hcl")
+	if err := os.WriteFile(varFile, []byte("web_count = 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := run(t, "plan", "-o", "json", lab, "--var", "web_count=2")
+	for _, args := range [][]string{{"-var", "web_count=2"}, {"-var=web_count=2"}, {"-var-file", varFile}, {"-var-file=" + varFile}} {
+		code, got, errs := run(t, append([]string{"plan", "-o", "json", lab}, args...)...)
+		if code != 0 || got != want {
+			t.Errorf("plan %v: exit %d, same plan as --var: %v\n%s", args, code, got == want, errs)
+		}
+	}
+	if _, full, _ := run(t, "plan", "-o", "json", lab); full == want {
+		t.Error("web_count=2 did not change the plan")
+	}
+}
