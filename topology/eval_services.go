@@ -34,13 +34,8 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 	if o, ok := s.strList("mount_options"); ok {
 		x.MountOpts = o
 	}
-	for _, list := range [][]string{x.Options, x.MountOpts} {
-		for _, o := range list {
-			if o == "" || strings.ContainsAny(o, " \t\n,()") {
-				l.errorf(s.rng("options"), "Invalid option", "NFS option %q must be one word without spaces, commas or parentheses.", o)
-			}
-		}
-	}
+	nfsOptions(l, s, "options", x.Options)
+	nfsOptions(l, s, "mount_options", x.MountOpts)
 	l.ev.nfs[b.name] = e
 	return cty.ObjectVal(map[string]cty.Value{
 		"kind":   cty.StringVal("nfs"),
@@ -49,6 +44,16 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 		"path":   cty.StringVal(x.Path),
 		"mount":  cty.StringVal(x.MountPoint),
 	})
+}
+
+// nfsOptions checks one option list; each list's errors point at its own
+// attribute (or element) since both end up in different guest files.
+func nfsOptions(l *loader, s scope, name string, opts []string) {
+	for i, o := range opts {
+		if o == "" || strings.ContainsAny(o, " \t\n,()") {
+			l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Invalid option", "NFS option %q in %s must be one word without spaces, commas or parentheses.", o, name)
+		}
+	}
 }
 
 func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
