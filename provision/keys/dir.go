@@ -1,8 +1,10 @@
 package keys
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // EnvStateDir overrides the base state directory; the lab's directory is
@@ -29,4 +31,17 @@ func defaultDir(lab string, getenv func(string) string, euid int, home string) s
 		return filepath.Join(xdg, "labctl", lab)
 	}
 	return filepath.Join(home, ".local", "state", "labctl", lab)
+}
+
+// RemoveDir deletes the state directory of lab (keys, records). The name
+// must be a plain lab name: a path such as "../.." would otherwise make
+// this remove a directory far above the state directory.
+func RemoveDir(lab string) error {
+	if !validName.MatchString(lab) || strings.Contains(lab, "..") {
+		return fmt.Errorf("remove state of lab %q: not a lab name", lab)
+	}
+	if err := os.RemoveAll(DefaultDir(lab)); err != nil {
+		return fmt.Errorf("remove state of lab %q: %w", lab, err)
+	}
+	return nil
 }

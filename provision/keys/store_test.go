@@ -211,3 +211,29 @@ func TestRemoveAll(t *testing.T) {
 		t.Errorf("store dir still there: %v", err)
 	}
 }
+
+// RemoveDir removes one lab's state and refuses anything that is not a
+// plain lab name (`labctl down --name ../..` must not delete /var).
+func TestRemoveDirRefusesPaths(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv(EnvStateDir, base)
+	for _, lab := range []string{"a", "b"} {
+		if _, err := Open(DefaultDir(lab)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", "../..", "a/../b", "/etc", "x..y", "-rf"} {
+		if err := RemoveDir(bad); err == nil {
+			t.Errorf("RemoveDir(%q) accepted", bad)
+		}
+	}
+	if err := RemoveDir("a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(DefaultDir("a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("lab a's state still there: %v", err)
+	}
+	if _, err := os.Stat(DefaultDir("b")); err != nil {
+		t.Errorf("lab b's state gone: %v", err)
+	}
+}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/keys"
@@ -49,8 +48,8 @@ the lab does not own: host bridges, other labs, other volumes, base images.`,
 				return fmt.Errorf("down of lab %q: %w", lab.Name, err)
 			}
 			if !keepKeys {
-				if err := os.RemoveAll(keys.DefaultDir(lab.Name)); err != nil {
-					return fmt.Errorf("remove local state of lab %q: %w", lab.Name, err)
+				if err := keys.RemoveDir(lab.Name); err != nil {
+					return err
 				}
 			}
 			if asJSON {
