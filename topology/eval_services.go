@@ -3,16 +3,14 @@ package topology
 import (
 	"math"
 	"net/netip"
-	"path"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
 func absPath(l *loader, s scope, name, v string) string {
-	if !path.IsAbs(v) || path.Clean(v) != v || v == "/" {
-		l.errorf(s.rng(name), "Invalid path", "%s must be a clean absolute path other than /, got %q.", name, v)
+	if msg := guestPathError(name, v); msg != "" {
+		l.errorf(s.rng(name), "Invalid path", "%s", msg)
 	}
 	return v
 }
@@ -50,8 +48,8 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 // attribute (or element) since both end up in different guest files.
 func nfsOptions(l *loader, s scope, name string, opts []string) {
 	for i, o := range opts {
-		if o == "" || strings.ContainsAny(o, " \t\n,()") {
-			l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Invalid option", "NFS option %q in %s must be one word without spaces, commas or parentheses.", o, name)
+		if _, bad := unsafePathChar(o); o == "" || bad {
+			l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Invalid option", "NFS option %q in %s must be one word without spaces, control characters, quotes or any of %s.", o, name, badList())
 		}
 	}
 }
@@ -66,8 +64,8 @@ func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
 	}
 	w.Docroot = absPath(l, s, "docroot", s.str("docroot", "/var/www/html"))
 	w.HealthPath = s.str("health_path", "/health.html")
-	if !strings.HasPrefix(w.HealthPath, "/") || strings.ContainsAny(w.HealthPath, " \t\n") {
-		l.errorf(s.rng("health_path"), "Invalid path", "health_path must be a URL path starting with /, got %q.", w.HealthPath)
+	if msg := urlPathError("health_path", w.HealthPath); msg != "" {
+		l.errorf(s.rng("health_path"), "Invalid path", "%s", msg)
 	}
 	l.ev.web[b.name] = e
 	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("web"), "name": cty.StringVal(b.name), "docroot": cty.StringVal(w.Docroot)})
@@ -129,8 +127,8 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 						l.errorf(bs.rng(n), "Unsupported argument", "%s applies only to type = \"http\" health checks.", n)
 					}
 				}
-			} else if !strings.HasPrefix(h.Path, "/") {
-				l.errorf(bs.rng("path"), "Invalid path", "path must start with /, got %q.", h.Path)
+			} else if msg := urlPathError("path", h.Path); msg != "" {
+				l.errorf(bs.rng("path"), "Invalid path", "%s", msg)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package topology
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
 
@@ -196,8 +195,8 @@ func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
 			r.ChunkKiB = int(c >> 10)
 		}
 	}
-	if !path.IsAbs(r.Mount) || path.Clean(r.Mount) != r.Mount || r.Mount == "/" {
-		l.errorf(s.rng("mount"), "Invalid mount point", "mount must be a clean absolute path other than /, got %q.", r.Mount)
+	if msg := guestPathError("mount", r.Mount); msg != "" {
+		l.errorf(s.rng("mount"), "Invalid mount point", "%s", msg)
 	}
 	return &raidEval{r: r, s: s, format: s.enum("format", "qcow2", diskFormats), cache: s.enum("cache", "default", diskCaches)}
 }
