@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,8 +54,17 @@ type loader struct {
 	specs      map[string]*spec             // "vm.x"/"template.x" → resolved spec
 	values     map[string]cty.Value         // node key → value
 	nodeFailed map[string]bool
+	fromIdx    []fromIndex
 
 	ev evaluated
+}
+
+// fromIndex is a `from = vm.x[i]`; i is checked against the fleet's size
+// once counts are evaluated (count may use variables and locals).
+type fromIndex struct {
+	vm    string
+	index int64
+	rng   hcl.Range
 }
 
 func newLoader(opts LoadOptions, names []string) *loader {
@@ -97,6 +107,7 @@ func (l *loader) run(files, varFiles []*hcl.File) *Lab {
 	l.resolveSpecs()
 	order := l.graph()
 	l.evaluate(order)
+	l.checkFromIndexes()
 	// Expand even after errors so cross-object problems are reported in
 	// the same run; the result is discarded when there are errors.
 	return l.expand()
@@ -350,11 +361,60 @@ func (l *loader) fromTarget(a *hcl.Attribute) (string, bool) {
 		l.errorf(a.Expr.Range(), "Invalid from", "from must be a reference such as template.base or vm.server1.")
 		return "", false
 	}
-	if _, ok := l.decls[root][attr.Name]; !ok {
+	target, ok := l.decls[root][attr.Name]
+	if !ok {
 		l.errorf(t.SourceRange(), "Reference to undeclared "+root, "There is no %s %q.%s", root, attr.Name, didYouMean(attr.Name, sortedKeys(l.decls[root])))
 		return "", false
 	}
+	if len(t) == 3 && !l.fromIndexOK(t[2], root, target) {
+		return "", false
+	}
 	return root + "." + attr.Name, true
+}
+
+// fromIndexOK checks the [i] of from = vm.x[i] as far as it can before
+// evaluation: a whole number into a vm that sets count.
+func (l *loader) fromIndexOK(step hcl.Traverser, root string, target *block) bool {
+	ix, ok := step.(hcl.TraverseIndex)
+	if !ok {
+		l.errorf(step.SourceRange(), "Invalid from", "from must be a reference such as template.base, vm.server1 or vm.web[0].")
+		return false
+	}
+	if root != "vm" || target.attrs["count"] == nil {
+		l.errorf(ix.SrcRange, "Invalid from", "%s.%s is a single %s (no count); write from = %s.%s without an index.", root, target.name, root, root, target.name)
+		return false
+	}
+	k := ix.Key
+	if !k.IsKnown() || k.IsNull() || k.Type() != cty.Number {
+		l.errorf(ix.SrcRange, "Invalid from", "The index in from = vm.%s[…] must be a whole number, e.g. vm.%s[0].", target.name, target.name)
+		return false
+	}
+	bf := k.AsBigFloat()
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != big.Exact || i < 0 {
+		l.errorf(ix.SrcRange, "Invalid from", "The index in from = vm.%s[…] must be a whole number from 0, got %s.", target.name, bf.Text('g', 10))
+		return false
+	}
+	l.fromIdx = append(l.fromIdx, fromIndex{vm: target.name, index: i, rng: ix.SrcRange})
+	return true
+}
+
+// checkFromIndexes reports from = vm.x[i] past the end of the evaluated
+// fleet; fleets whose count failed were reported already.
+func (l *loader) checkFromIndexes() {
+	for _, f := range l.fromIdx {
+		v := l.values["vm."+f.vm]
+		if !v.IsKnown() || v.IsNull() || !v.Type().IsTupleType() {
+			continue
+		}
+		n := int64(v.LengthInt())
+		switch {
+		case n == 0:
+			l.errorf(f.rng, "Invalid index", "from = vm.%s[%d], but vm.%s has count = 0, so there is no VM to copy.", f.vm, f.index, f.vm)
+		case f.index >= n:
+			l.errorf(f.rng, "Invalid index", "from = vm.%s[%d], but vm.%s has count = %d (indexes 0 to %d).", f.vm, f.index, f.vm, n, n-1)
+		}
+	}
 }
 
 func (l *loader) blockFor(key string) *block {
