@@ -12,6 +12,14 @@ import (
 // maxCount bounds fleets so a typo cannot create a million VMs.
 const maxCount = 1000
 
+// Upper bounds that catch unit typos ("512GiB" for "512MiB") before libvirt
+// or qemu-img fails halfway through creating the lab.
+const (
+	maxMemoryMiB  = 1 << 20 // 1TiB
+	maxDiskBytes  = 64 << 40
+	maxDiskString = "64TiB"
+)
+
 var cpuModelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // evalVM evaluates a vm block (one instance per count.index) and returns
@@ -128,6 +136,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 		if d.SizeBytes != 0 && d.SizeBytes < 1<<20 {
 			l.errorf(ds.rng("size"), "Disk too small", "size must be at least 1MiB.")
 		}
+		d.SizeBytes = l.capDisk(ds, "size", d.SizeBytes)
 		e.disks = append(e.disks, &diskEval{d: d, s: ds})
 	}
 	if rb := sp.raid; rb != nil {
@@ -154,7 +163,20 @@ func (l *loader) memory(s scope, v cty.Value) uint64 {
 	if mib < 128 {
 		l.errorf(s.rng("memory"), "Memory too small", "memory = %q: a Debian guest needs at least 128MiB (256MiB or more recommended).", v.AsString())
 	}
+	if mib > maxMemoryMiB {
+		l.errorf(s.rng("memory"), "Memory too large", "memory = %q is more than 1TiB; check the unit (e.g. \"512MiB\", not \"512GiB\").", v.AsString())
+		return 0
+	}
 	return mib
+}
+
+// capDisk rejects a disk or RAID member size above maxDiskBytes.
+func (l *loader) capDisk(s scope, name string, b uint64) uint64 {
+	if b <= maxDiskBytes {
+		return b
+	}
+	l.errorf(s.rng(name), "Disk too large", "%s must be at most %s, got %gTiB; check the unit.", name, maxDiskString, float64(b)/(1<<40))
+	return 0
 }
 
 func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
@@ -188,6 +210,7 @@ func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
 	if r.MemberSize != 0 && r.MemberSize < 8<<20 {
 		l.errorf(s.rng("member_size"), "RAID member too small", "member_size must be at least 8MiB for mdadm metadata and a filesystem.")
 	}
+	r.MemberSize = l.capDisk(s, "member_size", r.MemberSize)
 	if c, ok := s.size("chunk"); ok {
 		if c < 4<<10 || c&(c-1) != 0 {
 			l.errorf(s.rng("chunk"), "Invalid chunk", "chunk must be a power of two of at least 4KiB, e.g. \"512KiB\".")
