@@ -158,8 +158,8 @@ func (l *loader) collect(f *hcl.File) {
 				l.errorf(hb.DefRange, "Duplicate lab block", "A lab has exactly one lab block; the first is at %s.", l.lab.defRange())
 				continue
 			}
-			if !labNameRe.MatchString(b.name) || len(b.name) > 40 {
-				l.errorf(b.labelRange(), "Invalid lab name", "Lab name %q must be 1–40 characters of a-z, 0-9 and '-', not starting or ending with '-'; it prefixes every libvirt object.", b.name)
+			if err := CheckLabName(b.name); err != nil {
+				l.errorf(b.labelRange(), "Invalid lab name", "%s.", err)
 			}
 			l.lab = b
 		case "variable":
@@ -452,4 +452,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// CheckLabName reports whether name can name a lab: it prefixes every
+// libvirt object and names the lab's state directory, so commands that
+// take a bare name (down --name) check it too.
+func CheckLabName(name string) error {
+	if !labNameRe.MatchString(name) || len(name) > 40 {
+		return fmt.Errorf("lab name %q must be 1–40 characters of a-z, 0-9 and '-', not starting or ending with '-'; it prefixes every libvirt object", name)
+	}
+	return nil
 }

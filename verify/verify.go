@@ -480,7 +480,7 @@ func stickyWhy(s *topology.LVSService) string {
 func (v *verifier) nfs(ctx context.Context, e *topology.NFSExport) {
 	if e.Server != nil && e.Server.RAID != nil {
 		md := "/dev/md/" + e.Server.RAID.Name
-		out, err := v.run(ctx, e.Server.Name, "findmnt -n -o SOURCE --target "+e.Path+"; readlink -f "+md)
+		out, err := v.run(ctx, e.Server.Name, "findmnt -n -o SOURCE --target "+ssh.Quote(e.Path)+"; readlink -f "+ssh.Quote(md))
 		f := strings.Fields(out)
 		obs := strings.Join(f, " ")
 		ok := err == nil && len(f) == 2 && f[0] == f[1]
@@ -497,7 +497,7 @@ func (v *verifier) nfs(ctx context.Context, e *topology.NFSExport) {
 	}
 	want := e.ServerIP.String() + ":" + e.Path
 	for _, c := range e.Clients {
-		out, err := v.run(ctx, c.Name, "findmnt -n -o SOURCE,FSTYPE --mountpoint "+e.MountPoint+"; true")
+		out, err := v.run(ctx, c.Name, "findmnt -n -o SOURCE,FSTYPE --mountpoint "+ssh.Quote(e.MountPoint)+"; true")
 		f := strings.Fields(out)
 		obs := "not mounted"
 		ok := false

@@ -60,11 +60,11 @@ func healthyNAT(t *testing.T) fakes {
 	}
 	for _, w := range []string{"web-1", "web-2", "web-3"} {
 		f[w].Reply(`ip -4 route show default`, "default via 10.0.10.254 dev eth0 proto static\n")
-		f[w].Reply(`findmnt -n -o SOURCE,FSTYPE --mountpoint /var/www/nfs; true`, "10.0.10.20:/srv/raid/www nfs4\n")
+		f[w].Reply(`findmnt -n -o SOURCE,FSTYPE --mountpoint '/var/www/nfs'; true`, "10.0.10.20:/srv/raid/www nfs4\n")
 	}
 	f["client"].Reply(regexp.QuoteMeta(`curl -s -o /dev/null --max-time 5 -w '%{http_code}' http://192.168.100.200:80/`), "200")
 	f["client"].Reply(`for i in \$\(seq 30\); do curl .*`, backendLines("web-1", "web-2", "web-3"))
-	f["storage"].Reply(`findmnt -n -o SOURCE --target /srv/raid/www; readlink -f /dev/md/data`, "/dev/md127\n/dev/md127\n")
+	f["storage"].Reply(`findmnt -n -o SOURCE --target '/srv/raid/www'; readlink -f '/dev/md/data'`, "/dev/md127\n/dev/md127\n")
 	f["storage"].Reply(`mdadm --detail /dev/md/data`, read(t, "mdadm-detail-raid6-resync.txt"))
 	f["storage"].Reply(`readlink -f /dev/md/data`, "/dev/md127\n")
 	f["storage"].Reply(`cat /proc/mdstat`, read(t, "mdstat-raid6-resync.txt"))
@@ -158,10 +158,10 @@ func TestFailures(t *testing.T) {
 			})
 		}, "VIP answers HTTP", "client", `error: client: command "curl -s -o /dev/null --max-time 5 -w '%{http_code}' http://192.168.100.200:80/" exited 28: `},
 		{"NFS not mounted", func(t *testing.T, f fakes) {
-			f["web-2"].Reply(`findmnt -n -o SOURCE,FSTYPE --mountpoint /var/www/nfs; true`, "")
+			f["web-2"].Reply(`findmnt -n -o SOURCE,FSTYPE --mountpoint '/var/www/nfs'; true`, "")
 		}, "NFS mounted on /var/www/nfs", "web-2", "not mounted"},
 		{"export on the system disk", func(t *testing.T, f fakes) {
-			f["storage"].Reply(`findmnt -n -o SOURCE --target /srv/raid/www; readlink -f /dev/md/data`, "/dev/vda1\n/dev/md127\n")
+			f["storage"].Reply(`findmnt -n -o SOURCE --target '/srv/raid/www'; readlink -f '/dev/md/data'`, "/dev/vda1\n/dev/md127\n")
 		}, "export /srv/raid/www on RAID", "storage", "/dev/vda1"},
 		{"RAID degraded", func(t *testing.T, f fakes) {
 			f["storage"].Reply(`mdadm --detail /dev/md/data`, read(t, "mdadm-detail-raid6-degraded.txt"))

@@ -30,6 +30,11 @@ the lab does not own: host bridges, other labs, other volumes, base images.`,
 			}
 			ctx := cmd.Context()
 			lab := &topology.Lab{Name: name}
+			if name != "" {
+				if err := topology.CheckLabName(name); err != nil {
+					return fmt.Errorf("down --name: %w", err)
+				}
+			}
 			if name == "" {
 				if lab, err = a.load(argOr(args), f.labFlags); err != nil {
 					return err
