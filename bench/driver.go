@@ -116,6 +116,9 @@ func (d Siege) Measure(ctx context.Context) (result.Sample, []byte, error) {
 	// An aborted siege (too many failures) is a measurement, not an error.
 	s := result.FromSiege(r)
 	s.Note = strings.TrimSpace(r.Aborted)
+	if r.Retried {
+		s.Note = strings.TrimSpace(s.Note + " (second run: the first siege run hung)")
+	}
 	return s, raw, nil
 }
 

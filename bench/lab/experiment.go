@@ -196,7 +196,9 @@ func (b *Bench) driver(e *topology.Experiment, r ssh.Runner, url string) (bench.
 			return nil, fmt.Errorf("experiment %q: siege needs a duration of at least 1s (duration = \"20s\" or --duration)", e.Name)
 		}
 		opts := tool.SiegeOptions{URL: url, Concurrency: e.Concurrency, Duration: bound.Truncate(time.Second), Benchmark: true, JSON: true}
-		return timeoutDriver{bench.Siege{Exec: tool.Remote{Runner: r}, Options: opts}, bound + 2*time.Minute}, nil
+		// Two runs at most (RunSiege retries a hung one), each bounded on
+		// the client by `timeout`.
+		return timeoutDriver{bench.Siege{Exec: tool.Remote{Runner: r}, Options: opts}, 2*(bound+time.Minute) + time.Minute}, nil
 	}
 	return nil, fmt.Errorf("experiment %q: tool %q: want builtin, ab or siege", e.Name, e.Tool)
 }

@@ -186,3 +186,41 @@ func TestRunRealTools(t *testing.T) {
 		t.Errorf("siege: %+v", s)
 	}
 }
+
+// scripted answers each Exec with the next of its outputs.
+type scripted struct {
+	outs  [][]byte
+	argvs [][]string
+}
+
+func (s *scripted) Exec(_ context.Context, argv []string) ([]byte, []byte, error) {
+	s.argvs = append(s.argvs, argv)
+	out := s.outs[0]
+	s.outs = s.outs[1:]
+	if out == nil {
+		return nil, []byte("Terminated\n"), fmt.Errorf("exit status 137")
+	}
+	return out, nil, nil
+}
+
+// A siege run that hangs (killed by timeout, no report) is run once more;
+// the run is bounded on the machine siege runs on.
+func TestRunSiegeRetriesAHungRun(t *testing.T) {
+	o := SiegeOptions{URL: "http://192.0.2.1/", Concurrency: 10, Duration: 3 * time.Second, Benchmark: true, JSON: true}
+	ex := &scripted{outs: [][]byte{nil, fixture(t, "siege-json-c10-t3s.txt")}}
+	r, _, err := RunSiege(context.Background(), ex, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Retried || r.Transactions == 0 || len(ex.argvs) != 2 {
+		t.Errorf("retried %v, %d transactions, %d runs", r.Retried, r.Transactions, len(ex.argvs))
+	}
+	if got := ex.argvs[0][:6]; !cmp.Equal(got, []string{"timeout", "-s", "INT", "-k", "10", "33"}) {
+		t.Errorf("siege not bounded by timeout: %v", ex.argvs[0])
+	}
+	// Two hung runs: an error, no third try.
+	ex = &scripted{outs: [][]byte{nil, nil, nil}}
+	if _, _, err := RunSiege(context.Background(), ex, o); err == nil || len(ex.argvs) != 2 {
+		t.Errorf("two hung runs: err %v after %d runs", err, len(ex.argvs))
+	}
+}
