@@ -42,9 +42,9 @@ func AnalyzeCluster(states []State, faultAt, revertAt time.Time) ClusterAnalysis
 	var a ClusterAnalysis
 	haveBefore := false
 	for _, s := range states {
-		// Answered before the fault: a snapshot that straddles it (slow
-		// SSH under load) may already show the fault.
-		if s.At.Add(time.Duration(s.TookMs * float64(time.Millisecond))).Before(faultAt) {
+		// Answered before the fault (At is when the answer arrived): one
+		// that straddles it (slow SSH under load) may already show it.
+		if s.At.Before(faultAt) {
 			a.Before, haveBefore = s, true
 		}
 	}

@@ -16,6 +16,8 @@ import (
 // State is one observation of an LVS service (and, when watched, a RAID
 // array) from inside the lab.
 type State struct {
+	// At is when the answer arrived (what it says was true at some
+	// point of the TookMs before); Snapshot: when the last one arrived.
 	At     time.Time `json:"at"`
 	TookMs float64   `json:"took_ms"`
 	// Holder is the director holding the VIP ("" = none; several are
@@ -58,9 +60,9 @@ func (o *Observer) timeout() time.Duration {
 // view is one director's answer: whether it holds the VIP and, if so,
 // the pool and scheduler of its IPVS table.
 type view struct {
-	at        time.Time // the call's start
-	took      time.Duration
-	reached   bool // false: no SSH answer (powered off, timeout, no route)
+	at        time.Time     // the call's start
+	took      time.Duration // at+took: when the answer arrived
+	reached   bool          // false: no SSH answer (powered off, timeout, no route)
 	holds     bool
 	pool      []string
 	scheduler string
@@ -82,14 +84,16 @@ func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
 	return v
 }
 
-// merge makes a State from one view per director (in the service's
-// order; nil = no answer) and the RAID state. Directors without a usable
-// answer are listed as unreachable.
+func (v *view) end() time.Time { return v.at.Add(v.took) }
+
+// merge makes a State, as known at at, from one view per director (in the
+// service's order; nil = no answer) and the RAID state. Directors without
+// a usable answer are listed as unreachable.
 func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) State {
 	st := State{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
 	// Two directors hold the VIP together (split brain) only if their
-	// answers overlap in time: a holder whose last answer ended before
-	// another holder's began may have lost the VIP since (it is pending).
+	// calls overlap in time: a holder whose last answer arrived before
+	// another holder's call began may have lost the VIP since (pending).
 	var newest time.Time
 	for _, v := range views {
 		if v != nil && v.reached && v.holds && v.at.After(newest) {
@@ -99,7 +103,7 @@ func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid s
 	var holders []string
 	for i, d := range o.Service.Directors {
 		v := views[i]
-		if v == nil || !v.reached || (v.holds && v.at.Add(v.took).Before(newest)) {
+		if v == nil || !v.reached || (v.holds && v.end().Before(newest)) {
 			st.Unreachable = append(st.Unreachable, d.Name)
 			continue
 		}
@@ -131,7 +135,7 @@ func (o *Observer) Snapshot(ctx context.Context) State {
 		wg.Go(func() { raid = o.raidState(ctx) })
 	}
 	wg.Wait()
-	return o.merge(start, time.Since(start), views, raid)
+	return o.merge(time.Now(), time.Since(start), views, raid)
 }
 
 // holdsAddr reports whether `ip -o addr show` output lists addr.
@@ -237,22 +241,25 @@ func (t *Timeline) add(e event) {
 	t.events = append(t.events, e)
 }
 
-// States merges the answers in the order their calls started: each State
-// is the cluster as known at that call's start, from every director's
-// latest answer that started no later and no longer than Fresh before it.
-// Ordering by start rather than by arrival keeps a call that hung (a
-// powered-off director) from back-dating what others reported meanwhile.
+// States merges the answers in the order they arrived: each State is the
+// cluster as known when one answer arrived, from every director's latest
+// answer that arrived no more than Fresh before. A call that hangs (a
+// powered-off director) thus neither delays nor back-dates what the others
+// report meanwhile, and a slow call (sshd of a booting VM) counts when its
+// answer is in, not when it was asked. States start once every director
+// has answered (or Fresh after the first answer).
 func (t *Timeline) States() []State {
 	t.mu.Lock()
 	events, o, fresh := slices.Clone(t.events), t.obs, t.fresh
 	t.mu.Unlock()
-	if o == nil {
+	if o == nil || len(events) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.view.at.Compare(b.view.at) })
+	slices.SortStableFunc(events, func(a, b event) int { return a.view.end().Compare(b.view.end()) })
 	latest := make([]*view, len(o.Service.Directors))
 	current := make([]*view, len(latest))
 	raid := ""
+	first := events[0].view.end()
 	out := make([]State, 0, len(events))
 	for _, e := range events {
 		if e.director >= 0 {
@@ -260,13 +267,17 @@ func (t *Timeline) States() []State {
 		} else {
 			raid = e.raid
 		}
+		now := e.view.end()
+		if slices.Contains(latest, nil) && now.Sub(first) < fresh {
+			continue
+		}
 		for i, v := range latest {
 			current[i] = nil
-			if v != nil && e.view.at.Sub(v.at) <= fresh {
+			if v != nil && now.Sub(v.end()) <= fresh {
 				current[i] = v
 			}
 		}
-		out = append(out, o.merge(e.view.at, e.view.took, current, raid))
+		out = append(out, o.merge(now, e.view.took, current, raid))
 	}
 	return out
 }
