@@ -41,6 +41,18 @@ type Event struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	Err   string    `json:"err,omitempty"`
+	// Effective is when the fault itself took effect, when the injector
+	// knows (after finding its target, e.g. the VIP holder): the analyses
+	// count from it rather than from Start.
+	Effective time.Time `json:"effective,omitempty"`
+}
+
+// At is when the event took effect: Effective, else Start.
+func (e *Event) At() time.Time {
+	if !e.Effective.IsZero() {
+		return e.Effective
+	}
+	return e.Start
 }
 
 // Outcome is everything one scenario measured.
@@ -175,7 +187,7 @@ func (o *Outcome) Analyse() {
 	if revert != nil {
 		until = revert.Start
 	}
-	o.During = Analyze(o.Probes, inject.Start, until, 0)
+	o.During = Analyze(o.Probes, inject.At(), until, 0)
 	if revert != nil {
 		a := Analyze(o.Probes, revert.Start, time.Time{}, 0)
 		o.Revert = &a

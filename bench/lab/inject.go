@@ -45,9 +45,18 @@ type Injector struct {
 	mu    sync.Mutex
 	notes map[string]string
 	// Between Inject and Revert: the VM acted on, and the device.
-	vm  *topology.VM
-	dev string
-	nic *topology.NIC
+	vm        *topology.VM
+	dev       string
+	nic       *topology.NIC
+	effective time.Time // when the fault's action started
+}
+
+// Effective is when the last Inject's action started, after it found its
+// target (zero if it did not get that far).
+func (in *Injector) Effective() time.Time {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.effective
 }
 
 var _ fault.Injector = (*Injector)(nil)
@@ -107,7 +116,7 @@ func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 // Inject implements fault.Injector.
 func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	in.mu.Lock()
-	in.notes, in.vm, in.dev, in.nic = map[string]string{"kind": f.Kind, "target": f.Target}, nil, "", nil
+	in.notes, in.vm, in.dev, in.nic, in.effective = map[string]string{"kind": f.Kind, "target": f.Target}, nil, "", nil, time.Time{}
 	in.mu.Unlock()
 	var err error
 	var vm *topology.VM
@@ -125,6 +134,9 @@ func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	in.vm = vm
 	in.note("vm", vm.Name)
 	in.progress("inject %s on %s", f.Kind, vm.Name)
+	in.mu.Lock()
+	in.effective = time.Now()
+	in.mu.Unlock()
 	switch f.Kind {
 	case DestroyDirector, DestroyVM:
 		var method string

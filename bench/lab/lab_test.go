@@ -353,7 +353,7 @@ func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 	s := newSim(t)
 	s.DownHang, s.FailoverLag = 2*time.Second, 600*time.Millisecond
 	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
-	_, rep, err := r.Run(context.Background(), lab.Scenario{
+	out, rep, err := r.Run(context.Background(), lab.Scenario{
 		Fault:  topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"},
 		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: 3 * time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
@@ -364,6 +364,11 @@ func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 	cl := rep.Cluster
 	if !cl.VIPMoved || cl.NewHolder != "director-2" || cl.VIPMovedSec < 0.55 || cl.VIPMovedSec > 1.3 || !cl.Restored {
 		t.Errorf("cluster %+v, want the VIP on director-2 after the 0.6 s failover, before the 2 s hang ends, and restored", cl)
+	}
+	// Times count from the destroy itself, not from the start of Inject
+	// (which first asks the directors who holds the VIP).
+	if ev := out.Events[0]; ev.Name != "inject" || ev.Effective.Before(ev.Start) || ev.Effective.After(ev.End) {
+		t.Errorf("inject event %+v: effective time outside the call", ev)
 	}
 	sawDead := false
 	for _, st := range rep.Timeline {

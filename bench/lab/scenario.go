@@ -153,7 +153,9 @@ func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl 
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sc.RevertTimeout)
 	defer cancel()
-	if err := call(out, "inject", func() error { return r.Injector.Inject(ctx, sc.Fault) }); err != nil {
+	err := call(out, "inject", func() error { return r.Injector.Inject(ctx, sc.Fault) })
+	out.Events[len(out.Events)-1].Effective = r.Injector.Effective()
+	if err != nil {
 		rerr := call(out, "revert", func() error { return r.Injector.Revert(rctx, sc.Fault) })
 		return errors.Join(fmt.Errorf("inject %s: %w", name, err), wrapErr("revert "+name, rerr))
 	}
@@ -192,11 +194,11 @@ func (r *Runner) awaitRestored(ctx context.Context, sc Scenario, out *fault.Outc
 	}
 }
 
-// eventStart is when the named event started (zero: it did not happen).
+// eventStart is when the named event took effect (zero: it did not happen).
 func eventStart(o *fault.Outcome, name string) time.Time {
 	for _, ev := range o.Events {
 		if ev.Name == name {
-			return ev.Start
+			return ev.At()
 		}
 	}
 	return time.Time{}

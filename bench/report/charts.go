@@ -284,7 +284,7 @@ func failoverPlot(f *result.FaultResult) (*plot.Plot, error) {
 		p.Legend.Add("failed", s)
 	}
 	for i, ev := range f.Events {
-		x := ev.Start.Sub(t0).Seconds()
+		x := ev.At().Sub(t0).Seconds()
 		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: maxY * 1.3}})
 		if err != nil {
 			return nil, fmt.Errorf("failover chart: %w", err)
