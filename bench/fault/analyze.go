@@ -126,9 +126,13 @@ func Analyze(probes []Probe, faultAt, until time.Time, window time.Duration) Ana
 	}
 	switch {
 	case a.FirstOKAfter == nil:
-	case a.Ongoing || a.LastOKBefore == nil:
-		// Down from the start of the window (or no success seen before),
-		// or from the failing probe if it was sent before the fault.
+	case a.Ongoing:
+		// Down from the start of the window: the previous window counted
+		// the rest.
+		a.Outage = max(0, a.FirstOKAfter.Sub(faultAt).Seconds())
+	case a.LastOKBefore == nil:
+		// No success seen before: from the fault, or from the failing
+		// probe if it was sent before the fault.
 		start := faultAt
 		if a.FirstFailAfter.Before(start) {
 			start = *a.FirstFailAfter

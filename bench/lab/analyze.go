@@ -44,7 +44,9 @@ func AnalyzeCluster(states []State, faultAt, revertAt time.Time) ClusterAnalysis
 	for _, s := range states {
 		// Answered before the fault (At is when the answer arrived): one
 		// that straddles it (slow SSH under load) may already show it.
-		if s.At.Before(faultAt) {
+		// Prefer a state in which every director answered: a slow one
+		// would make its VIP look moved.
+		if s.At.Before(faultAt) && (!haveBefore || len(s.Unreachable) == 0 || len(a.Before.Unreachable) > 0) {
 			a.Before, haveBefore = s, true
 		}
 	}

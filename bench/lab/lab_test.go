@@ -351,12 +351,15 @@ func TestScenarioWaitsUntilRestored(t *testing.T) {
 // hung call, and must not report both as holders.
 func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 	s := newSim(t)
+	// Scaled down: VRRP fails over after 0.6 s, the watch gives up on a
+	// pending call after 0.3 s, a dead VM's SSH call hangs for 2 s.
 	s.DownHang, s.FailoverLag = 2*time.Second, 600*time.Millisecond
 	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
 	out, rep, err := r.Run(context.Background(), lab.Scenario{
 		Fault:  topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"},
 		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: 3 * time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
+		Patience: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -379,6 +382,35 @@ func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 	}
 	if !sawDead {
 		t.Error("the powered-off director was never reported unreachable")
+	}
+}
+
+// keepalived killed on the MASTER: it keeps the VIP while the BACKUP
+// takes it too. Both keep answering, so the watch must show both holders.
+func TestWatchShowsASplitBrain(t *testing.T) {
+	s := newSim(t)
+	s.KeepVIPOnKill, s.FailoverLag = true, 300*time.Millisecond
+	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	_, rep, err := r.Run(context.Background(), lab.Scenario{
+		Fault:  topology.Fault{Kind: lab.KillKeepalived, Target: "director-1"},
+		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
+		Before: 300 * time.Millisecond, Hold: time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
+		Patience: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := 0
+	for _, st := range rep.Timeline {
+		if st.Holder == "director-1,director-2" {
+			split++
+		}
+	}
+	if split < 5 {
+		t.Errorf("%d of %d states show the split brain", split, len(rep.Timeline))
+	}
+	if cl := rep.Cluster; !cl.VIPMoved || !strings.Contains(cl.NewHolder, "director-2") || !cl.Restored {
+		t.Errorf("cluster %+v", cl)
 	}
 }
 

@@ -27,7 +27,8 @@ type State struct {
 	// holder's IPVS table, sorted; Scheduler is that table's scheduler.
 	Pool      []string `json:"pool"`
 	Scheduler string   `json:"scheduler,omitempty"`
-	// Unreachable lists directors that did not answer in time.
+	// Unreachable lists directors that did not answer (or, watched, whose
+	// call has been pending for longer than the Observer's Patience).
 	Unreachable []string `json:"unreachable,omitempty"`
 	// RAID is the watched array's state: "clean", "degraded [5/4 UUUU_]",
 	// "recovery 42.5%", "resync 10.0%" or "unknown: …".
@@ -45,9 +46,11 @@ type Observer struct {
 	Service *topology.LVSService
 	RAIDVM  *topology.VM  // optional: also read /proc/mdstat here
 	Timeout time.Duration // per SSH call; 0 = 15 s (a TCG guest on a busy host needs seconds for sudo + ipvsadm)
-	// Fresh is how long a watched director's last answer counts while the
-	// next one is pending (0 = 5 s, at least 4 watch intervals).
-	Fresh time.Duration
+	// Patience is how long a watched director's call may be pending before
+	// the director counts as not answering (0 = 2.5 s: less than VRRP's
+	// ≥ 3 s failover, so a dead MASTER is no longer counted as holding the
+	// VIP when its BACKUP takes it; slower calls are rare on a lab host).
+	Patience time.Duration
 }
 
 func (o *Observer) timeout() time.Duration {
@@ -91,19 +94,10 @@ func (v *view) end() time.Time { return v.at.Add(v.took) }
 // a usable answer are listed as unreachable.
 func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) State {
 	st := State{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
-	// Two directors hold the VIP together (split brain) only if their
-	// calls overlap in time: a holder whose last answer arrived before
-	// another holder's call began may have lost the VIP since (pending).
-	var newest time.Time
-	for _, v := range views {
-		if v != nil && v.reached && v.holds && v.at.After(newest) {
-			newest = v.at
-		}
-	}
 	var holders []string
 	for i, d := range o.Service.Directors {
 		v := views[i]
-		if v == nil || !v.reached || (v.holds && v.end().Before(newest)) {
+		if v == nil || !v.reached {
 			st.Unreachable = append(st.Unreachable, d.Name)
 			continue
 		}
@@ -217,21 +211,22 @@ func firstLine(s string) string {
 	return s
 }
 
-// Timeline is what a Watch has seen so far: every answer of every
-// director (and RAID reading), merged into States on demand, so the
-// scenario can read it while Watch goes on.
+// Timeline is what a Watch has seen so far: when each call to a director
+// started and what it answered (and the RAID readings), merged into States
+// on demand, so the scenario can read it while Watch goes on.
 type Timeline struct {
-	mu     sync.Mutex
-	obs    *Observer
-	fresh  time.Duration
-	events []event
+	mu       sync.Mutex
+	obs      *Observer
+	patience time.Duration
+	events   []event
 }
 
-// event is one answer: a director's view (director = its index in the
-// service) or a RAID reading (director = -1).
+// event is a director's call starting (view nil) or its answer, or a RAID
+// reading (director -1), at time at.
 type event struct {
 	director int
-	view     view
+	at       time.Time
+	view     *view
 	raid     string
 }
 
@@ -242,55 +237,67 @@ func (t *Timeline) add(e event) {
 }
 
 // States merges the answers in the order they arrived: each State is the
-// cluster as known when one answer arrived, from every director's latest
-// answer that arrived no more than Fresh before. A call that hangs (a
-// powered-off director) thus neither delays nor back-dates what the others
-// report meanwhile, and a slow call (sshd of a booting VM) counts when its
-// answer is in, not when it was asked. States start once every director
-// has answered (or Fresh after the first answer).
+// cluster as known when one answer arrived. A director's last answer
+// counts until its next call has been pending for longer than Patience;
+// then (or when the call failed) it is unreachable. So a powered-off
+// director, whose SSH call hangs until the timeout, neither delays what
+// the other reports nor still counts as holding the VIP when the other
+// takes it over (VRRP needs ≥ 3 s), while two directors that both keep
+// answering that they hold the VIP show as a split brain. States start
+// once every director has answered (or Patience after the first answer).
 func (t *Timeline) States() []State {
 	t.mu.Lock()
-	events, o, fresh := slices.Clone(t.events), t.obs, t.fresh
+	events, o, patience := slices.Clone(t.events), t.obs, t.patience
 	t.mu.Unlock()
 	if o == nil || len(events) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.view.end().Compare(b.view.end()) })
-	latest := make([]*view, len(o.Service.Directors))
-	current := make([]*view, len(latest))
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	n := len(o.Service.Directors)
+	latest, pending, current := make([]*view, n), make([]time.Time, n), make([]*view, n)
 	raid := ""
-	first := events[0].view.end()
+	var first time.Time
 	out := make([]State, 0, len(events))
 	for _, e := range events {
-		if e.director >= 0 {
-			latest[e.director] = &e.view
-		} else {
+		switch {
+		case e.director < 0:
 			raid = e.raid
+		case e.view == nil:
+			pending[e.director] = e.at
+			continue
+		default:
+			latest[e.director], pending[e.director] = e.view, time.Time{}
 		}
-		now := e.view.end()
-		if slices.Contains(latest, nil) && now.Sub(first) < fresh {
+		if first.IsZero() {
+			first = e.at
+		}
+		if slices.Contains(latest, nil) && e.at.Sub(first) < patience {
 			continue
 		}
 		for i, v := range latest {
-			current[i] = nil
-			if v != nil && now.Sub(v.end()) <= fresh {
-				current[i] = v
+			current[i] = v
+			if !pending[i].IsZero() && e.at.Sub(pending[i]) > patience {
+				current[i] = nil
 			}
 		}
-		out = append(out, o.merge(now, e.view.took, current, raid))
+		took := time.Duration(0)
+		if e.view != nil {
+			took = e.view.took
+		}
+		out = append(out, o.merge(e.at, took, current, raid))
 	}
 	return out
 }
 
 // Watch polls every director (and the RAID VM) in a loop of its own, one
-// call per interval, until ctx ends, and adds each answer to tl. A
-// director that does not answer (powered off: its SSH call runs into the
-// timeout) thus does not hold back what the others report.
+// call per interval, until ctx ends, and adds each call's start and answer
+// to tl. A director that does not answer (powered off: its SSH call runs
+// into the timeout) thus does not hold back what the others report.
 func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeline) {
 	tl.mu.Lock()
-	tl.obs, tl.fresh = o, o.Fresh
-	if tl.fresh <= 0 {
-		tl.fresh = max(4*interval, 5*time.Second)
+	tl.obs, tl.patience = o, o.Patience
+	if tl.patience <= 0 {
+		tl.patience = 2500 * time.Millisecond
 	}
 	tl.mu.Unlock()
 	every := func(f func()) {
@@ -310,8 +317,9 @@ func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeli
 	for i, d := range o.Service.Directors {
 		wg.Go(func() {
 			every(func() {
+				tl.add(event{director: i, at: time.Now()})
 				if v := o.ask(ctx, d); ctx.Err() == nil {
-					tl.add(event{director: i, view: v})
+					tl.add(event{director: i, at: v.end(), view: &v})
 				}
 			})
 		})
@@ -319,10 +327,9 @@ func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeli
 	if o.RAIDVM != nil && o.RAIDVM.RAID != nil {
 		wg.Go(func() {
 			every(func() {
-				at := time.Now()
 				r := o.raidState(ctx)
 				if ctx.Err() == nil {
-					tl.add(event{director: -1, view: view{at: at, took: time.Since(at)}, raid: r})
+					tl.add(event{director: -1, at: time.Now(), raid: r})
 				}
 			})
 		})

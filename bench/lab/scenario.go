@@ -35,6 +35,7 @@ type Scenario struct {
 	// (default 12 min: a destroyed VM boots under TCG in minutes).
 	RevertTimeout time.Duration
 	Watch         time.Duration // observer interval, 0 = 500 ms
+	Patience      time.Duration // see Observer.Patience (0 = its default)
 }
 
 // Runner runs fault scenarios on one lab.
@@ -108,7 +109,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	}
 	sc.Probe.MaxDuration = sc.Before + sc.Hold + sc.Recover + sc.RevertTimeout + 30*time.Second
 	prober := &RemoteProber{Runner: client, Path: r.Agent, Config: sc.Probe, Clock: rep.Clock}
-	obs := &Observer{Hosts: r.Hosts, Service: r.Service}
+	obs := &Observer{Hosts: r.Hosts, Service: r.Service, Patience: sc.Patience}
 	if sc.Fault.Kind == FailRAIDMember {
 		obs.RAIDVM = r.Injector.vmOrNil(sc.Fault.Target)
 	}

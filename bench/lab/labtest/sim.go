@@ -45,6 +45,9 @@ type Sim struct {
 	// FailoverLag is how long a backup director waits before it takes the
 	// VIP from a director that went away (VRRP's master-down interval).
 	FailoverLag time.Duration
+	// KeepVIPOnKill: a director whose keepalived is SIGKILLed keeps the
+	// VIP address (as on a real host: split brain once the BACKUP takes it).
+	KeepVIPOnKill bool
 	// HealthLag is how long after Apache starts the directors take the
 	// real server back (keepalived's next health check).
 	HealthLag time.Duration
@@ -54,6 +57,7 @@ type Sim struct {
 	apache     map[string]bool
 	apacheAt   map[string]time.Time // when Apache last started
 	goneAt     map[string]time.Time // when a director last lost power or keepalived
+	kept       map[string]bool      // killed directors that kept the VIP
 	keepalived map[string]bool
 	nfs        bool
 	sched      string
@@ -66,7 +70,7 @@ type Sim struct {
 // New simulates l (e.g. rolestest.ThesisLab) with everything running.
 func New(l *topology.Lab) *Sim {
 	s := &Sim{Lab: l, Service: l.LVS[0], Fakes: map[string]*rolestest.Fake{}, down: map[string]bool{},
-		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, goneAt: map[string]time.Time{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
+		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, goneAt: map[string]time.Time{}, kept: map[string]bool{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
 	s.sched = s.Service.Scheduler
 	for _, b := range s.Service.Backends {
 		s.apache[b.VM.Name] = true
@@ -244,10 +248,17 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 	f.Handle(`systemctl kill -s SIGKILL keepalived`, func(f *rolestest.Fake, m []string) ssh.Result {
 		s.mu.Lock()
 		s.goneAt[vm.Name] = time.Now()
+		s.kept[vm.Name] = s.KeepVIPOnKill && s.holderLocked() == vm.Name
 		s.mu.Unlock()
 		return kill(f, m)
 	})
-	f.Handle(`systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived`, unit("keepalived", s.keepalived, true))
+	startKA := unit("keepalived", s.keepalived, true)
+	f.Handle(`systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived`, func(f *rolestest.Fake, m []string) ssh.Result {
+		s.mu.Lock()
+		s.kept[vm.Name] = false // a starting keepalived takes over its address
+		s.mu.Unlock()
+		return startKA(f, m)
+	})
 	f.Handle(`systemctl stop nfs-server`, func(*rolestest.Fake, []string) ssh.Result {
 		s.mu.Lock()
 		s.nfs = false
@@ -329,7 +340,7 @@ func (s *Sim) directorView(d *topology.VM) string {
 	defer s.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "1: lo    inet 127.0.0.1/8 scope host lo\n")
-	if s.holderLocked() == d.Name {
+	if s.holderLocked() == d.Name || (s.kept[d.Name] && !s.down[d.Name]) {
 		fmt.Fprintf(&b, "2: eth0    inet %s/24 scope global secondary eth0\n", s.Service.VIP)
 	}
 	b.WriteString("@@\nIP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n")
