@@ -647,3 +647,28 @@ func TestChangesLinesShowHashes(t *testing.T) {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 }
+
+// BeforeChange runs once before the first change (not on a no-op), and its
+// error stops up before libvirt is touched.
+func TestUpBeforeChange(t *testing.T) {
+	hv := fake.New()
+	lab := testLab("lab1")
+	opts := testOpts()
+	opts.BeforeChange = func(*Changes) error { return errors.New("no record") }
+	if _, err := Up(ctx(), hv, lab, opts); err == nil || !strings.Contains(err.Error(), "no record") {
+		t.Fatalf("up with a failing BeforeChange: %v", err)
+	}
+	if doms, _ := hv.ListDomains(ctx()); len(doms) != 0 {
+		t.Errorf("%d domains created after BeforeChange failed", len(doms))
+	}
+	calls := 0
+	opts.BeforeChange = func(*Changes) error { calls++; return nil }
+	for range 2 {
+		if _, err := Up(ctx(), hv, lab, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("BeforeChange ran %d times for a create and a no-op, want 1", calls)
+	}
+}

@@ -31,6 +31,9 @@ type UpOptions struct {
 	// WaitSSH blocks until vm answers SSH with its pinned host key; nil
 	// skips waiting.
 	WaitSSH func(ctx context.Context, vm *VMSpec) error
+	// BeforeChange runs once up has decided to change the lab (after
+	// Confirm), before the first change; nil skips. An error stops up.
+	BeforeChange func(*Changes) error
 	// Configure runs after every VM is SSH-ready (guest roles); nil skips.
 	Configure func(ctx context.Context, s *State) error
 	Progress  Progress
@@ -134,6 +137,11 @@ func Up(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts UpOp
 		}
 		if !ok {
 			return nil, ErrDeclined
+		}
+	}
+	if opts.BeforeChange != nil {
+		if err := opts.BeforeChange(ch); err != nil {
+			return nil, err
 		}
 	}
 	u := &upRun{hv: hv, st: st, live: live, ch: ch, opts: opts, start: start, results: map[string]*VMResult{}}

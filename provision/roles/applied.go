@@ -23,7 +23,7 @@ func Fingerprint(lab *topology.Lab, vm *topology.VM) (string, error) {
 		return "", nil
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "labctl roles 1\n")
+	fmt.Fprintf(h, "labctl roles 2\n") // bump when what a step does changes
 	for _, st := range plan(lab, []string{vm.Name}) {
 		r := roleByName(st.role)
 		fmt.Fprintf(h, "role %s packages %q\n", r.name, r.packages)
@@ -139,6 +139,15 @@ func (a *Applied) save() error {
 	}
 	if err := os.Rename(tmp, a.path); err != nil {
 		return fmt.Errorf("save applied roles: %w", err)
+	}
+	return nil
+}
+
+// ForgetAll removes the record in the state directory dir (down keeps
+// the keys with --keep-keys, but no VM is configured any more).
+func ForgetAll(dir string) error {
+	if err := os.Remove(filepath.Join(dir, appliedFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("forget applied roles: %w", err)
 	}
 	return nil
 }

@@ -78,3 +78,25 @@ func TestAppliedBadFile(t *testing.T) {
 		t.Error("a corrupt record was accepted")
 	}
 }
+
+func TestForgetAll(t *testing.T) {
+	dir := t.TempDir()
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	a, _ := LoadApplied(dir)
+	if err := a.Record(lab, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForgetAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForgetAll(dir); err != nil { // nothing left: fine
+		t.Fatal(err)
+	}
+	a, err := LoadApplied(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := a.Stale(lab); len(stale) == 0 {
+		t.Error("nothing stale after ForgetAll")
+	}
+}

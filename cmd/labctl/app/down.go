@@ -6,6 +6,7 @@ import (
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -56,6 +57,8 @@ the lab does not own: host bridges, other labs, other volumes, base images.`,
 				if err := keys.RemoveDir(lab.Name); err != nil {
 					return err
 				}
+			} else if err := roles.ForgetAll(keys.DefaultDir(lab.Name)); err != nil {
+				return err // the kept keys serve a new lab, whose roles never ran
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, res)

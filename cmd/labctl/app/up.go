@@ -209,6 +209,16 @@ only that, asking first unless --yes.`,
 					return a.confirm(c)
 				}
 			}
+			// Any change may give a VM a fresh disk: until the roles have run
+			// again, none counts as configured (an up cut short, or run with
+			// --no-configure, is then finished by the next up).
+			opts.BeforeChange = func(*provision.Changes) error {
+				applied, err := roles.LoadApplied(lc.keys.Dir())
+				if err != nil {
+					return err
+				}
+				return applied.Forget(nil)
+			}
 			if !noConfigure {
 				opts.Configure = func(ctx context.Context, s *provision.State) error {
 					return a.configure(ctx, lc, s, pool, nil)
