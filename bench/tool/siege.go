@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labctl/labctl/provision/ssh"
 )
 
 // SiegeOptions are the siege flags labctl uses.
@@ -157,28 +161,41 @@ func RunSiege(ctx context.Context, ex Executor, o SiegeOptions) (*SiegeReport, [
 	}
 	limit := strconv.Itoa(int(o.Duration/time.Second) + siegeGraceSec)
 	argv = append([]string{"timeout", "-s", "INT", "-k", "10", limit}, argv...)
-	var raws []byte
 	for attempt := 1; ; attempt++ {
 		stdout, stderr, runErr := ex.Exec(ctx, argv)
 		raw := append(append([]byte{}, stdout...), stderr...)
-		raws = append(raws, raw...)
 		rep, perr := ParseSiege(raw)
+		hung := timedOut(runErr)
 		if perr == nil && rep.ElapsedSec > float64(o.Duration/time.Second)+siegeGraceSec/2 {
 			// Stopped by timeout's SIGINT after hanging: the rate would
 			// count the hang.
-			perr = fmt.Errorf("siege ran %.0fs for -t%dS (it hung and was stopped)", rep.ElapsedSec, o.Duration/time.Second)
+			perr, hung = fmt.Errorf("siege ran %.0fs for -t%dS (it hung and was stopped)", rep.ElapsedSec, o.Duration/time.Second), true
 		}
 		if perr == nil {
 			rep.Retried = attempt > 1
-			return rep, raws, nil
+			return rep, raw, nil
 		}
 		if runErr != nil {
 			perr = fmt.Errorf("%w: %v", runErr, perr)
 		}
-		if attempt == 2 || ctx.Err() != nil {
-			return nil, raws, perr
+		if !hung || attempt == 2 || ctx.Err() != nil {
+			return nil, raw, perr
 		}
 	}
+}
+
+// timedOut reports whether err is `timeout` giving up on its command:
+// exit 124 (after SIGINT) or 137 (SIGKILL), locally or over SSH.
+func timedOut(err error) bool {
+	var ce *ssh.CommandError
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ce):
+		return ce.ExitCode == 124 || ce.ExitCode == 137
+	case errors.As(err, &ee):
+		return ee.ExitCode() == 124 || ee.ExitCode() == 137
+	}
+	return false
 }
 
 // siegeGraceSec is how long past its -t a siege run may take to finish

@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/labctl/labctl/provision/ssh"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -197,8 +200,8 @@ func (s *scripted) Exec(_ context.Context, argv []string) ([]byte, []byte, error
 	s.argvs = append(s.argvs, argv)
 	out := s.outs[0]
 	s.outs = s.outs[1:]
-	if out == nil {
-		return nil, []byte("Terminated\n"), fmt.Errorf("exit status 137")
+	if out == nil { // killed by timeout
+		return nil, []byte("Terminated\n"), &ssh.CommandError{Host: "client", Cmd: strings.Join(argv, " "), ExitCode: 137}
 	}
 	return out, nil, nil
 }
@@ -222,5 +225,10 @@ func TestRunSiegeRetriesAHungRun(t *testing.T) {
 	ex = &scripted{outs: [][]byte{nil, nil, nil}}
 	if _, _, err := RunSiege(context.Background(), ex, o); err == nil || len(ex.argvs) != 2 {
 		t.Errorf("two hung runs: err %v after %d runs", err, len(ex.argvs))
+	}
+	// A run that fails for another reason (no siege) is not retried.
+	ex = &scripted{outs: [][]byte{[]byte("sh: 1: siege: not found\n"), nil}}
+	if _, _, err := RunSiege(context.Background(), ex, o); err == nil || len(ex.argvs) != 1 {
+		t.Errorf("siege missing: err %v after %d runs", err, len(ex.argvs))
 	}
 }
