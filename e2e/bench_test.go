@@ -212,6 +212,13 @@ func failedBetween(f *result.FaultResult, from, to time.Time) int {
 	return n
 }
 
+// isTimeout reports whether a probe error is the probe's own timeout
+// (a slow answer, not a refused or failed one).
+func isTimeout(err string) bool {
+	e := strings.ToLower(err)
+	return strings.Contains(e, "timeout") || strings.Contains(e, "deadline exceeded")
+}
+
 // revertStart is when the fault's revert began (zero when it did not).
 func revertStart(f *result.FaultResult) time.Time {
 	for _, ev := range f.Events {
