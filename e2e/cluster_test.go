@@ -18,6 +18,7 @@ import (
 	"time"
 
 	benchlab "github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
@@ -280,7 +281,7 @@ func roleChange(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 			got := ""
 			for deadline := time.Now().Add(20 * time.Second); got != sched && time.Now().Before(deadline); {
 				ipvs := mustLabctl(t, ctx, "ssh", "--root", "-l", l.dir, d, "--", "ipvsadm -Ln")
-				for _, s := range verify.ParseIPVS(ipvs) {
+				for _, s := range guestout.ParseIPVS(ipvs) {
 					got = s.Scheduler
 				}
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
@@ -162,16 +163,6 @@ func names(vms []*topology.VM) []string {
 	return out
 }
 
-// hasAddr reports whether `ip -o -4 addr show` output lists addr.
-func hasAddr(out string, addr netip.Addr) bool {
-	for _, f := range strings.Fields(out) {
-		if p, err := netip.ParsePrefix(f); err == nil && p.Addr() == addr {
-			return true
-		}
-	}
-	return false
-}
-
 // vrrp checks that exactly one director holds the VIP (and, for NAT, the
 // gateway VIP too) and that keepalived runs on every director. It returns
 // the active director, or "" when none holds the VIP.
@@ -236,10 +227,10 @@ func (v *verifier) vipHolders(ctx context.Context, s *topology.LVSService) (hold
 			ok = false
 			continue
 		}
-		if hasAddr(out, s.VIP) {
+		if guestout.HoldsAddr(out, s.VIP) {
 			holders = append(holders, d.Name)
 		}
-		if s.GatewayVIP.IsValid() && hasAddr(out, s.GatewayVIP) {
+		if s.GatewayVIP.IsValid() && guestout.HoldsAddr(out, s.GatewayVIP) {
 			gwHolders = append(gwHolders, d.Name)
 		}
 	}
@@ -260,8 +251,8 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: s.Scheduler, Observed: short(err)})
 		return
 	}
-	var svc *IPVSService
-	for _, x := range ParseIPVS(out) {
+	var svc *guestout.IPVSService
+	for _, x := range guestout.ParseIPVS(out) {
 		if x.Addr == addr && strings.EqualFold(x.Protocol, protoOrTCP(s.Protocol)) {
 			svc = &x
 			break
@@ -523,13 +514,13 @@ func (v *verifier) raid(ctx context.Context, vm *topology.VM) {
 		v.add(Check{Name: "RAID " + md, VM: vm.Name, Expected: exp, Observed: short(err)})
 		return
 	}
-	d := ParseMdadmDetail(out)
+	d := guestout.ParseMdadmDetail(out)
 	var progress float64 = -1
 	if d.SyncAction != "" {
 		progress = float64(d.SyncPercent)
 		if dev, err := v.run(ctx, vm.Name, "readlink -f "+md); err == nil {
 			if st, err := v.run(ctx, vm.Name, "cat /proc/mdstat"); err == nil {
-				for _, a := range ParseMdstat(st) {
+				for _, a := range guestout.ParseMdstat(st) {
 					if "/dev/"+a.Name == strings.TrimSpace(dev) && a.Action != "" {
 						progress = a.Progress
 					}
@@ -540,7 +531,7 @@ func (v *verifier) raid(ctx context.Context, vm *topology.VM) {
 	v.add(raidCheck(vm.Name, md, r, d, progress))
 }
 
-func raidCheck(vm, md string, r *topology.RAID, d MdadmDetail, progress float64) Check {
+func raidCheck(vm, md string, r *topology.RAID, d guestout.MdadmDetail, progress float64) Check {
 	exp := fmt.Sprintf("raid%d, %d active, %d spare, clean", r.Level, r.Members, r.Spares)
 	syncing := d.SyncAction == "resync" || d.SyncAction == "recovery"
 	obs := fmt.Sprintf("%s, %d active, %d spare, %s", d.Level, d.ActiveDevices, d.SpareDevices, d.State)

@@ -5,17 +5,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
 
 type fakes map[string]*rolestest.Fake
+
+// read returns a captured guest output; they live with their parsers.
+func read(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "provision", "guestout", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func (f fakes) hosts(vm string) (ssh.Runner, error) {
 	r, ok := f[vm]
@@ -228,12 +241,12 @@ func TestDRRealServerVIP(t *testing.T) {
 
 func TestRAIDRecoveryIsOK(t *testing.T) {
 	lab := rolestest.Variants()["thesis-tun"] // RAID 5, 4 + 1 spare
-	d := ParseMdadmDetail(read(t, "mdadm-detail-raid5-recovery.txt"))
+	d := guestout.ParseMdadmDetail(read(t, "mdadm-detail-raid5-recovery.txt"))
 	c := raidCheck("storage", "/dev/md/data", lab.VMs[3].RAID, d, 23)
 	if !c.OK || c.Observed != "ok (recovering 23%) raid5, 5/5 working" {
 		t.Errorf("%+v", c)
 	}
-	clean := ParseMdadmDetail(read(t, "mdadm-detail-raid6-clean.txt"))
+	clean := guestout.ParseMdadmDetail(read(t, "mdadm-detail-raid6-clean.txt"))
 	c = raidCheck("storage", "/dev/md/data", rolestest.ThesisLab(topology.LVSNAT).VMs[3].RAID, clean, -1)
 	if !c.OK || c.Observed != "raid6, 5 active, 0 spare, clean" {
 		t.Errorf("%+v", c)

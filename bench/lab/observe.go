@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/topology"
-	"github.com/labctl/labctl/verify"
 )
 
 // State is one observation of an LVS service (and, when watched, a RAID
@@ -81,7 +81,7 @@ func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
 	}
 	addrs, ipvs, _ := strings.Cut(out, "@@")
 	v.reached = true
-	if v.holds = holdsAddr(addrs, o.Service.VIP); v.holds {
+	if v.holds = guestout.HoldsAddr(addrs, o.Service.VIP); v.holds {
 		v.pool, v.scheduler = o.pool(ipvs)
 	}
 	return v
@@ -132,22 +132,12 @@ func (o *Observer) Snapshot(ctx context.Context) State {
 	return o.merge(time.Now(), time.Since(start), views, raid)
 }
 
-// holdsAddr reports whether `ip -o addr show` output lists addr.
-func holdsAddr(out string, addr netip.Addr) bool {
-	for _, f := range strings.Fields(out) {
-		if p, err := netip.ParsePrefix(f); err == nil && p.Addr() == addr {
-			return true
-		}
-	}
-	return false
-}
-
 // pool returns the backends with weight > 0 and the scheduler of the
 // service in `ipvsadm -Ln` output.
 func (o *Observer) pool(ipvs string) ([]string, string) {
 	s := o.Service
 	addr := netip.AddrPortFrom(s.VIP, uint16(s.Port)).String()
-	for _, x := range verify.ParseIPVS(ipvs) {
+	for _, x := range guestout.ParseIPVS(ipvs) {
 		if x.Addr != addr || !strings.EqualFold(x.Protocol, proto(s)) {
 			continue
 		}
@@ -190,7 +180,7 @@ func (o *Observer) raidState(ctx context.Context) string {
 
 // raidSummary condenses /proc/mdstat to the first md array's state.
 func raidSummary(mdstat string) string {
-	arrays := verify.ParseMdstat(mdstat)
+	arrays := guestout.ParseMdstat(mdstat)
 	if len(arrays) == 0 {
 		return "unknown: no md array"
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/templates"
 	"github.com/labctl/labctl/topology"
-	"github.com/labctl/labctl/verify"
 )
 
 const (
@@ -127,7 +127,7 @@ func raidArrayStep(ctx context.Context, h *host) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		d := verify.ParseMdadmDetail(out)
+		d := guestout.ParseMdadmDetail(out)
 		if d.Level != fmt.Sprintf("raid%d", r.Level) {
 			return false, fmt.Errorf("%s exists with level %q, lab wants raid%d; labctl does not reshape arrays (run labctl down and up to rebuild)", md, d.Level, r.Level)
 		}

@@ -1,4 +1,4 @@
-package verify
+package guestout
 
 import (
 	"bufio"
@@ -220,4 +220,15 @@ func ParseIPVS(out string) []IPVSService {
 		}
 	}
 	return svcs
+}
+
+// HoldsAddr reports whether `ip -o addr show` output lists addr on any
+// interface (as a prefix such as 192.168.1.200/24).
+func HoldsAddr(out string, addr netip.Addr) bool {
+	for _, f := range strings.Fields(out) {
+		if p, err := netip.ParsePrefix(f); err == nil && p.Addr() == addr {
+			return true
+		}
+	}
+	return false
 }
