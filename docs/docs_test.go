@@ -357,3 +357,15 @@ func TestExtract(t *testing.T) {
 		}
 	}
 }
+
+// A complete lab needs no marker and gets no wrapper.
+func TestCompleteSnippetLoads(t *testing.T) {
+	md := "Text.\n\n```hcl\nlab \"tiny\" {}\n\nnetwork \"default\" {\n  mode = \"nat\"\n  cidr = \"192.168.150.0/24\"\n}\n\nvm \"box\" {\n  nic \"default\" {\n    gateway = network.default.host_ip\n  }\n}\n```\n"
+	snips, err := extract("tiny.md", []byte(md))
+	if err != nil || len(snips) != 1 || snips[0].fragment {
+		t.Fatalf("extract: %+v, %v", snips, err)
+	}
+	if diags := check(snips[0]); len(diags) > 0 {
+		t.Fatal(diags.Error())
+	}
+}
