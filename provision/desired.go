@@ -436,6 +436,9 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 		if nic.IP.IsValid() {
 			n.IP = fmt.Sprintf("%s/%d", nic.IP, nic.Prefix)
 		}
+		if nic.Gateway.IsValid() {
+			n.Gateway = nic.Gateway.String()
+		}
 		spec.NICs = append(spec.NICs, n)
 		if nic.IP.IsValid() && (nic.Management || spec.Address == "") {
 			spec.Address = nic.IP.String()

@@ -110,6 +110,7 @@ type NICSpec struct {
 	Model   string `json:"model"`
 	Device  string `json:"device"`
 	IP      string `json:"ip,omitempty"`
+	Gateway string `json:"gateway,omitempty"` // default route via this NIC
 }
 
 // jsonState adds each object's XML to the JSON form.

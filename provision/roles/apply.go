@@ -84,7 +84,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 				r, err := hosts(w.vm.Name)
 				if err != nil {
 					err = &StepError{VM: w.vm.Name, Role: st.role, Step: "connect", Err: err}
-					record(StepResult{PlannedStep: PlannedStep{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
+					record(StepResult{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 					return err
 				}
 				h := &host{r: r, vm: w.vm, lab: lab}
@@ -109,13 +109,13 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 }
 
 func runStep(ctx context.Context, h *host, role string, s step, record func(StepResult, error)) error {
-	ps := PlannedStep{VM: h.vm.Name, Role: role, Step: s.name}
+	ps := StepID{VM: h.vm.Name, Role: role, Step: s.name}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	start := time.Now()
 	changed, err := s.run(ctx, h)
-	res := StepResult{PlannedStep: ps, Duration: time.Since(start), Status: StatusUnchanged}
+	res := StepResult{StepID: ps, Duration: time.Since(start), Status: StatusUnchanged}
 	if changed {
 		res.Status = StatusChanged
 	}
@@ -135,13 +135,13 @@ func runStep(ctx context.Context, h *host, role string, s step, record func(Step
 // sortReport puts results in plan order so reports are deterministic
 // although VMs of a stage finish in any order.
 func sortReport(lab *topology.Lab, rep *Report) {
-	order := map[PlannedStep]int{}
+	order := map[StepID]int{}
 	for i, p := range Steps(lab) {
-		order[p] = i
+		order[p.StepID] = i
 	}
 	slices.SortStableFunc(rep.Steps, func(a, b StepResult) int {
-		ia, oka := order[a.PlannedStep]
-		ib, okb := order[b.PlannedStep]
+		ia, oka := order[a.StepID]
+		ib, okb := order[b.StepID]
 		switch {
 		case oka && okb:
 			return ia - ib

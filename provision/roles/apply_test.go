@@ -342,7 +342,7 @@ func TestStepsOrder(t *testing.T) {
 			t.Errorf("step %d %+v comes after %+v", i, steps[i], steps[i-1])
 		}
 	}
-	if steps[0] != (PlannedStep{VM: "storage", Role: "raid", Step: "packages"}) {
+	if steps[0].StepID != (StepID{VM: "storage", Role: "raid", Step: "packages"}) {
 		t.Errorf("first step %+v", steps[0])
 	}
 	if last := steps[len(steps)-1]; last.Role != topology.RoleClient {

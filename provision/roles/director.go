@@ -35,9 +35,9 @@ func directorRole() *role {
 		files:    directorFiles,
 		steps: func(lab *topology.Lab, vm *topology.VM) []step {
 			return []step{
-				{name: "ip_vs module", run: directorModulesStep},
-				{name: "sysctl", run: directorSysctlStep},
-				{name: "keepalived.conf", run: keepalivedConfStep},
+				{name: "ip_vs module", writes: []string{directorModules}, run: directorModulesStep},
+				{name: "sysctl", writes: []string{directorSysctlConf}, run: directorSysctlStep},
+				{name: "keepalived.conf", writes: []string{keepalivedConf}, run: keepalivedConfStep},
 				{name: "keepalived service", run: func(ctx context.Context, h *host) (bool, error) {
 					return h.ensureService(ctx, "keepalived", "reload")
 				}},

@@ -21,10 +21,14 @@ func nfsServerRole() *role {
 		packages: []string{"nfs-kernel-server"},
 		files:    nfsServerFiles,
 		steps: func(lab *topology.Lab, vm *topology.VM) []step {
+			var dirs []string
+			for _, e := range exportsServedBy(lab, vm) {
+				dirs = append(dirs, e.Path)
+			}
 			return []step{
-				{name: "export dirs", run: nfsDirsStep},
-				{name: "content", run: nfsContentStep},
-				{name: "exports", run: nfsExportsStep},
+				{name: "export dirs", writes: dirs, run: nfsDirsStep},
+				{name: "content", writes: filePaths(siteContent(lab, vm)), run: nfsContentStep},
+				{name: "exports", writes: []string{exportsFile}, run: nfsExportsStep},
 				{name: "nfs-server service", run: func(ctx context.Context, h *host) (bool, error) {
 					// nfs-server's reload is `exportfs -r`.
 					return h.ensureService(ctx, "nfs-server", "reload")
@@ -40,7 +44,11 @@ func nfsClientRole() *role {
 		packages: []string{"nfs-common"},
 		files:    nfsClientFiles,
 		steps: func(lab *topology.Lab, vm *topology.VM) []step {
-			return []step{{name: "mounts", run: nfsMountStep}}
+			writes := filePaths(nfsClientFiles(lab, vm))
+			for _, e := range exportsMountedBy(lab, vm) {
+				writes = append(writes, e.MountPoint)
+			}
+			return []step{{name: "mounts", writes: writes, run: nfsMountStep}}
 		},
 	}
 }
@@ -215,7 +223,7 @@ func nfsClientFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []file{{path: fstab + " (labctl block)", data: b, mode: 0o644}}, nil
+	return []file{{path: fstabBlock, data: b, mode: 0o644}}, nil
 }
 
 func nfsMountStep(ctx context.Context, h *host) (bool, error) {

@@ -13,6 +13,7 @@ import (
 const (
 	mdadmConf     = "/etc/mdadm/mdadm.conf"
 	fstab         = "/etc/fstab"
+	fstabBlock    = fstab + " (labctl block)" // how files and plans name a block labctl keeps in fstab
 	initramfsMark = "initramfs"
 )
 
@@ -22,11 +23,15 @@ func raidRole() *role {
 		packages: []string{"mdadm", "e2fsprogs", "xfsprogs", "util-linux", "initramfs-tools"},
 		files:    raidFiles,
 		steps: func(lab *topology.Lab, vm *topology.VM) []step {
+			var md, mount []string
+			if r := vm.RAID; r != nil {
+				md, mount = []string{mdDevice(r)}, []string{fstabBlock, r.Mount}
+			}
 			return []step{
-				{name: "array", run: raidArrayStep},
-				{name: "filesystem", run: raidFilesystemStep},
-				{name: "mount", run: raidMountStep},
-				{name: "mdadm.conf", run: raidConfStep},
+				{name: "array", writes: md, run: raidArrayStep},
+				{name: "filesystem", writes: md, run: raidFilesystemStep},
+				{name: "mount", writes: mount, run: raidMountStep},
+				{name: "mdadm.conf", writes: []string{mdadmConf}, run: raidConfStep},
 			}
 		},
 	}
@@ -298,7 +303,7 @@ func raidFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []file{{path: mdadmConf, data: conf, mode: 0o644}, {path: fstab + " (labctl block)", data: tab, mode: 0o644}}, nil
+	return []file{{path: mdadmConf, data: conf, mode: 0o644}, {path: fstabBlock, data: tab, mode: 0o644}}, nil
 }
 
 // raidConfStep writes mdadm.conf so the array assembles under its name

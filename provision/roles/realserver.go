@@ -25,9 +25,10 @@ func realServerRole() *role {
 			d, err := realServerData(lab, vm)
 			var steps []step
 			if err == nil && d.needsARP() {
-				steps = append(steps, step{name: "arp sysctl", run: realServerSysctlStep})
+				steps = append(steps, step{name: "arp sysctl", writes: []string{rsSysctlConf}, run: realServerSysctlStep})
 			}
-			return append(steps, step{name: "addresses and routes", run: realServerAddrStep})
+			files, err := realServerFiles(lab, vm)
+			return append(steps, step{name: "addresses and routes", writes: filePaths(addrFiles(files), err), run: realServerAddrStep})
 		},
 	}
 }
@@ -139,6 +140,18 @@ func realServerFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	), nil
 }
 
+// addrFiles are the files of the addresses-and-routes step: all but the
+// sysctl file, which has its own step.
+func addrFiles(files []file) []file {
+	var out []file
+	for _, f := range files {
+		if f.path != rsSysctlConf {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func realServerSysctlStep(ctx context.Context, h *host) (bool, error) {
 	d, err := realServerData(h.lab, h.vm)
 	if err != nil {
@@ -168,13 +181,7 @@ func realServerAddrStep(ctx context.Context, h *host) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var mine []file
-	for _, f := range files {
-		if f.path != rsSysctlConf {
-			mine = append(mine, f)
-		}
-	}
-	changed, err := h.ensureFiles(ctx, mine, nil)
+	changed, err := h.ensureFiles(ctx, addrFiles(files), nil)
 	if err != nil {
 		return changed, err
 	}

@@ -21,7 +21,23 @@ type role struct {
 // step converges one piece of state and reports whether it changed anything.
 type step struct {
 	name string
-	run  func(ctx context.Context, h *host) (changed bool, err error)
+	// writes lists what run writes on the guest (files, devices, mount
+	// points) for `labctl plan`; it must name the paths run uses.
+	writes []string
+	run    func(ctx context.Context, h *host) (changed bool, err error)
+}
+
+// filePaths lists the paths of files. A rendering error gives none: the
+// step reports it when it runs.
+func filePaths(files []file, err error) []string {
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(files))
+	for _, f := range files {
+		out = append(out, f.path)
+	}
+	return out
 }
 
 // allRoles lists every role; order does not matter (topology.RoleOrder does).

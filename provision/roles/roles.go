@@ -34,16 +34,23 @@ const (
 	StatusFailed    Status = "failed"
 )
 
-// PlannedStep names one step Apply would run, in run order.
-type PlannedStep struct {
+// StepID names one step of one VM.
+type StepID struct {
 	VM   string `json:"vm"`
 	Role string `json:"role"`
 	Step string `json:"step"`
 }
 
+// PlannedStep is one step Apply would run, in run order.
+type PlannedStep struct {
+	StepID
+	// Writes lists the files, devices and mount points the step writes.
+	Writes []string `json:"writes,omitempty"`
+}
+
 // StepResult is what one step did.
 type StepResult struct {
-	PlannedStep
+	StepID
 	Status   Status        `json:"status"`
 	Duration time.Duration `json:"duration_ns"`
 	Error    string        `json:"error,omitempty"`
@@ -91,7 +98,7 @@ func Steps(lab *topology.Lab) []PlannedStep {
 	for _, st := range plan(lab, nil) {
 		for _, w := range st.work {
 			for _, s := range w.steps {
-				out = append(out, PlannedStep{VM: w.vm.Name, Role: st.role, Step: s.name})
+				out = append(out, PlannedStep{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: s.name}, Writes: s.writes})
 			}
 		}
 	}

@@ -30,7 +30,7 @@ func webRole() *role {
 		steps: func(lab *topology.Lab, vm *topology.VM) []step {
 			return []step{
 				{name: "apache modules", run: webModulesStep},
-				{name: "site", run: webSiteStep},
+				{name: "site", writes: filePaths(webFiles(lab, vm)), run: webSiteStep},
 				{name: "apache2 service", run: func(ctx context.Context, h *host) (bool, error) {
 					return h.ensureService(ctx, "apache2", "reload")
 				}},

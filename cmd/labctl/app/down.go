@@ -5,13 +5,14 @@ import (
 
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/keys"
-	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
 
-func newDownCmd(a *App) *cobra.Command {
+func newDownCmd(a *App) *cobra.Command { return newDownCmdWith(a, dialLibvirt) }
+
+func newDownCmdWith(a *App, dial dialFunc) *cobra.Command {
 	var f lifecycleFlags
 	var name string
 	var keepKeys bool
@@ -22,7 +23,9 @@ func newDownCmd(a *App) *cobra.Command {
 networks and its dedicated storage pool, found through libvirt by labctl's
 metadata and the lab's volume prefix, plus its local keys. It works after an
 interrupted up and when objects were removed by hand, and never touches what
-the lab does not own: host bridges, other labs, other volumes, base images.`,
+the lab does not own: host bridges, other labs, other volumes, base images.
+
+` + namedDeletion,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, err := f.json()
@@ -41,7 +44,7 @@ the lab does not own: host bridges, other labs, other volumes, base images.`,
 					return err
 				}
 			}
-			hv, err := libvirt.Dial(ctx, labURI(f.uri, lab))
+			hv, err := dial(ctx, labURI(f.uri, lab))
 			if err != nil {
 				return err
 			}
@@ -79,5 +82,19 @@ the lab does not own: host bridges, other labs, other volumes, base images.`,
 	f.register(cmd, true)
 	cmd.Flags().StringVar(&name, "name", "", "remove lab NAME without reading its lab file")
 	cmd.Flags().BoolVar(&keepKeys, "keep-keys", false, "keep the lab's SSH keys in its state directory")
+	acceptYes(cmd)
 	return cmd
+}
+
+// namedDeletion is the confirmation rule of labctl's destructive commands,
+// for their help: a command asks before a deletion only when the deletion
+// is a side effect (up replacing changed VMs); one whose arguments name
+// what it deletes (down, image rm, image prune) never asks.
+const namedDeletion = `It asks nothing: naming what to delete is the confirmation (only up asks,
+before deletions that are a side effect). --yes is accepted, so scripts can
+pass it to every labctl command that deletes.`
+
+// acceptYes adds --yes/-y to a command that never asks.
+func acceptYes(cmd *cobra.Command) {
+	cmd.Flags().BoolP("yes", "y", false, "accepted for scripts; "+cmd.Name()+" never asks")
 }

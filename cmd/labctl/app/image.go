@@ -235,7 +235,9 @@ func newImageRmCmd(a *App, f *imageFlags) *cobra.Command {
 		Short:   "Remove images (refused while a lab uses them, unless --force)",
 		Long: `Remove images from the store, then their copies in the base pool that no
 lab uses. Refused while a lab's VMs or volumes use an image, unless --force
-(the lab keeps its copy and runs on, but ` + "`labctl up`" + ` needs the image again).`,
+(the lab keeps its copy and runs on, but ` + "`labctl up`" + ` needs the image again).
+
+` + namedDeletion,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s := f.store()
@@ -270,6 +272,7 @@ lab uses. Refused while a lab's VMs or volumes use an image, unless --force
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "remove even if labs use the image")
+	acceptYes(cmd)
 	return cmd
 }
 

@@ -19,7 +19,9 @@ func newImagePruneCmd(a *App, f *imageFlags) *cobra.Command {
 		Long: `Remove the copies of images in the libvirt pool ` + provision.BasePool + ` that no volume is
 backed by and no domain uses, except the current disk of every stored image.
 Only volumes labctl named (<image>-<sha12>.<ext>) are considered; with
-IMAGE names, only those images' copies.`,
+IMAGE names, only those images' copies.
+
+` + namedDeletion + ` --dry-run shows what would go.`,
 		Example: `  labctl image prune --dry-run
   labctl image prune
   labctl image prune deb12`,
@@ -59,6 +61,7 @@ IMAGE names, only those images' copies.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only print what would be removed")
+	acceptYes(cmd)
 	return cmd
 }
 

@@ -2,10 +2,12 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,6 +111,41 @@ func BenchmarkValidatePlanLarge(b *testing.B) {
 		}
 		if err := p.writeJSON(io.Discard); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestPlanShowsTheCluster runs `labctl plan` on the thesis lab: a student
+// can check the VIP, the gateway VIP and the backends before `up`.
+func TestPlanShowsTheCluster(t *testing.T) {
+	code, out, errs := run(t, "plan", "../../../labs/lvs-nat-ha", "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan -o json: exit %d\n%s", code, errs)
+	}
+	var p struct {
+		Services planServices `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Services.LVS) != 1 {
+		t.Fatalf("LVS services %+v", p.Services.LVS)
+	}
+	l := p.Services.LVS[0]
+	if l.VIP != "192.168.100.200" || l.GatewayVIP != "10.0.10.200" || l.Mode != "nat" || len(l.Backends) != 3 || l.Backends[0] != (planBackend{VM: "web-1", IP: "10.0.10.110", Weight: 1}) {
+		t.Errorf("LVS service %+v", l)
+	}
+	if len(p.Services.NFS) != 1 || p.Services.NFS[0].Mount != "/var/www/html" || len(p.Services.Experiments) != 5 {
+		t.Errorf("services %+v", p.Services)
+	}
+
+	code, out, errs = run(t, "plan", "../../../labs/lvs-nat-ha")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{"VIP 192.168.100.200 port 80/tcp on external", "gateway VIP     10.0.10.200", "keepalived.conf       → /etc/keepalived/keepalived.conf"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text plan lacks %q", want)
 		}
 	}
 }
