@@ -25,7 +25,7 @@ var layers = []struct {
 	{"provision/cloudinit", 1}, {"provision/roles", 1},
 	{"provision", 2}, {"image", 2}, // the libvirt engine, base images
 	{"verify", 3}, {"bench", 3}, // checks and experiments on a running lab
-	{"cmd", 4}, // the CLI
+	{"cmd", 4}, {"docs", 4}, // the CLI; the docs' example tests
 }
 
 func rank(pkg string) (int, bool) {
