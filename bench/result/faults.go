@@ -34,10 +34,10 @@ type Repetition struct {
 	// Failed: a probe failed after the fault took effect.
 	Failed bool `json:"failed"`
 	// Recovered: nothing failed, or a probe succeeded after the first
-	// failure before the prober stopped. RecoverySec (time to repair) is
+	// failure before the prober stopped. RepairSec (time to repair) is
 	// the fault taking effect → that first success; 0 when nothing failed.
-	Recovered   bool    `json:"recovered"`
-	RecoverySec float64 `json:"recovery_sec"`
+	Recovered bool    `json:"recovered"`
+	RepairSec float64 `json:"repair_sec"`
 	// ClusterRestored as in FaultResult (nil: not watched).
 	ClusterRestored *bool `json:"cluster_restored,omitempty"`
 	// Probes and OK count every probe of the repetition (baseline, fault,
@@ -56,7 +56,7 @@ type FaultStats struct {
 	Repetitions []Repetition `json:"repetitions"`
 	// Outage summarises OutageSec over every repetition (mean, 95 % CI).
 	Outage stats.Summary `json:"outage_sec"`
-	// MTTR summarises RecoverySec over the repetitions that failed and
+	// MTTR summarises RepairSec over the repetitions that failed and
 	// recovered; nil when none did.
 	MTTR *stats.Summary `json:"mttr_sec,omitempty"`
 	// NotRecovered counts repetitions whose service never answered again,
@@ -79,7 +79,7 @@ func RepetitionOf(f *FaultResult) Repetition {
 		ClusterRestored: f.ClusterRestored, Probes: len(f.Probes)}
 	r.Recovered = !r.Failed || a.FirstOKAfter != nil
 	if r.Failed && a.FirstOKAfter != nil {
-		r.RecoverySec = max(0, a.FirstOKAfter.Sub(a.FaultAt).Seconds())
+		r.RepairSec = max(0, a.FirstOKAfter.Sub(a.FaultAt).Seconds())
 	}
 	for _, p := range f.Probes {
 		if p.OK {
@@ -122,7 +122,7 @@ func (s *FaultStats) summarize() error {
 	for _, r := range s.Repetitions {
 		outage = append(outage, r.OutageSec)
 		if r.Failed && r.Recovered {
-			ttr = append(ttr, r.RecoverySec)
+			ttr = append(ttr, r.RepairSec)
 		}
 		if !r.Recovered {
 			s.NotRecovered++

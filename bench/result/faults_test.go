@@ -59,7 +59,7 @@ func TestSummarizeFaultsThreeRepetitions(t *testing.T) {
 	// Last success 1.0 s → first success after the failure 3.1/3.6/4.1 s.
 	for i, want := range []float64{2.1, 2.6, 3.1} {
 		r := s.Repetitions[i]
-		if r.Repeat != i+1 || !near(r.OutageSec, want) || !r.Failed || !r.Recovered || !near(r.RecoverySec, want-0.05) || r.Probes != 100 {
+		if r.Repeat != i+1 || !near(r.OutageSec, want) || !r.Failed || !r.Recovered || !near(r.RepairSec, want-0.05) || r.Probes != 100 {
 			t.Errorf("repetition %d: %+v, want outage %.2f s", i+1, r, want)
 		}
 	}
@@ -87,7 +87,7 @@ func TestSummarizeFaultsNotRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := got[0]
-	if r := s.Repetitions[1]; r.Recovered || r.RecoverySec != 0 || !r.Failed || r.ClusterRestored == nil || *r.ClusterRestored {
+	if r := s.Repetitions[1]; r.Recovered || r.RepairSec != 0 || !r.Failed || r.ClusterRestored == nil || *r.ClusterRestored {
 		t.Errorf("repetition 2: %+v", r)
 	}
 	if s.NotRecovered != 1 || s.NotRestored != 1 || s.Skipped() != 1 || s.MTTR == nil || s.MTTR.N != 1 || s.Outage.N != 2 {
