@@ -72,7 +72,7 @@ func TestBench(t *testing.T) {
 		t.Errorf("cluster during stop_web: %+v", rep.Cluster)
 	}
 	checkProvenance(t, r)
-	md := checkReport(t, cli, latest)
+	md, _ := checkReport(t, cli, latest)
 	if !strings.Contains(md, "rs=2") {
 		t.Errorf("markdown report lacks rs=2:\n%s", md)
 	}
@@ -180,24 +180,24 @@ func checkProvenance(t *testing.T, r *result.Run) {
 
 // checkReport runs `labctl report` on dirs to a markdown file and an HTML
 // page, checks that both exist and that the page has SVG charts, and
-// returns the markdown.
-func checkReport(t *testing.T, cli labctlFunc, dirs ...string) string {
+// returns both.
+func checkReport(t *testing.T, cli labctlFunc, dirs ...string) (md, html string) {
 	t.Helper()
 	out := t.TempDir()
-	html, md := filepath.Join(out, "report.html"), filepath.Join(out, "report.md")
-	if _, err := cli(append([]string{"report", "--html", html, "--markdown", md}, dirs...)...); err != nil {
+	htmlFile, mdFile := filepath.Join(out, "report.html"), filepath.Join(out, "report.md")
+	if _, err := cli(append([]string{"report", "--html", htmlFile, "--markdown", mdFile}, dirs...)...); err != nil {
 		t.Fatalf("report: %v", err)
 	}
-	mb, err := os.ReadFile(md)
+	mb, err := os.ReadFile(mdFile)
 	if err != nil || len(mb) == 0 {
 		t.Errorf("markdown report: %v (%d bytes)", err, len(mb))
 	}
-	hb, err := os.ReadFile(html)
+	hb, err := os.ReadFile(htmlFile)
 	if err != nil || !bytes.Contains(hb, []byte("<svg")) {
 		t.Errorf("html report: %v (%d bytes, no <svg>)", err, len(hb))
 	}
-	t.Logf("report: %s (%d bytes), %s (%d bytes)", md, len(mb), html, len(hb))
-	return string(mb)
+	t.Logf("report: %s (%d bytes), %s (%d bytes)", mdFile, len(mb), htmlFile, len(hb))
+	return string(mb), string(hb)
 }
 
 // failedBetween counts failed probes sent in (from, to); a zero to means

@@ -173,7 +173,7 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 		Requests:    s.integer("requests", 0, 0, 100000000),
 		DurationSec: s.seconds("duration", 20),
 		RateRPS:     s.number("rate", 0, 0, 1e6),
-		Repeat:      s.integer("repeat", 1, 1, 1000),
+		Repeat:      s.integer("repeat", DefaultRepeat, 1, 1000),
 		Range:       b.defRange(),
 	}
 	e := &expEval{e: x, s: s}

@@ -168,6 +168,14 @@ func TestLVSNATHALab(t *testing.T) {
 		if e.Name == "master_failover" && (len(e.Faults) != 1 || e.Faults[0] != (Fault{Kind: "destroy_director", Target: "director-1", AfterSec: 10})) {
 			t.Errorf("master_failover faults = %+v", e.Faults)
 		}
+		// repeat: the default (3) unless set, as real_server_loss does.
+		want := DefaultRepeat
+		if e.Name == "real_server_loss" {
+			want = 1
+		}
+		if e.Repeat != want || DefaultRepeat != 3 {
+			t.Errorf("%s: repeat %d, want %d", e.Name, e.Repeat, want)
+		}
 	}
 }
 

@@ -219,6 +219,11 @@ type WebSite struct {
 	Range      hcl.Range
 }
 
+// DefaultRepeat is an experiment's repeat when the lab does not set it:
+// the fewest repetitions whose 95 % CI is not mostly Student's t tail
+// (t(0.975, 1) = 12.7, t(0.975, 2) = 4.3).
+const DefaultRepeat = 3
+
 // Experiment is a bench experiment declared in the lab (see bench/).
 type Experiment struct {
 	Name    string
@@ -230,7 +235,9 @@ type Experiment struct {
 	Requests    int     // closed loop: total requests per point (0 = duration bound)
 	DurationSec float64 // duration per point
 	RateRPS     float64 // open loop when > 0
-	Repeat      int
+	// Repeat is how many times each point is measured and each fault
+	// injected (DefaultRepeat when unset).
+	Repeat int
 	// Variations
 	RealServers []int    // number of active real servers per point
 	Schedulers  []string // schedulers to try

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/bench"
-	"github.com/labctl/labctl/bench/fault"
 	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/bench/tool"
 	"github.com/labctl/labctl/provision/ssh"
@@ -213,81 +211,6 @@ func (t timeoutDriver) Measure(ctx context.Context) (result.Sample, []byte, erro
 	ctx, cancel := context.WithTimeout(ctx, t.d)
 	defer cancel()
 	return t.Driver.Measure(ctx)
-}
-
-func (b *Bench) runFaults(ctx context.Context, e *topology.Experiment, svc *topology.LVSService, dir string, run *result.Run) error {
-	inj := &Injector{Lab: b.Lab, Service: svc, Hosts: b.Hosts, Power: b.Power, Progress: b.stepf}
-	r := &Runner{Service: svc, Hosts: b.Hosts, Client: e.Client.Name, Injector: inj, Verify: b.Verify, Progress: b.stepf}
-	hold := b.FaultHold
-	if hold <= 0 {
-		hold = 10 * time.Second
-	}
-	var notes []string
-	if run.Notes != "" {
-		notes = append(notes, run.Notes)
-	}
-	var errs []error
-	for i, f := range e.Faults {
-		b.logf("fault %d/%d %s:%s (hold %v)", i+1, len(e.Faults), f.Kind, f.Target, hold)
-		out, rep, err := r.Run(ctx, Scenario{
-			Fault: f, Hold: hold, After: b.FaultAfter, Recover: b.FaultRecover,
-			Probe: fault.ProberConfig{URL: ServiceURL(svc), Interval: b.ProbeInterval, Timeout: b.ProbeTimeout},
-		})
-		if out != nil {
-			run.Faults = append(run.Faults, result.FaultResult{Outcome: *out})
-		}
-		if rep != nil {
-			if raw, jerr := json.MarshalIndent(rep, "", "  "); jerr == nil {
-				if _, werr := result.WriteRaw(dir, fmt.Sprintf("fault-%d-lab.json", i+1), raw); werr != nil {
-					errs = append(errs, werr)
-				}
-			}
-			if out != nil {
-				line := FaultSummary(i+1, out, rep)
-				notes = append(notes, line)
-				b.logf("  %s", line)
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("fault %s:%s: %w", f.Kind, f.Target, err))
-			break // the lab may not be in the state the next fault expects
-		}
-	}
-	run.Notes = strings.Join(notes, "\n")
-	return errors.Join(errs...)
-}
-
-// FaultSummary is one line per fault for the run's notes and the console.
-func FaultSummary(n int, out *fault.Outcome, rep *FaultReport) string {
-	a := out.During
-	s := fmt.Sprintf("fault %d %s", n, out.Fault.Kind)
-	if vm := rep.Notes["vm"]; vm != "" {
-		s += " on " + vm
-	}
-	if m := rep.Notes["method"]; m != "" {
-		s += " (" + m + ")"
-	}
-	s += fmt.Sprintf(": outage %.2fs, %d failed probes", a.Outage, a.Failed)
-	c := rep.Cluster
-	if c.VIPMoved {
-		s += fmt.Sprintf(", VIP → %s after %.2fs", c.NewHolder, c.VIPMovedSec)
-	}
-	if c.PoolChanged {
-		s += fmt.Sprintf(", pool → [%s] after %.2fs", strings.Join(c.PoolDuring, ","), c.PoolChangedSec)
-	}
-	if c.Restored && (c.VIPMoved || c.PoolChanged) {
-		s += fmt.Sprintf(", restored %.2fs after revert", c.RestoredSec)
-	}
-	if v := rep.Notes["rebuild_sec"]; v != "" {
-		s += ", RAID rebuild " + v + "s"
-	}
-	if v := rep.Notes["boot_to_services_sec"]; v != "" {
-		s += ", reboot to services " + v + "s"
-	}
-	if out.Revert != nil && out.Revert.Failed > 0 {
-		s += fmt.Sprintf(", %d failed probes after revert (outage %.2fs)", out.Revert.Failed, out.Revert.Outage)
-	}
-	return s
 }
 
 // ParseFault reads a "kind:target" flag value.

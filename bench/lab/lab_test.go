@@ -300,7 +300,7 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	if rep.Notes["vm"] != "web-1" || len(rep.Timeline) < 10 {
 		t.Errorf("notes %v, %d states", rep.Notes, len(rep.Timeline))
 	}
-	if line := lab.FaultSummary(1, out, rep); !strings.Contains(line, "fault 1 stop_web on web-1") || !strings.Contains(line, "pool → []") {
+	if line := lab.FaultSummary(1, 1, 1, out, rep); !strings.Contains(line, "fault 1 stop_web on web-1") || !strings.Contains(line, "pool → []") {
 		t.Errorf("summary %q", line)
 	}
 }

@@ -45,7 +45,11 @@ func HTML(w io.Writer, runs []*result.Run) error {
 		for i := range r.Faults {
 			f := &r.Faults[i]
 			b, err := FailoverChart(f)
-			if err := add(fmt.Sprintf("Failover timeline — %s — %s:%s", r.ID, f.Fault.Kind, f.Fault.Target), b, err); err != nil {
+			title := fmt.Sprintf("Failover timeline — %s — %s:%s", r.ID, f.Fault.Kind, f.Fault.Target)
+			if f.Repeat > 0 {
+				title += fmt.Sprintf(" — repetition %d", f.Repeat)
+			}
+			if err := add(title, b, err); err != nil {
 				return err
 			}
 		}

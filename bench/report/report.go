@@ -91,13 +91,22 @@ func pointsTable(r *result.Run) table {
 	for _, p := range r.Points {
 		s := p.Throughput
 		t.Rows = append(t.Rows, []string{p.Variation.Label(), fmt.Sprint(s.N), f1(s.Mean), f1(s.SD),
-			fmt.Sprintf("%s – %s", f1(s.CILow), f1(s.CIHigh)), pct(p.ErrorRate.Mean), meanOf(p.P50), meanOf(p.P99), spread(p)})
+			ciRange(s, f1), pct(p.ErrorRate.Mean), meanOf(p.P50), meanOf(p.P99), spread(p)})
 	}
 	return t
 }
 
 func f1(x float64) string  { return fmt.Sprintf("%.1f", x) }
+func f2(x float64) string  { return fmt.Sprintf("%.2f", x) }
 func pct(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
+
+// ciRange is "low – high", or "n = 1, no interval".
+func ciRange(s stats.Summary, f func(float64) string) string {
+	if s.N < 2 {
+		return s.Interval("")
+	}
+	return f(s.CILow) + " – " + f(s.CIHigh)
+}
 
 func meanOf(s *stats.Summary) string {
 	if s == nil {
@@ -168,7 +177,7 @@ func comparisonTable(runs []*result.Run) table {
 			p, ok := cell[l][i]
 			v, d := "", ""
 			if ok {
-				v = fmt.Sprintf("%s ± %s", f1(p.Throughput.Mean), f1(p.Throughput.HalfWidth))
+				v = f1(p.Throughput.Mean) + " " + p.Throughput.Interval("%.1f")
 				if hasBase && base.Throughput.Mean != 0 {
 					d = fmt.Sprintf("%+.1f%%", 100*(p.Throughput.Mean/base.Throughput.Mean-1))
 				}
@@ -197,31 +206,6 @@ func sharedVariation(runs []*result.Run) bool {
 	return false
 }
 
-func faultsTable(r *result.Run) table {
-	t := table{Title: "Faults — " + r.ID,
-		Note: "Outage: last successful probe before the fault to the first success after the first failure. " +
-			"Recovery: fault to the first probe of the final run of successes before the revert. Probe interval bounds the resolution.",
-		Header: []string{"Fault", "Outage s", "Failed probes", "Recovered", "Recovery s", "Backends before → during", "Set change s", "Failed after revert"}}
-	for _, f := range r.Faults {
-		a := f.During
-		rec := "no"
-		if a.Recovered {
-			rec = "yes"
-		}
-		change := ""
-		if a.BackendsChange {
-			change = fmt.Sprintf("%.2f", a.BackendChange)
-		}
-		after := ""
-		if f.Revert != nil {
-			after = fmt.Sprint(f.Revert.Failed)
-		}
-		t.Rows = append(t.Rows, []string{f.Fault.Kind + ":" + f.Fault.Target, fmt.Sprintf("%.2f", a.Outage), fmt.Sprint(a.Failed), rec,
-			fmt.Sprintf("%.2f", a.Recovery), strings.Join(a.BackendsBefore, ",") + " → " + strings.Join(a.BackendsAfter, ","), change, after})
-	}
-	return t
-}
-
 // tables returns every table of the report in order.
 func tables(runs []*result.Run) []table {
 	ts := []table{runsTable(runs)}
@@ -234,6 +218,9 @@ func tables(runs []*result.Run) []table {
 		ts = append(ts, comparisonTable(runs))
 	}
 	for _, r := range runs {
+		if len(r.FaultStats) > 0 {
+			ts = append(ts, faultStatsTable(r))
+		}
 		if len(r.Faults) > 0 {
 			ts = append(ts, faultsTable(r))
 		}

@@ -64,23 +64,32 @@ func fixtureRuns(t *testing.T) []*result.Run {
 		}
 		bi.Points = append(bi.Points, p)
 	}
-	var probes []fault.Probe
-	faultAt := t0.Add(2 * time.Second)
-	for i := 0; i < 140; i++ {
-		at := t0.Add(time.Duration(i) * 50 * time.Millisecond)
-		p := fault.Probe{Seq: i, At: at, LatencyMs: 2 + float64(i%7)/4, OK: true, Status: 200, Backend: []string{"web-1", "web-2"}[i%2]}
-		if at.After(faultAt) && at.Before(faultAt.Add(3100*time.Millisecond)) {
-			p = fault.Probe{Seq: i, At: at, LatencyMs: 200, Err: "timeout"}
+	// The failover twice (the experiment's repeat), outages 3.1 s and 2.6 s.
+	restored := true
+	for rep, down := range []time.Duration{3100 * time.Millisecond, 2600 * time.Millisecond} {
+		start := t0.Add(time.Duration(rep) * time.Minute)
+		var probes []fault.Probe
+		faultAt := start.Add(2 * time.Second)
+		for i := 0; i < 140; i++ {
+			at := start.Add(time.Duration(i) * 50 * time.Millisecond)
+			p := fault.Probe{Seq: i, At: at, LatencyMs: 2 + float64(i%7)/4, OK: true, Status: 200, Backend: []string{"web-1", "web-2"}[i%2]}
+			if at.After(faultAt) && at.Before(faultAt.Add(down)) {
+				p = fault.Probe{Seq: i, At: at, LatencyMs: 200, Err: "timeout"}
+			}
+			probes = append(probes, p)
 		}
-		probes = append(probes, p)
+		revertAt := start.Add(6 * time.Second)
+		out := fault.Outcome{Fault: bi.Experiment.Faults[0], Start: start, Probes: probes,
+			Events: []fault.Event{{Name: "inject", Start: faultAt, End: faultAt.Add(200 * time.Millisecond)}, {Name: "revert", Start: revertAt, End: revertAt.Add(time.Second)}},
+			During: fault.Analyze(probes, faultAt, revertAt, 0)}
+		ra := fault.Analyze(probes, revertAt, time.Time{}, 0)
+		out.Revert = &ra
+		bi.Faults = append(bi.Faults, result.FaultResult{Outcome: out, Index: 1, Repeat: rep + 1, ClusterRestored: &restored, ClusterRestoredSec: 1.5})
 	}
-	revertAt := t0.Add(6 * time.Second)
-	out := fault.Outcome{Fault: bi.Experiment.Faults[0], Start: t0, Probes: probes,
-		Events: []fault.Event{{Name: "inject", Start: faultAt, End: faultAt.Add(200 * time.Millisecond)}, {Name: "revert", Start: revertAt, End: revertAt.Add(time.Second)}},
-		During: fault.Analyze(probes, faultAt, revertAt, 0)}
-	ra := fault.Analyze(probes, revertAt, time.Time{}, 0)
-	out.Revert = &ra
-	bi.Faults = []result.FaultResult{{Outcome: out}}
+	var err error
+	if bi.FaultStats, err = result.SummarizeFaults(bi.Faults, 2); err != nil {
+		t.Fatal(err)
+	}
 	runs := []*result.Run{ab, bi}
 	for _, r := range runs {
 		for i := range r.Points {
@@ -143,7 +152,8 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report.md.golden", buf.Bytes())
-	for _, want := range []string{"| rs=1 rr nat | 3 | 5519.0 |", "| rs=2 | 6322.0 ± 185.6 | 6855.5 ± 235.1 | +8.4% |", "| destroy_director:director-1 | 3.15 | 61 | yes |"} {
+	for _, want := range []string{"| rs=1 rr nat | 3 | 5519.0 |", "| rs=2 | 6322.0 ± 185.6 | 6855.5 ± 235.1 | +8.4% |", "| destroy_director:director-1 | 1 | 3.10 | 61 | yes |", "| destroy_director:director-1 | 2 | 2.60 | 51 | yes |",
+		"| destroy_director:director-1 | 2 | 2.85 | -0.33 – 6.03 | 2.85 | -0.33 – 6.03 | 60.00% (168 of 280 probes) | 0 | 0 |"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -161,12 +171,36 @@ func TestHTMLGolden(t *testing.T) {
 	}
 	golden(t, "report.html.golden", buf.Bytes())
 	html := buf.String()
-	if n := strings.Count(html, "<svg"); n != 3 {
-		t.Errorf("%d inline charts, want throughput, latency CDF and one failover", n)
+	if n := strings.Count(html, "<svg"); n != 4 {
+		t.Errorf("%d inline charts, want throughput, latency CDF and two failovers", n)
+	}
+	for _, want := range []string{"Fault statistics", "repetition 2", "MTTR"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
 	}
 	for _, bad := range []string{"<script", "http://", "https://", "<?xml"} {
 		if strings.Contains(strings.ReplaceAll(html, "http://www.w3.org", ""), bad) {
 			t.Errorf("page is not self-contained: contains %q", bad)
+		}
+	}
+}
+
+// A run written by labctl.bench/v1 (each fault once) still renders, its
+// fault statistics computed on reading: n = 1 says so instead of ± 0.
+func TestV1RunReport(t *testing.T) {
+	runs, err := Load([]string{filepath.Join("testdata", "v1", "lvs-scale-builtin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Markdown(&buf, runs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Fault statistics — lvs-scale-builtin",
+		"| destroy_director:director-1 | 1 | 3.15 | n = 1, no interval | 3.10 | n = 1, no interval | 56.43% (79 of 140 probes) | 0 | 0 |"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, buf.String())
 		}
 	}
 }

@@ -148,8 +148,8 @@ func Read(dir string) (*Run, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
-	if head.Schema != Schema {
-		return nil, fmt.Errorf("read %q: schema %q, this labctl reads %q", path, head.Schema, Schema)
+	if head.Schema != Schema && !slices.Contains(OldSchemas, head.Schema) {
+		return nil, fmt.Errorf("read %q: schema %q, this labctl reads %s", path, head.Schema, strings.Join(append([]string{Schema}, OldSchemas...), " and "))
 	}
 	run := &Run{}
 	if err := json.Unmarshal(b, run); err != nil {
@@ -168,6 +168,12 @@ func Read(dir string) (*Run, error) {
 		pf.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read %q: %w", filepath.Join(dir, f.ProbesFile), err)
+		}
+	}
+	if len(run.FaultStats) == 0 && len(run.Faults) > 0 {
+		// v1: every fault ran once.
+		if run.FaultStats, err = SummarizeFaults(run.Faults, 1); err != nil {
+			return nil, fmt.Errorf("read %q: %w", path, err)
 		}
 	}
 	return run, nil

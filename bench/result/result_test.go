@@ -66,7 +66,11 @@ func sampleRun(t *testing.T) *Run {
 		Fault: run.Experiment.Faults[0], Start: t0,
 		Events: []fault.Event{{Name: "inject", Start: faultAt, End: faultAt.Add(time.Millisecond)}},
 		Probes: probes, During: fault.Analyze(probes, faultAt, time.Time{}, 0),
-	}}}
+	}, Index: 1, Repeat: 1}}
+	var err error
+	if run.FaultStats, err = SummarizeFaults(run.Faults, 1); err != nil {
+		t.Fatal(err)
+	}
 	return run
 }
 
@@ -103,7 +107,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if d := cmp.Diff(run, got); d != "" {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}
-	if got.Schema != "labctl.bench/v1" || got.Faults[0].ProbesFile != "raw/fault-1-probes.csv" || got.SpecFiles[0] != "spec/lab.hcl" {
+	if got.Schema != "labctl.bench/v2" || got.Faults[0].ProbesFile != "raw/fault-1-probes.csv" || got.SpecFiles[0] != "spec/lab.hcl" {
 		t.Errorf("schema %q probes %q spec %v", got.Schema, got.Faults[0].ProbesFile, got.SpecFiles)
 	}
 	for _, f := range []string{"samples.csv", "points.csv", "spec/lab.hcl", "raw/rs1-rep1.json"} {
@@ -119,8 +123,8 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestReadRejectsOtherSchema(t *testing.T) {
 	dir := t.TempDir()
-	_ = os.WriteFile(filepath.Join(dir, ResultsJSON), []byte(`{"schema":"labctl.bench/v2"}`), 0o644)
-	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "labctl.bench/v2") {
+	_ = os.WriteFile(filepath.Join(dir, ResultsJSON), []byte(`{"schema":"labctl.bench/v9"}`), 0o644)
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), `schema "labctl.bench/v9", this labctl reads labctl.bench/v2 and labctl.bench/v1`) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Read(t.TempDir()); err == nil {

@@ -1,5 +1,5 @@
 // Package result is the on-disk form of a bench run: one directory with
-// results.json (schema labctl.bench/v1), CSV files, the exact lab spec and
+// results.json (schema labctl.bench/v2), CSV files, the exact lab spec and
 // the raw samples, written once and read back by reports.
 package result
 
@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/labctl/labctl/bench/fault"
 	"github.com/labctl/labctl/bench/load"
 	"github.com/labctl/labctl/bench/stats"
 	"github.com/labctl/labctl/topology"
 )
 
-// Schema names this format. A reader accepts exactly this value; a change
-// that old readers cannot ignore gets a new version.
-const Schema = "labctl.bench/v1"
+// Schema names this format. A change that old readers cannot ignore gets
+// a new version; Read also accepts the versions in OldSchemas.
+//
+// v2: a fault may be repeated: Faults holds one entry per repetition
+// (Index, Repeat) and FaultStats summarises each fault's repetitions.
+const Schema = "labctl.bench/v2"
+
+// OldSchemas are the earlier versions Read still reads. v1 runs have one
+// entry per fault and no FaultStats (Read computes them).
+var OldSchemas = []string{"labctl.bench/v1"}
 
 // Run is one experiment run: results.json.
 type Run struct {
@@ -25,7 +31,8 @@ type Run struct {
 	Experiment Experiment    `json:"experiment"`
 	Provenance Provenance    `json:"provenance"`
 	Points     []Point       `json:"points"`
-	Faults     []FaultResult `json:"faults,omitempty"`
+	Faults     []FaultResult `json:"faults,omitempty"` // one per repetition of each fault
+	FaultStats []FaultStats  `json:"fault_stats,omitempty"`
 	SpecFiles  []string      `json:"spec_files,omitempty"` // copies, relative to the run directory
 	Notes      string        `json:"notes,omitempty"`
 }
@@ -139,10 +146,4 @@ type Sample struct {
 	BucketSec  float64          `json:"bucket_sec,omitempty"`
 	Raw        string           `json:"raw,omitempty"`  // raw tool output, relative to the run directory
 	Note       string           `json:"note,omitempty"` // e.g. siege aborted early
-}
-
-// FaultResult is one fault scenario. Probes are stored in ProbesFile.
-type FaultResult struct {
-	fault.Outcome
-	ProbesFile string `json:"probes_file,omitempty"`
 }

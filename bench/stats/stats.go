@@ -81,3 +81,13 @@ func TQuantile(p, df float64) (float64, error) {
 	}
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(p), nil
 }
+
+// Interval renders the interval as "± half-width" with format (e.g.
+// "%.2f"), or says that there is none: one value gives no interval, and
+// a table must not show an empty cell as if it were an exact mean.
+func (s Summary) Interval(format string) string {
+	if s.N < 2 {
+		return fmt.Sprintf("n = %d, no interval", s.N)
+	}
+	return "± " + fmt.Sprintf(format, s.HalfWidth)
+}

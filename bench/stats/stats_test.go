@@ -91,3 +91,14 @@ func TestSummarizeBadInput(t *testing.T) {
 		t.Error("NaN: want error")
 	}
 }
+
+func TestInterval(t *testing.T) {
+	one, _ := Summarize([]float64{2.5}, 0.95)
+	three, _ := Summarize([]float64{2.1, 2.6, 3.1}, 0.95)
+	if got := one.Interval("%.2f"); got != "n = 1, no interval" {
+		t.Errorf("n = 1: %q", got)
+	}
+	if got := three.Interval("%.2f"); got != "± 1.24" {
+		t.Errorf("n = 3: %q", got)
+	}
+}

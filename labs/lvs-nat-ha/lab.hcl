@@ -150,7 +150,8 @@ experiment "scaling_siege" {
   real_servers = range(1, var.web_count + 1) # [1, 2, 3]
 }
 
-# Thesis Prueba 2: power off the MASTER while clients keep requesting.
+# Thesis Prueba 2: power off the MASTER while clients keep requesting,
+# 3 times (the default repeat): outage and MTTR with a 95 % CI.
 experiment "master_failover" {
   service     = lvs.www
   client      = vm.client
@@ -164,11 +165,13 @@ experiment "master_failover" {
 }
 
 # Thesis Prueba 3: lose real servers 1 and 3 (the last); web-2 keeps serving.
+# One repetition (no CI): each one reboots two VMs, minutes under TCG.
 experiment "real_server_loss" {
   service     = lvs.www
   client      = vm.client
   concurrency = 5
   duration    = "30s"
+  repeat      = 1
 
   fault "destroy_vm" {
     target = vm.web[0]

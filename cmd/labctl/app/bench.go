@@ -75,9 +75,12 @@ puts every variation in force (active real servers: Apache is stopped on the
 others until the health check drops them; scheduler: ipvsadm -E on the
 directors), measures it --repeat times from the experiment's client VM
 (builtin generator: labctl copies itself there and runs "labctl load-agent";
-or ab / siege), then injects each fault for real while a 50 ms prober on the
-client VM and a watcher on the directors record the outage, the VIP move,
-the pool change and the recovery. Everything is undone afterwards.
+or ab / siege), then injects each fault for real, --repeat times too, while
+a 50 ms prober on the client VM and a watcher on the directors record the
+outage, the VIP move, the pool change and the recovery; each repetition
+waits until the cluster is as before. Per fault: outage and MTTR (mean and
+95% CI) and availability over the repetitions. Everything is undone
+afterwards.
 
 Each experiment writes one run directory, RESULTS/<lab>-<experiment>-<UTC
 time>, and RESULTS/latest points to the last one: labctl report
@@ -153,7 +156,7 @@ fail_raid_member, stop_nfs, link_down.`,
 	f.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVar(&bf.results, "results", "results", "base directory of the run directories")
-	fl.IntVar(&bf.repeat, "repeat", 0, "samples per point (default: the experiment's)")
+	fl.IntVar(&bf.repeat, "repeat", 0, "samples per point and repetitions per fault (default: the experiment's)")
 	fl.DurationVar(&bf.duration, "duration", 0, "duration of each sample (builtin, siege)")
 	fl.IntVar(&bf.requests, "requests", 0, "requests per sample (ab; builtin stops at whichever bound comes first)")
 	fl.IntVar(&bf.concurrency, "concurrency", 0, "concurrent clients")
@@ -362,7 +365,7 @@ func writeBenchSummary(w io.Writer, runs []benchRun) error {
 		r := br.Run
 		fmt.Fprintf(w, "%s  (%s, %s)\n", br.Dir, r.Experiment.Tool, r.Provenance.End.Sub(r.Provenance.Start).Round(time.Second))
 		t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-		t.Header("point", "n", "req/s", "95% CI ±", "errors", "p50 ms", "p99 ms", "backends")
+		t.Header("point", "n", "req/s", "95% CI", "errors", "p50 ms", "p99 ms", "backends")
 		for _, p := range r.Points {
 			p50, p99 := "", ""
 			if p.P50 != nil {
@@ -372,7 +375,7 @@ func writeBenchSummary(w io.Writer, runs []benchRun) error {
 				p99 = fmt.Sprintf("%.1f", p.P99.Mean)
 			}
 			if err := t.Append(p.Variation.Label(), fmt.Sprint(p.Throughput.N), fmt.Sprintf("%.1f", p.Throughput.Mean),
-				fmt.Sprintf("%.1f", p.Throughput.HalfWidth), fmt.Sprintf("%.2f%%", 100*p.ErrorRate.Mean), p50, p99, backendsOf(p)); err != nil {
+				p.Throughput.Interval("%.1f"), fmt.Sprintf("%.2f%%", 100*p.ErrorRate.Mean), p50, p99, backendsOf(p)); err != nil {
 				return err
 			}
 		}

@@ -55,14 +55,20 @@ func TestBenchCmdAdhocVariationsAndFault(t *testing.T) {
 			t.Errorf("%s: %d samples, %.0f req/s, backends %v", p.Variation.Label(), len(p.Samples), p.Throughput.Mean, p.Samples[0].Backends)
 		}
 	}
-	if len(run.Faults) != 1 || run.Faults[0].During.Failed != 0 || len(run.Faults[0].Probes) == 0 {
+	// --repeat 2 repeats the fault too.
+	if len(run.Faults) != 2 || run.Faults[0].During.Failed != 0 || len(run.Faults[1].Probes) == 0 || run.Faults[1].Repeat != 2 {
 		t.Errorf("faults %+v", run.Faults)
+	}
+	if len(run.FaultStats) != 1 || run.FaultStats[0].Outage.N != 2 || run.FaultStats[0].Availability != 1 {
+		t.Errorf("fault stats %+v", run.FaultStats)
 	}
 	if run.Provenance.ImageDigest != "sha256:test" || run.Provenance.LabctlVersion == "" || run.Provenance.End.IsZero() {
 		t.Errorf("provenance %+v", run.Provenance)
 	}
-	if _, err := os.Stat(filepath.Join(results, latest, "raw", "fault-1-lab.json")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"fault-1-lab.json", "fault-2-lab.json"} {
+		if _, err := os.Stat(filepath.Join(results, latest, "raw", f)); err != nil {
+			t.Error(err)
+		}
 	}
 	// Everything undone: all real servers up, declared scheduler back.
 	for _, w := range []string{"web-1", "web-2", "web-3"} {
@@ -73,7 +79,8 @@ func TestBenchCmdAdhocVariationsAndFault(t *testing.T) {
 	if s.Scheduler() != "wlc" {
 		t.Errorf("scheduler left at %s", s.Scheduler())
 	}
-	for _, want := range []string{"rs=2 wlc nat", "fault 1 stop_web on web-1"} {
+	for _, want := range []string{"rs=2 wlc nat", "± ", "fault 1 stop_web repetition 2/2 on web-1",
+		"fault 1 stop_web:web-1 over 2 repetitions: outage 0.00s ± 0.00s (95% CI), MTTR – (no repetition failed and recovered), availability 100.00%"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
@@ -133,6 +140,21 @@ func TestBenchCmdBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// One sample gives no interval, and the summary says so instead of ± 0.
+func TestBenchSummaryOneSample(t *testing.T) {
+	p := result.Point{Variation: result.Variation{RealServers: 1, Scheduler: "rr"}, Samples: []result.Sample{{Repeat: 1, Throughput: 120, Requests: 10}}}
+	if err := p.Summarize(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := writeBenchSummary(&out, []benchRun{{Dir: "results/x", Run: &result.Run{Points: []result.Point{p}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "n = 1, no interval") || strings.Contains(out.String(), "± ") {
+		t.Errorf("summary:\n%s", out.String())
 	}
 }
 

@@ -15,10 +15,11 @@ func newReportCmd(a *App) *cobra.Command {
 		Use:   "report RUN_DIR...",
 		Short: "Summarise bench runs as markdown and a self-contained HTML page",
 		Long: `Report reads one or more bench run directories (results.json, schema
-labctl.bench/v1) and writes a markdown summary and/or an HTML page with inline
-SVG charts: throughput against active real servers with 95% confidence
-intervals, latency CDFs and failover timelines. Several runs are compared side
-by side. Without --html or --markdown the markdown goes to stdout.`,
+labctl.bench/v2 or v1) and writes a markdown summary and/or an HTML page with
+inline SVG charts: throughput against active real servers with 95% confidence
+intervals, latency CDFs and failover timelines; per fault its outage and MTTR
+(mean and 95% CI over the repetitions) and availability. Several runs are
+compared side by side. Without --html or --markdown the markdown goes to stdout.`,
 		Example: `  labctl report results/lvs-thesis-20261126T090000Z
   labctl report --html report.html --markdown report.md results/run-a results/run-b`,
 		Args: cobra.MinimumNArgs(1),

@@ -17,11 +17,12 @@ func TestReportCmd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "## Comparison") {
+	if !strings.Contains(out.String(), "## Comparison") || !strings.Contains(out.String(), "## Fault statistics") {
 		t.Errorf("markdown:\n%s", out.String())
 	}
 	b, err := os.ReadFile(html)
-	if err != nil || strings.Count(string(b), "<svg") != 3 {
+	// throughput, latency CDF and one timeline per failover repetition (2)
+	if err != nil || strings.Count(string(b), "<svg") != 4 {
 		t.Errorf("html: %v, %d charts", err, strings.Count(string(b), "<svg"))
 	}
 	errb.Reset()
