@@ -20,6 +20,11 @@ type expander struct {
 	macs   map[string]string                // mac → owner
 	roles  map[string]map[string]bool       // vm → roles
 	lvsRID map[int]string
+	// partialNFS names exports whose clients are not all known (some
+	// failed); incomplete is set when any VM list had failed VMs, so a
+	// VM's roles may be missing some.
+	partialNFS map[string]bool
+	incomplete bool
 }
 
 func (l *loader) expand() *Lab {
@@ -35,6 +40,8 @@ func (l *loader) expand() *Lab {
 		macs:   map[string]string{},
 		roles:  map[string]map[string]bool{},
 		lvsRID: map[int]string{},
+
+		partialNFS: map[string]bool{},
 	}
 	x.networks()
 	x.management()
@@ -159,6 +166,7 @@ func (x *expander) collectVMs() {
 		x.roles[e.vm.Name] = map[string]bool{}
 		for _, n := range e.nics {
 			if x.nets[n.net] == nil {
+				e.nicsLost = true
 				continue // the network failed to evaluate; already reported
 			}
 			nic := &NIC{Network: x.nets[n.net], Model: n.model, IP: n.ip, MAC: n.mac}

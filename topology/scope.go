@@ -16,6 +16,14 @@ import (
 // assignment, so a reference to them gets a precise message.
 const autoMark = "labctl-auto-address"
 
+// failedMark marks the value of an object, or of one of its attributes,
+// that already has an error: whatever uses it stays silent instead of
+// adding follow-on errors about a list or reference that is fine.
+const failedMark = "labctl-failed"
+
+// failedVal stands for an object whose evaluation failed.
+var failedVal = cty.DynamicVal.Mark(failedMark)
+
 // scope evaluates the attributes of one block in one context.
 type scope struct {
 	l     *loader
@@ -47,6 +55,9 @@ func (s scope) val(name string, ty cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	v, marks := v.UnmarkDeep()
+	if _, failed := marks[failedMark]; failed {
+		return cty.NilVal, false // reported where it failed
+	}
 	if !v.IsWhollyKnown() {
 		if _, auto := marks[autoMark]; auto {
 			s.l.errorf(a.Expr.Range(), "Value not known yet", "%s refers to an address labctl assigns automatically (a NIC without ip); give that NIC an explicit ip to refer to it.", name)
@@ -119,6 +130,42 @@ func (s scope) elemRange(name string, key cty.Value) hcl.Range {
 		}
 	}
 	return a.Expr.Range()
+}
+
+// failed tells whether a present attribute is unusable: it has an error
+// (in its expression or from a check of its value) or its value depends on
+// something that failed. Values built from it are then marked failedMark.
+func (s scope) failed(name string) bool {
+	a, ok := s.attrs[name]
+	if !ok {
+		return false
+	}
+	for _, d := range s.l.diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && within(*d.Subject, a.Range) {
+			return true
+		}
+	}
+	v, d := a.Expr.Value(s.ctx)
+	if d.HasErrors() {
+		return true
+	}
+	v, marks := v.UnmarkDeep()
+	_, bad := marks[failedMark]
+	return bad || !v.IsWhollyKnown()
+}
+
+// within reports whether r lies inside outer.
+func within(r, outer hcl.Range) bool {
+	return r.Filename == outer.Filename && r.Start.Byte >= outer.Start.Byte && r.End.Byte <= outer.End.Byte
+}
+
+// strVal is a string attribute's value for an object's cty value: failed
+// when the attribute failed, so references to it stay silent.
+func (s scope) strVal(name, v string) cty.Value {
+	if s.failed(name) {
+		return failedVal
+	}
+	return cty.StringVal(v)
 }
 
 // isNull tells whether a present attribute evaluates to a known null, for
@@ -360,21 +407,41 @@ func (s scope) ref(name, kind string) (string, bool) {
 }
 
 // refs reads an attribute that yields any number of objects of one kind.
-func (s scope) refs(name, kind string) ([]string, bool) {
-	v, ok := s.raw(name)
+// complete is false when the attribute is absent or broken, or when some of
+// its elements are objects that failed (already reported): names then holds
+// the ones that are fine, and checks on the list as a whole (its length,
+// who is missing from it) must be skipped.
+func (s scope) refs(name, kind string) (names []string, complete bool) {
+	a, ok := s.attrs[name]
 	if !ok {
 		return nil, false
 	}
-	if n, ok := objName(v, kind); ok {
+	v, d := a.Expr.Value(s.ctx)
+	s.l.diags = append(s.l.diags, d...)
+	if d.HasErrors() {
+		return nil, false
+	}
+	if u, marks := v.Unmark(); !u.IsKnown() || u.IsNull() {
+		return nil, false // the whole value failed, or is null
+	} else if _, bad := marks[failedMark]; bad {
+		return nil, false
+	}
+	if n, ok := objName(unmarked(v), kind); ok {
 		return []string{n}, true
 	}
+	v, _ = v.Unmark()
 	t := v.Type()
 	if !(t.IsTupleType() || t.IsListType() || t.IsSetType()) {
 		s.l.errorf(s.rng(name), "Invalid reference", "%s must be a list of %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
 		return nil, false
 	}
-	out := []string{} // non-nil: evaluated, possibly empty
+	out, complete := []string{}, true // non-nil: evaluated, possibly empty
 	for i, e := range v.AsValueSlice() {
+		e, marks := e.UnmarkDeep()
+		if _, bad := marks[failedMark]; bad || !e.IsKnown() {
+			complete = false // an object that failed; already reported
+			continue
+		}
 		if e.IsNull() {
 			s.l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Null element", "%s must not contain null, but %s[%d] is null.", name, name, i)
 			return nil, false
@@ -386,8 +453,10 @@ func (s scope) refs(name, kind string) ([]string, bool) {
 		}
 		out = append(out, n)
 	}
-	return out, true
+	return out, complete
 }
+
+func unmarked(v cty.Value) cty.Value { u, _ := v.UnmarkDeep(); return u }
 
 func objName(v cty.Value, kind string) (string, bool) {
 	// A typed null (true ? null : vm.a) has the object's type but no attributes.
