@@ -54,6 +54,7 @@ type nicEval struct {
 	gw    netip.Addr
 	mac   string
 	model string
+	mtu   int // 0 = the network's
 	b     *block
 	s     scope
 }

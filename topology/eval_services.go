@@ -200,6 +200,8 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 	x.Service = e.service
 	if s.has("client") {
 		e.client, _ = s.ref("client", "vm")
+	} else {
+		l.errorf(b.defRange(), "Missing client", "experiment %q has no client: labctl bench runs the load on a lab VM, never on the host. Add client = vm.<name>, a VM with a NIC on the VIP's network (it gets the client role).", b.name)
 	}
 	if x.Requests == 0 && x.DurationSec <= 0 {
 		l.errorf(s.rng("duration"), "Invalid duration", "An experiment needs requests > 0 or a positive duration.")

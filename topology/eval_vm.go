@@ -110,6 +110,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 		ne := &nicEval{net: nb.name, b: nb, s: ns, model: ns.enum("model", "virtio", nicModels)}
 		ne.ip, _ = ns.addr("ip")
 		ne.gw, _ = ns.addr("gateway")
+		ne.mtu = ns.integer("mtu", 0, 576, 65535)
 		if ns.has("mac") {
 			ne.mac = strings.ToLower(ns.str("mac", ""))
 			if !macRe.MatchString(ne.mac) {
