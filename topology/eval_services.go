@@ -35,6 +35,11 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 		x.MountOpts = o
 	}
 	nfsOptions(l, s, "options", x.Options)
+	for i, o := range x.Options {
+		if nfsRootOption(o) {
+			l.errorf(s.elemRange("options", cty.NumberIntVal(int64(i))), "NFSv4 pseudo-root in options", fsidHint, o, x.Path, e.server, x.Path)
+		}
+	}
 	nfsOptions(l, s, "mount_options", x.MountOpts)
 	l.ev.nfs[b.name] = e
 	return cty.ObjectVal(map[string]cty.Value{

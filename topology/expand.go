@@ -25,6 +25,7 @@ type expander struct {
 	// VM's roles may be missing some.
 	partialNFS map[string]bool
 	incomplete bool
+	generic    map[string]bool // images whose VMs need the generic kernel
 }
 
 func (l *loader) expand() *Lab {
@@ -444,6 +445,7 @@ func (x *expander) disks() {
 // finishVMs applies roles, checks image capabilities and fills Lab.VMs.
 func (x *expander) finishVMs() {
 	warned := map[string]bool{}
+	x.generic = x.needsGeneric()
 	for _, e := range x.order {
 		for _, r := range e.roles {
 			x.roles[e.vm.Name][r] = true

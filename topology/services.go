@@ -313,6 +313,9 @@ func (x *expander) lvs(e *lvsEval) {
 		}
 		x.lvsRID[r] = s.Name
 	}
+	if s.SorryServer != "" {
+		x.sorryServer(e)
+	}
 	x.lab.LVS = append(x.lab.LVS, s)
 }
 
@@ -515,7 +518,7 @@ func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
 	if !ok {
 		if !warned[e.vm.Image] {
 			warned[e.vm.Image] = true
-			x.l.warnf(e.s.rng("image"), "Image not found", "image %q is not built or imported yet, so its disk buses and NIC models were not checked.", e.vm.Image)
+			x.l.warnf(e.s.rng("image"), "Image not found", "image %q is not built or imported yet, so its disk buses and NIC models were not checked.%s", e.vm.Image, imageBuildHint(e.vm.Image, x.generic[e.vm.Image]))
 		}
 		return
 	}
