@@ -178,23 +178,6 @@ func (x *expander) collectVMs() {
 	}
 }
 
-// nicMTU is the guest MTU of a NIC: its own mtu, which must fit the
-// network's (a bridge drops bigger frames), else the network's.
-func (x *expander) nicMTU(n *nicEval) int {
-	net := x.nets[n.net]
-	if n.mtu == 0 {
-		return net.MTU
-	}
-	limit, what := net.MTU, fmt.Sprintf("the mtu of network %q", net.Name)
-	if limit == 0 && net.Mode != NetBridge {
-		limit, what = 1500, fmt.Sprintf("network %q's default MTU (it sets no mtu)", net.Name)
-	}
-	if limit != 0 && n.mtu > limit {
-		x.l.errorf(n.s.rng("mtu"), "NIC MTU above the network's", "mtu %d is larger than %s, %d: its bridge would drop the bigger frames. Lower mtu here, or raise mtu on network %q.", n.mtu, what, limit, net.Name)
-	}
-	return n.mtu
-}
-
 func (x *expander) take(net *Network, a netip.Addr, owner string, rng hcl.Range) {
 	m := x.taken[net.Name]
 	if m == nil {

@@ -118,3 +118,54 @@ func (x *expander) needsGeneric() map[string]bool {
 	}
 	return out
 }
+
+// nicMTU is the guest MTU of a NIC: its own mtu, which must fit the
+// network's (a bridge drops bigger frames), else the network's.
+func (x *expander) nicMTU(n *nicEval) int {
+	net := x.nets[n.net]
+	if n.mtu == 0 {
+		return net.MTU
+	}
+	limit, what := net.MTU, fmt.Sprintf("the mtu of network %q", net.Name)
+	if limit == 0 && net.Mode != NetBridge {
+		limit, what = 1500, fmt.Sprintf("network %q's default MTU (it sets no mtu)", net.Name)
+	}
+	if limit != 0 && n.mtu > limit {
+		x.l.errorf(n.s.rng("mtu"), "NIC MTU above the network's", "mtu %d is larger than %s, %d: its bridge would drop the bigger frames. Lower mtu here, or raise mtu on network %q.", n.mtu, what, limit, net.Name)
+	}
+	return n.mtu
+}
+
+// busNames says which driver a bus or NIC model needs, for image checks.
+var busNames = map[string]string{
+	"sata":    "SATA (AHCI)",
+	"ide":     "IDE (ata_piix)",
+	"scsi":    "SCSI (virtio-scsi)",
+	"virtio":  "virtio",
+	"e1000":   "e1000",
+	"rtl8139": "RTL8139 (8139cp)",
+}
+
+func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
+	bs, ms, ok := x.l.opts.ImageCaps(e.vm.Image)
+	if !ok {
+		if !warned[e.vm.Image] {
+			warned[e.vm.Image] = true
+			x.l.warnf(e.s.rng("image"), "Image not found", "image %q is not built or imported yet, so its disk buses and NIC models were not checked.%s", e.vm.Image, imageBuildHint(e.vm.Image, x.generic[e.vm.Image]))
+		}
+		return
+	}
+	for _, d := range e.disks {
+		if !contains(bs, d.d.Bus) {
+			x.l.errorf(d.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[d.d.Bus], strings.Join(bs, ", "))
+		}
+	}
+	if r := e.raid; r != nil && !contains(bs, r.r.Bus) {
+		x.l.errorf(r.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[r.r.Bus], strings.Join(bs, ", "))
+	}
+	for _, n := range e.nics {
+		if !contains(ms, n.model) {
+			x.l.errorf(n.s.rng("model"), "NIC model not supported by image", "image %q has no %s driver in its kernel (it drives %s); use model = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[n.model], strings.Join(ms, ", "))
+		}
+	}
+}

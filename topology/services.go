@@ -52,22 +52,6 @@ func (x *expander) vmList(names []string, what string, rng hcl.Range) []*vmEval 
 	return out
 }
 
-// netsUnsure tells whether vm's NICs may be missing or without addresses
-// because of an error reported elsewhere (a nic on an undeclared or failed
-// network, a network without a valid cidr): a check of what it reaches
-// would only repeat that error.
-func (x *expander) netsUnsure(vm *VM) bool {
-	if e := x.vms[vm.Name]; e == nil || e.nicsLost {
-		return true
-	}
-	for _, n := range vm.NICs {
-		if !n.Network.CIDR.IsValid() {
-			return true
-		}
-	}
-	return false
-}
-
 // userNIC returns the VM's NIC on network net (nil when it has none).
 func userNIC(vm *VM, net *Network) *NIC {
 	for _, n := range vm.NICs {
@@ -501,38 +485,4 @@ func (x *expander) faultTargetProblem(kind string, vm *VM, svc *LVSService) stri
 		}
 	}
 	return ""
-}
-
-// busNames says which driver a bus or NIC model needs, for image checks.
-var busNames = map[string]string{
-	"sata":    "SATA (AHCI)",
-	"ide":     "IDE (ata_piix)",
-	"scsi":    "SCSI (virtio-scsi)",
-	"virtio":  "virtio",
-	"e1000":   "e1000",
-	"rtl8139": "RTL8139 (8139cp)",
-}
-
-func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
-	bs, ms, ok := x.l.opts.ImageCaps(e.vm.Image)
-	if !ok {
-		if !warned[e.vm.Image] {
-			warned[e.vm.Image] = true
-			x.l.warnf(e.s.rng("image"), "Image not found", "image %q is not built or imported yet, so its disk buses and NIC models were not checked.%s", e.vm.Image, imageBuildHint(e.vm.Image, x.generic[e.vm.Image]))
-		}
-		return
-	}
-	for _, d := range e.disks {
-		if !contains(bs, d.d.Bus) {
-			x.l.errorf(d.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[d.d.Bus], strings.Join(bs, ", "))
-		}
-	}
-	if r := e.raid; r != nil && !contains(bs, r.r.Bus) {
-		x.l.errorf(r.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[r.r.Bus], strings.Join(bs, ", "))
-	}
-	for _, n := range e.nics {
-		if !contains(ms, n.model) {
-			x.l.errorf(n.s.rng("model"), "NIC model not supported by image", "image %q has no %s driver in its kernel (it drives %s); use model = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[n.model], strings.Join(ms, ", "))
-		}
-	}
 }
