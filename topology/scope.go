@@ -285,6 +285,9 @@ func (s scope) cidr(name string) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	v := s.str(name, "")
+	if v == "" && s.failed(name) {
+		return netip.Prefix{}, false // reported where it failed
+	}
 	p, err := parseCIDR(v)
 	if err != nil {
 		s.l.errorf(s.rng(name), "Invalid CIDR", "%s: %s.", name, err)
