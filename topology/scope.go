@@ -396,11 +396,12 @@ func (s scope) refs(name, kind string) (names []string, complete bool) {
 	}
 	out, complete := []string{}, true // non-nil: evaluated, possibly empty
 	for i, e := range v.AsValueSlice() {
-		e, marks := e.UnmarkDeep()
+		e, marks := e.Unmark() // the element's own mark, not its attributes'
 		if _, bad := marks[failedMark]; bad || !e.IsKnown() {
 			complete = false // an object that failed; already reported
 			continue
 		}
+		e = unmarked(e)
 		if e.IsNull() {
 			s.l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Null element", "%s must not contain null, but %s[%d] is null.", name, name, i)
 			return nil, false

@@ -244,7 +244,9 @@ func (x *expander) lvs(e *lvsEval) {
 	}
 	if s.Mode == LVSNAT {
 		if !s.GatewayVIP.IsValid() {
-			x.l.errorf(e.s.def, "Missing gateway_vip", "LVS-NAT needs gateway_vip: the floating address on the real servers' network that they use as default gateway, so replies return through the director. Add e.g. gateway_vip = cidrhost(network.internal.cidr, 254).")
+			if !e.s.failed("gateway_vip") { // else reported where it failed
+				x.l.errorf(e.s.def, "Missing gateway_vip", "LVS-NAT needs gateway_vip: the floating address on the real servers' network that they use as default gateway, so replies return through the director. Add e.g. gateway_vip = cidrhost(network.internal.cidr, 254).")
+			}
 		} else {
 			s.GatewayNet = x.directorNet(e, s.GatewayVIP, "gateway_vip")
 			if s.GatewayNet != nil && s.GatewayNet == s.VIPNetwork {

@@ -26,3 +26,31 @@ nfs "www" {
   allow   = network.internal.cidr
   clients = [vm.w]
 }
+
+network "external" {
+  mode = "nat"
+  cidr = "192.168.100.0/24"
+}
+
+vm "d" {
+  nic "external" {}
+  nic "internal" {
+    ip = cidrhost(network.internal.cidr, 1)
+  }
+}
+
+vm "c" {
+  nic "external" {}
+}
+
+lvs "www" {
+  vip         = cidrhost(network.external.cidr, 200)
+  gateway_vip = cidrhost(network.internal.cidr, 200)
+  directors   = [vm.d]
+  backends    = [vm.w]
+}
+
+experiment "e" {
+  service = lvs.www
+  client  = vm.c
+}
