@@ -2,6 +2,7 @@ package topology
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -16,6 +17,12 @@ const oneLineBlockSummary = "Invalid single-argument block definition"
 // parses, else the rule itself.
 func addSyntaxHints(diags hcl.Diagnostics, srcs map[string][]byte) {
 	for _, d := range diags {
+		if d.Summary == "Missing newline after argument" && d.Subject != nil {
+			if fix := attrsPerLine(srcs[d.Subject.Filename], d.Subject.Start.Line); fix != "" {
+				d.Detail += " In a lab file each attribute has its own line; write line " + fmt.Sprint(d.Subject.Start.Line) + " as:\n\n" + fix
+			}
+			continue
+		}
 		if d.Summary != oneLineBlockSummary || d.Subject == nil {
 			continue
 		}
@@ -51,6 +58,26 @@ func oneAttrPerLine(src []byte, n int) string {
 	}
 	b.WriteString(indent + "}")
 	fix := b.String()
+	if _, d := hclsyntax.ParseConfig([]byte(fix+"\n"), "fix.hcl", hcl.InitialPos); d.HasErrors() {
+		return ""
+	}
+	return fix
+}
+
+// attrsPerLine rewrites line n of src, several attributes, as one line
+// each; "" when the rewrite would not parse.
+func attrsPerLine(src []byte, n int) string {
+	lines := bytes.Split(src, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	line := string(lines[n-1])
+	attrs := splitAttrs(line)
+	if len(attrs) < 2 {
+		return ""
+	}
+	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+	fix := indent + strings.Join(attrs, "\n"+indent)
 	if _, d := hclsyntax.ParseConfig([]byte(fix+"\n"), "fix.hcl", hcl.InitialPos); d.HasErrors() {
 		return ""
 	}
