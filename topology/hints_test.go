@@ -53,3 +53,16 @@ vm "a" {
 		}
 	}
 }
+
+func TestOneAttrPerLine(t *testing.T) {
+	for src, want := range map[string]string{
+		`  persistence { timeout = 300  netmask = "255.255.255.0" }`: "  persistence {\n    timeout = 300\n    netmask = \"255.255.255.0\"\n  }",
+		`web "s" { servers = [vm.a, vm.b]  docroot = "/x" }`:         "web \"s\" {\n  servers = [vm.a, vm.b]\n  docroot = \"/x\"\n}",
+		`vm "a" { memory = "1GiB"  nic "n" {} }`:                     "", // a nested block: no rewrite offered
+		`network "n" { mode = "nat" }`:                               "", // one attribute is valid HCL
+	} {
+		if got := oneAttrPerLine([]byte(src), 1); got != want {
+			t.Errorf("oneAttrPerLine(%s) = %q, want %q", src, got, want)
+		}
+	}
+}
