@@ -135,6 +135,7 @@ func TestDesiredBridgeAndRoutedNetworks(t *testing.T) {
 	}
 	// A lab with a bridge network never creates or deletes the bridge.
 	hv := fake.New()
+	hv.AddHostDevice("br0", true)
 	if _, err := Up(ctx(), hv, lab, testOpts()); err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,11 @@ func Seeder(lab *topology.Lab, ks *keys.Store) func(vm *topology.VM) ([]byte, er
 			s.Hostname = vm.Name
 		}
 		for _, n := range vm.NICs {
-			nic := cloudinit.NIC{MAC: n.MAC, Name: n.Device, Gateway: n.Gateway}
+			nic := cloudinit.NIC{MAC: n.MAC, Name: n.Device, Gateway: n.Gateway, MTU: n.GuestMTU()}
 			if n.IP.IsValid() {
 				nic.Address = netip.PrefixFrom(n.IP, n.Prefix)
 			} else if n.Network != nil {
 				nic.DHCP = n.Network.DHCP
-			}
-			if n.Network != nil {
-				nic.MTU = n.Network.MTU
 			}
 			s.NICs = append(s.NICs, nic)
 		}

@@ -89,6 +89,9 @@ func Plan(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts Op
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := checkBridges(ctx, hv, lab); err != nil {
+		return nil, nil, nil, err
+	}
 	live, err := Observe(ctx, hv, lab.Name, LabPoolName(lab))
 	if err != nil {
 		return nil, nil, nil, err

@@ -208,6 +208,7 @@ func (l *loader) decode(hb *hcl.Block, kind string) *block {
 		schema = schemas["vm"]
 	}
 	content, d := hb.Body.Content(schema)
+	explainForeign(kind, d)
 	l.diags = append(l.diags, d...)
 	if content == nil {
 		return nil

@@ -43,6 +43,9 @@ type vmEval struct {
 	raid     *raidEval
 	roles    []string
 	rolesRng hcl.Range
+	// nicsLost is set when a nic block names no declared network: the VM
+	// then lacks a NIC, and checks of what it can reach are skipped.
+	nicsLost bool
 }
 
 type nicEval struct {
@@ -51,6 +54,7 @@ type nicEval struct {
 	gw    netip.Addr
 	mac   string
 	model string
+	mtu   int // 0 = the network's
 	b     *block
 	s     scope
 }
@@ -73,13 +77,17 @@ type nfsEval struct {
 	clients []string
 	allow   bool
 	s       scope
+	// clientsOK is false when some clients failed (already reported).
+	clientsOK   bool
+	mountFailed bool
 }
 
 type webEval struct {
-	w       *WebSite
-	servers []string
-	content string
-	s       scope
+	w         *WebSite
+	servers   []string
+	content   string
+	s         scope
+	serversOK bool
 }
 
 type lvsEval struct {
@@ -89,6 +97,9 @@ type lvsEval struct {
 	weights   map[string]int
 	routerID  int
 	s         scope
+	// dirsOK and backsOK are false when some directors or backends
+	// failed (already reported): checks of the whole list are skipped.
+	dirsOK, backsOK bool
 }
 
 type expEval struct {
@@ -135,7 +146,7 @@ func (l *loader) evaluate(order []*node) {
 	}
 	for _, n := range order {
 		if l.nodeFailed[n.key] {
-			l.values[n.key] = cty.DynamicVal
+			l.values[n.key] = failedVal
 			continue
 		}
 		ctx := l.ctxFor(n)
@@ -166,12 +177,18 @@ func (l *loader) evaluate(order []*node) {
 			l.evalExperiment(l.decls[kind][name], ctx)
 			v = cty.DynamicVal
 		}
-		if l.diags[before:].HasErrors() || v == cty.NilVal {
-			v = cty.DynamicVal
+		// Objects keep their value despite errors in their attributes: it
+		// names the object (so lists of it stay valid and later stages still
+		// check it) and marks the attributes that failed.
+		if v == cty.NilVal || (l.diags[before:].HasErrors() && !keepsValue[kind]) {
+			v = failedVal
 		}
 		l.values[n.key] = v
 	}
 }
+
+// keepsValue lists the kinds whose value marks its own failed attributes.
+var keepsValue = map[string]bool{"network": true, "template": true, "vm": true, "nfs": true, "web": true, "lvs": true}
 
 func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 	b := l.lab
@@ -247,15 +264,20 @@ func (l *loader) evalNetwork(b *block, ctx *hcl.EvalContext) cty.Value {
 	cidr, host := cty.NullVal(cty.String), cty.NullVal(cty.String)
 	if n.CIDR.IsValid() {
 		cidr = cty.StringVal(n.CIDR.String())
+	} else if s.failed("cidr") {
+		cidr = failedVal
 	}
 	if n.HostIP.IsValid() {
 		host = cty.StringVal(n.HostIP.String())
 	}
+	if s.failed("host_ip") || (!s.has("host_ip") && s.failed("cidr")) {
+		host = failedVal
+	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"kind":         cty.StringVal("network"),
 		"name":         cty.StringVal(b.name),
-		"libvirt_name": cty.StringVal(n.LibvirtName),
-		"mode":         cty.StringVal(string(n.Mode)),
+		"libvirt_name": s.strVal("bridge", n.LibvirtName),
+		"mode":         s.strVal("mode", string(n.Mode)),
 		"cidr":         cidr,
 		"host_ip":      host,
 	})

@@ -26,22 +26,38 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 	if o, ok := s.strList("options"); ok {
 		x.Options = o
 	}
-	e.clients, _ = s.refs("clients", "vm")
+	e.clients, e.clientsOK = s.refs("clients", "vm")
+	e.clientsOK = e.clientsOK || !s.has("clients")
 	x.MountPoint = absPath(l, s, "mount", s.str("mount", x.Path))
+	e.mountFailed = mountVal(s, x.MountPoint).IsMarked()
 	x.MountOpts = []string{"_netdev", "hard"}
 	if o, ok := s.strList("mount_options"); ok {
 		x.MountOpts = o
 	}
 	nfsOptions(l, s, "options", x.Options)
+	for i, o := range x.Options {
+		if nfsRootOption(o) {
+			l.errorf(s.elemRange("options", cty.NumberIntVal(int64(i))), "NFSv4 pseudo-root in options", fsidHint, o, x.Path, e.server, x.Path)
+		}
+	}
 	nfsOptions(l, s, "mount_options", x.MountOpts)
 	l.ev.nfs[b.name] = e
 	return cty.ObjectVal(map[string]cty.Value{
 		"kind":   cty.StringVal("nfs"),
 		"name":   cty.StringVal(b.name),
-		"server": cty.StringVal(e.server),
-		"path":   cty.StringVal(x.Path),
-		"mount":  cty.StringVal(x.MountPoint),
+		"server": s.strVal("server", e.server),
+		"path":   s.strVal("path", x.Path),
+		"mount":  mountVal(s, x.MountPoint),
 	})
+}
+
+// mountVal is the mount point's value; it defaults to path, so it fails
+// with either.
+func mountVal(s scope, mount string) cty.Value {
+	if !s.has("mount") && s.failed("path") {
+		return failedVal
+	}
+	return s.strVal("mount", mount)
 }
 
 // nfsOptions checks one option list; each list's errors point at its own
@@ -58,7 +74,7 @@ func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
 	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
 	w := &WebSite{Name: b.name, Range: b.defRange()}
 	e := &webEval{w: w, s: s}
-	e.servers, _ = s.refs("servers", "vm")
+	e.servers, e.serversOK = s.refs("servers", "vm")
 	if s.has("content") {
 		e.content, _ = s.ref("content", "nfs")
 	}
@@ -68,7 +84,7 @@ func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
 		l.errorf(s.rng("health_path"), "Invalid path", "%s", msg)
 	}
 	l.ev.web[b.name] = e
-	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("web"), "name": cty.StringVal(b.name), "docroot": cty.StringVal(w.Docroot)})
+	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("web"), "name": cty.StringVal(b.name), "docroot": s.strVal("docroot", w.Docroot)})
 }
 
 func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
@@ -84,8 +100,8 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 	e := &lvsEval{x: x, s: s, weights: map[string]int{}}
 	x.VIP, _ = s.addr("vip")
 	x.GatewayVIP, _ = s.addr("gateway_vip")
-	e.directors, _ = s.refs("directors", "vm")
-	e.backends, _ = s.refs("backends", "vm")
+	e.directors, e.dirsOK = s.refs("directors", "vm")
+	e.backends, e.backsOK = s.refs("backends", "vm")
 	e.routerID = s.integer("router_id", 0, 1, 254)
 	if v, ok := s.val("weights", cty.Map(cty.Number)); ok {
 		for k, w := range v.AsValueMap() {
@@ -135,17 +151,25 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 	l.ev.lvs[b.name] = e
 	vip, gvip := cty.NullVal(cty.String), cty.NullVal(cty.String)
 	if x.VIP.IsValid() {
-		vip = cty.StringVal(x.VIP.String())
+		vip = s.strVal("vip", x.VIP.String())
+	} else if s.failed("vip") {
+		vip = failedVal
 	}
 	if x.GatewayVIP.IsValid() {
-		gvip = cty.StringVal(x.GatewayVIP.String())
+		gvip = s.strVal("gateway_vip", x.GatewayVIP.String())
+	} else if s.failed("gateway_vip") {
+		gvip = failedVal
+	}
+	port := cty.NumberIntVal(int64(x.Port))
+	if s.failed("port") {
+		port = failedVal
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"kind":        cty.StringVal("lvs"),
 		"name":        cty.StringVal(b.name),
 		"vip":         vip,
 		"gateway_vip": gvip,
-		"port":        cty.NumberIntVal(int64(x.Port)),
+		"port":        port,
 	})
 }
 
@@ -181,6 +205,8 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 	x.Service = e.service
 	if s.has("client") {
 		e.client, _ = s.ref("client", "vm")
+	} else {
+		l.errorf(b.defRange(), "Missing client", "experiment %q has no client: labctl bench runs the load on a lab VM, never on the host. Add client = vm.<name>, a VM with a NIC on the VIP's network (it gets the client role).", b.name)
 	}
 	if x.Requests == 0 && x.DurationSec <= 0 {
 		l.errorf(s.rng("duration"), "Invalid duration", "An experiment needs requests > 0 or a positive duration.")

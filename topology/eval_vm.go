@@ -36,11 +36,11 @@ func (l *loader) evalVM(b *block, ctx *hcl.EvalContext) cty.Value {
 			if s.isNull("count") {
 				l.errorf(s.rng("count"), "Invalid value", "count must be a whole number between 0 and %d, got null; remove count for a single VM.", maxCount)
 			}
-			return cty.DynamicVal
+			return failedVal
 		}
 		c, ok := s.toInt("count", v, 0, maxCount)
 		if !ok {
-			return cty.DynamicVal
+			return failedVal
 		}
 		count = c
 	}
@@ -102,6 +102,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 	}
 	for _, nb := range sp.nics {
 		if _, ok := l.decls["network"][nb.name]; !ok {
+			e.nicsLost = true
 			l.errorf(nb.labelRange(), "Reference to undeclared network", "There is no network %q.%s", nb.name, didYouMean(nb.name, sortedKeys(l.decls["network"])))
 			continue
 		}
@@ -109,6 +110,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 		ne := &nicEval{net: nb.name, b: nb, s: ns, model: ns.enum("model", "virtio", nicModels)}
 		ne.ip, _ = ns.addr("ip")
 		ne.gw, _ = ns.addr("gateway")
+		ne.mtu = ns.integer("mtu", 0, 576, 65535)
 		if ns.has("mac") {
 			ne.mac = strings.ToLower(ns.str("mac", ""))
 			if !macRe.MatchString(ne.mac) {
@@ -231,7 +233,10 @@ func vmValue(e *vmEval, nets map[string]*netEval) cty.Value {
 	first := cty.UnknownVal(cty.String).Mark(autoMark)
 	for i, n := range e.nics {
 		v := cty.UnknownVal(cty.String).Mark(autoMark)
-		if n.ip.IsValid() {
+		switch {
+		case n.s.failed("ip"):
+			v = failedVal
+		case n.ip.IsValid():
 			v = cty.StringVal(n.ip.String())
 		}
 		ips[n.net] = v
@@ -248,7 +253,7 @@ func vmValue(e *vmEval, nets map[string]*netEval) cty.Value {
 		"name":     cty.StringVal(e.vm.Name),
 		"group":    cty.StringVal(e.vm.Group),
 		"index":    cty.NumberIntVal(int64(e.vm.Index)),
-		"hostname": cty.StringVal(e.vm.Hostname),
+		"hostname": e.s.strVal("hostname", e.vm.Hostname),
 		"ip":       first,
 		"ips":      ipsVal,
 	})

@@ -20,6 +20,12 @@ type expander struct {
 	macs   map[string]string                // mac → owner
 	roles  map[string]map[string]bool       // vm → roles
 	lvsRID map[int]string
+	// partialNFS names exports whose clients are not all known (some
+	// failed); incomplete is set when any VM list had failed VMs, so a
+	// VM's roles may be missing some.
+	partialNFS map[string]bool
+	incomplete bool
+	generic    map[string]bool // images whose VMs need the generic kernel
 }
 
 func (l *loader) expand() *Lab {
@@ -35,6 +41,8 @@ func (l *loader) expand() *Lab {
 		macs:   map[string]string{},
 		roles:  map[string]map[string]bool{},
 		lvsRID: map[int]string{},
+
+		partialNFS: map[string]bool{},
 	}
 	x.networks()
 	x.management()
@@ -159,9 +167,10 @@ func (x *expander) collectVMs() {
 		x.roles[e.vm.Name] = map[string]bool{}
 		for _, n := range e.nics {
 			if x.nets[n.net] == nil {
+				e.nicsLost = true
 				continue // the network failed to evaluate; already reported
 			}
-			nic := &NIC{Network: x.nets[n.net], Model: n.model, IP: n.ip, MAC: n.mac}
+			nic := &NIC{Network: x.nets[n.net], Model: n.model, IP: n.ip, MAC: n.mac, MTU: x.nicMTU(n)}
 			nic.Prefix = nic.Network.CIDR.Bits()
 			x.nicOf[nic] = n
 			e.vm.NICs = append(e.vm.NICs, nic)
@@ -419,6 +428,7 @@ func (x *expander) disks() {
 // finishVMs applies roles, checks image capabilities and fills Lab.VMs.
 func (x *expander) finishVMs() {
 	warned := map[string]bool{}
+	x.generic = x.needsGeneric()
 	for _, e := range x.order {
 		for _, r := range e.roles {
 			x.roles[e.vm.Name][r] = true

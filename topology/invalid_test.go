@@ -14,7 +14,8 @@ import (
 )
 
 // want is one expected diagnostic: "# want: LINE:COL substring" at the top
-// of a testdata/invalid file.
+// of a testdata/invalid file. A file that also has the line "# no other
+// errors" fails on any error no want matches (a follow-on error).
 type want struct {
 	line, col int
 	text      string
@@ -64,6 +65,7 @@ func TestInvalidCorpus(t *testing.T) {
 			if len(ws) == 0 {
 				t.Fatalf("no '# want: L:C text' header")
 			}
+			matched := map[*hcl.Diagnostic]bool{}
 			for _, w := range ws {
 				found := false
 				for _, d := range diags {
@@ -73,6 +75,7 @@ func TestInvalidCorpus(t *testing.T) {
 					if d.Subject.Start.Line == w.line && d.Subject.Start.Column == w.col &&
 						strings.Contains(strings.ToLower(diagText(d)), strings.ToLower(w.text)) {
 						found = true
+						matched[d] = true
 					}
 				}
 				if !found {
@@ -85,6 +88,13 @@ func TestInvalidCorpus(t *testing.T) {
 						got = append(got, pos+" "+diagText(d))
 					}
 					t.Errorf("want %d:%d %q; got:\n  %s", w.line, w.col, w.text, strings.Join(got, "\n  "))
+				}
+			}
+			if bytes.Contains(src, []byte("\n# no other errors\n")) {
+				for _, d := range diags {
+					if d.Severity == hcl.DiagError && !matched[d] {
+						t.Errorf("follow-on error: %s", diagText(d))
+					}
 				}
 			}
 		})

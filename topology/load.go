@@ -114,6 +114,7 @@ func LoadSource(srcs map[string][]byte, opts LoadOptions) (*Lab, map[string]*hcl
 			files = append(files, f)
 		}
 	}
+	addSyntaxHints(diags, srcs)
 	if len(names) == 0 {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No lab files", Detail: "The lab has no HCL files."})
 	}

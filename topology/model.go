@@ -123,8 +123,18 @@ type NIC struct {
 	MAC     string     // "52:54:00:xx:xx:xx", stable hash of lab/vm/network unless given
 	Model   string     // virtio | e1000 | rtl8139
 	Device  string     // guest interface name assigned by labctl (eth0, eth1, …), matched by MAC
+	MTU     int        // guest MTU: the nic's mtu, else the network's; 0 = the guest's default
 	// Management marks the NIC on Lab.Management (always the last NIC).
 	Management bool
+}
+
+// GuestMTU is the MTU the guest sets on the NIC: MTU, else (for models
+// built by hand) the network's; 0 leaves the guest's default.
+func (n *NIC) GuestMTU() int {
+	if n.MTU == 0 && n.Network != nil {
+		return n.Network.MTU
+	}
+	return n.MTU
 }
 
 // Disk is one data disk (plain or RAID member).

@@ -48,7 +48,7 @@ var schemas = map[string]*hcl.BodySchema{
 			{Type: "raid", LabelNames: []string{"name"}},
 		},
 	},
-	"nic":          {Attributes: attrs("ip", "gateway", "mac", "model")},
+	"nic":          {Attributes: attrs("ip", "gateway", "mac", "model", "mtu")},
 	"disk":         {Attributes: required(attrs("size", "bus", "format", "cache"), "size")},
 	"raid":         {Attributes: required(attrs("level", "members", "member_size", "spares", "chunk", "bus", "format", "cache", "filesystem", "mount"), "level", "members", "member_size")},
 	"nfs":          {Attributes: required(attrs("server", "path", "allow", "options", "clients", "mount", "mount_options"), "server", "path")},

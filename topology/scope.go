@@ -47,6 +47,9 @@ func (s scope) val(name string, ty cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	v, marks := v.UnmarkDeep()
+	if _, failed := marks[failedMark]; failed {
+		return cty.NilVal, false // reported where it failed
+	}
 	if !v.IsWhollyKnown() {
 		if _, auto := marks[autoMark]; auto {
 			s.l.errorf(a.Expr.Range(), "Value not known yet", "%s refers to an address labctl assigns automatically (a NIC without ip); give that NIC an explicit ip to refer to it.", name)
@@ -282,6 +285,9 @@ func (s scope) cidr(name string) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	v := s.str(name, "")
+	if v == "" && s.failed(name) {
+		return netip.Prefix{}, false // reported where it failed
+	}
 	p, err := parseCIDR(v)
 	if err != nil {
 		s.l.errorf(s.rng(name), "Invalid CIDR", "%s: %s.", name, err)
@@ -360,21 +366,42 @@ func (s scope) ref(name, kind string) (string, bool) {
 }
 
 // refs reads an attribute that yields any number of objects of one kind.
-func (s scope) refs(name, kind string) ([]string, bool) {
-	v, ok := s.raw(name)
+// complete is false when the attribute is absent or broken, or when some of
+// its elements are objects that failed (already reported): names then holds
+// the ones that are fine, and checks on the list as a whole (its length,
+// who is missing from it) must be skipped.
+func (s scope) refs(name, kind string) (names []string, complete bool) {
+	a, ok := s.attrs[name]
 	if !ok {
 		return nil, false
 	}
-	if n, ok := objName(v, kind); ok {
+	v, d := a.Expr.Value(s.ctx)
+	s.l.diags = append(s.l.diags, d...)
+	if d.HasErrors() {
+		return nil, false
+	}
+	if u, marks := v.Unmark(); !u.IsKnown() || u.IsNull() {
+		return nil, false // the whole value failed, or is null
+	} else if _, bad := marks[failedMark]; bad {
+		return nil, false
+	}
+	if n, ok := objName(unmarked(v), kind); ok {
 		return []string{n}, true
 	}
+	v, _ = v.Unmark()
 	t := v.Type()
 	if !(t.IsTupleType() || t.IsListType() || t.IsSetType()) {
 		s.l.errorf(s.rng(name), "Invalid reference", "%s must be a list of %ss, e.g. %s.web[*] or [%s.a, %s.b].", name, kind, kind, kind, kind)
 		return nil, false
 	}
-	out := []string{} // non-nil: evaluated, possibly empty
+	out, complete := []string{}, true // non-nil: evaluated, possibly empty
 	for i, e := range v.AsValueSlice() {
+		e, marks := e.Unmark() // the element's own mark, not its attributes'
+		if _, bad := marks[failedMark]; bad || !e.IsKnown() {
+			complete = false // an object that failed; already reported
+			continue
+		}
+		e = unmarked(e)
 		if e.IsNull() {
 			s.l.errorf(s.elemRange(name, cty.NumberIntVal(int64(i))), "Null element", "%s must not contain null, but %s[%d] is null.", name, name, i)
 			return nil, false
@@ -386,8 +413,10 @@ func (s scope) refs(name, kind string) ([]string, bool) {
 		}
 		out = append(out, n)
 	}
-	return out, true
+	return out, complete
 }
+
+func unmarked(v cty.Value) cty.Value { u, _ := v.UnmarkDeep(); return u }
 
 func objName(v cty.Value, kind string) (string, bool) {
 	// A typed null (true ? null : vm.a) has the object's type but no attributes.

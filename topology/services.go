@@ -10,6 +10,15 @@ import (
 )
 
 func (x *expander) services() {
+	for _, e := range x.l.ev.nfs {
+		x.incomplete = x.incomplete || !e.clientsOK
+	}
+	for _, e := range x.l.ev.web {
+		x.incomplete = x.incomplete || !e.serversOK
+	}
+	for _, e := range x.l.ev.lvs {
+		x.incomplete = x.incomplete || !e.dirsOK || !e.backsOK
+	}
 	for _, name := range sortedKeys(x.l.ev.nfs) {
 		x.nfs(x.l.ev.nfs[name])
 	}
@@ -65,6 +74,15 @@ func (x *expander) nfs(e *nfsEval) {
 		x.l.errorf(e.s.rng("path"), "NFS export not on the RAID", "vm %q has raid %q mounted at %s, but path %s is outside it, so the array would protect nothing that is served; export a directory under %s.", srv.vm.Name, r.Name, r.Mount, xp.Path, r.Mount)
 	}
 	clients := x.vmList(e.clients, "clients", e.s.rng("clients"))
+	// unsure: some clients failed or lack NICs; checks of the whole set
+	// (a shared network, who is missing from the clients) are skipped.
+	unsure := !e.clientsOK || x.netsUnsure(srv.vm)
+	for _, c := range clients {
+		unsure = unsure || x.netsUnsure(c.vm)
+	}
+	if unsure {
+		x.partialNFS[xp.Name] = true
+	}
 	// The server address is on the first of the server's networks that
 	// every client shares.
 	var shared *NIC
@@ -91,7 +109,7 @@ func (x *expander) nfs(e *nfsEval) {
 			continue
 		}
 		if shared == nil {
-			if !sharesNet(c.vm, srv.vm) {
+			if !sharesNet(c.vm, srv.vm) && !x.netsUnsure(c.vm) && !x.netsUnsure(srv.vm) {
 				unreachable = true
 				x.l.errorf(e.s.rng("clients"), "NFS client cannot reach server", "vm %q has no NIC on a network of nfs server %q; add nic \"<network>\" to it.", c.vm.Name, srv.vm.Name)
 			}
@@ -101,7 +119,7 @@ func (x *expander) nfs(e *nfsEval) {
 		x.roles[c.vm.Name][RoleNFSClient] = true
 	}
 	if shared == nil && len(clients) > 0 {
-		if unreachable {
+		if unreachable || unsure {
 			return
 		}
 		x.l.errorf(e.s.rng("clients"), "NFS clients on different networks", "No network of server %q is shared by all clients of nfs %q; put them on one network.", srv.vm.Name, xp.Name)
@@ -116,6 +134,9 @@ func (x *expander) nfs(e *nfsEval) {
 		}
 	}
 	if shared == nil {
+		if unsure {
+			return
+		}
 		x.l.errorf(e.s.rng("server"), "NFS server has no address", "vm %q needs a NIC with an address on a lab network to serve nfs %q.", srv.vm.Name, xp.Name)
 		return
 	}
@@ -167,7 +188,7 @@ func (x *expander) web(e *webEval) {
 			return // the export failed; already reported
 		}
 		w.Content = c
-		if !under(w.Docroot, c.MountPoint) {
+		if !under(w.Docroot, c.MountPoint) && !x.l.ev.nfs[c.Name].mountFailed && !e.s.failed("docroot") {
 			x.l.errorf(e.s.rng("docroot"), "Docroot not on NFS", "docroot %s is outside %s, where nfs %q is mounted, so the content would not come from NFS.", w.Docroot, c.MountPoint, c.Name)
 		}
 		for _, s := range w.Servers {
@@ -175,7 +196,7 @@ func (x *expander) web(e *webEval) {
 			for _, cl := range c.Clients {
 				found = found || cl == s
 			}
-			if !found {
+			if !found && !x.partialNFS[c.Name] {
 				x.l.errorf(e.s.rng("servers"), "Web server does not mount its content", "vm %q serves web %q from nfs %q but is not in its clients; add it to nfs.%s clients.", s.Name, w.Name, c.Name, c.Name)
 			}
 		}
@@ -190,11 +211,17 @@ func (x *expander) lvs(e *lvsEval) {
 	}
 	dirs := x.vmList(e.directors, "directors", e.s.rng("directors"))
 	backs := x.vmList(e.backends, "backends", e.s.rng("backends"))
+	if len(dirs) == 0 && !e.dirsOK {
+		return // every director failed; already reported
+	}
 	if len(dirs) < 1 || len(dirs) > 2 {
 		x.l.errorf(e.s.rng("directors"), "Invalid directors", "An LVS service has 1 director or 2 (MASTER and BACKUP), got %d.", len(dirs))
 		return
 	}
 	if len(backs) == 0 {
+		if !e.backsOK {
+			return // every backend failed; already reported
+		}
 		x.l.errorf(e.s.rng("backends"), "No backends", "lvs %q needs at least one backend.", s.Name)
 		return
 	}
@@ -217,7 +244,9 @@ func (x *expander) lvs(e *lvsEval) {
 	}
 	if s.Mode == LVSNAT {
 		if !s.GatewayVIP.IsValid() {
-			x.l.errorf(e.s.def, "Missing gateway_vip", "LVS-NAT needs gateway_vip: the floating address on the real servers' network that they use as default gateway, so replies return through the director. Add e.g. gateway_vip = cidrhost(network.internal.cidr, 254).")
+			if !e.s.failed("gateway_vip") { // else reported where it failed
+				x.l.errorf(e.s.def, "Missing gateway_vip", "LVS-NAT needs gateway_vip: the floating address on the real servers' network that they use as default gateway, so replies return through the director. Add e.g. gateway_vip = cidrhost(network.internal.cidr, 254).")
+			}
 		} else {
 			s.GatewayNet = x.directorNet(e, s.GatewayVIP, "gateway_vip")
 			if s.GatewayNet != nil && s.GatewayNet == s.VIPNetwork {
@@ -245,6 +274,9 @@ func (x *expander) lvs(e *lvsEval) {
 		x.roles[b.vm.Name][RoleRealServer] = true
 	}
 	for _, k := range sortedKeys(weights) {
+		if !e.backsOK {
+			break // the name may be a backend that failed
+		}
 		x.l.errorf(e.s.rng("weights"), "Unknown backend in weights", "weights names %q, which is not a backend of lvs %q.%s", k, s.Name, didYouMean(k, names))
 	}
 	if e.routerID != 0 {
@@ -267,6 +299,9 @@ func (x *expander) lvs(e *lvsEval) {
 		}
 		x.lvsRID[r] = s.Name
 	}
+	if s.SorryServer != "" {
+		x.sorryServer(e)
+	}
 	x.lab.LVS = append(x.lab.LVS, s)
 }
 
@@ -277,6 +312,9 @@ func (x *expander) directorNet(e *lvsEval, addr netip.Addr, attr string) *Networ
 			if !n.Management && n.Network.CIDR.Contains(addr) {
 				goto found
 			}
+		}
+		if x.netsUnsure(d) {
+			return nil
 		}
 		x.l.errorf(e.s.rng(attr), "VIP outside director networks", "%s %s is not inside any network of director %q; the directors need a NIC on the network that holds it.", attr, addr, d.Name)
 		return nil
@@ -295,6 +333,14 @@ func (x *expander) directorNet(e *lvsEval, addr netip.Addr, attr string) *Networ
 func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 	s := e.x
 	vm := b.vm
+	if x.netsUnsure(vm) {
+		return netip.Addr{}
+	}
+	for _, d := range s.Directors {
+		if x.netsUnsure(d) {
+			return netip.Addr{}
+		}
+	}
 	switch s.Mode {
 	case LVSNAT:
 		if s.GatewayNet == nil {
@@ -374,13 +420,13 @@ func (x *expander) experiment(e *expEval) {
 		if c, ok := x.vms[e.client]; ok {
 			xp.Client = c.vm
 			x.roles[c.vm.Name][RoleClient] = true
-			if svc.VIPNetwork != nil && userNIC(c.vm, svc.VIPNetwork) == nil && !sharesRoutedNet(c.vm) {
+			if svc.VIPNetwork != nil && userNIC(c.vm, svc.VIPNetwork) == nil && !sharesRoutedNet(c.vm) && !x.netsUnsure(c.vm) {
 				x.l.errorf(e.s.rng("client"), "Client cannot reach the VIP", "client %q has no NIC on network %q where the VIP %s lives.", c.vm.Name, svc.VIPNetwork.Name, svc.VIP)
 			}
 		}
 	}
 	for _, n := range xp.RealServers {
-		if n > len(svc.Backends) {
+		if n > len(svc.Backends) && x.l.ev.lvs[svc.Name].backsOK {
 			x.l.errorf(e.s.rng("real_servers"), "Too many real servers", "real_servers asks for %d, but lvs %q has %d backends.", n, svc.Name, len(svc.Backends))
 		}
 	}
@@ -396,7 +442,7 @@ func (x *expander) experiment(e *expEval) {
 			continue
 		}
 		f.f.Target = t.vm.Name
-		if msg := x.faultTargetProblem(f.f.Kind, t.vm, svc); msg != "" {
+		if msg := x.faultTargetProblem(f.f.Kind, t.vm, svc); msg != "" && !x.incomplete {
 			x.l.errorf(f.s.rng("target"), "Invalid fault target", "%s", msg)
 		}
 		xp.Faults = append(xp.Faults, f.f)
@@ -441,38 +487,4 @@ func (x *expander) faultTargetProblem(kind string, vm *VM, svc *LVSService) stri
 		}
 	}
 	return ""
-}
-
-// busNames says which driver a bus or NIC model needs, for image checks.
-var busNames = map[string]string{
-	"sata":    "SATA (AHCI)",
-	"ide":     "IDE (ata_piix)",
-	"scsi":    "SCSI (virtio-scsi)",
-	"virtio":  "virtio",
-	"e1000":   "e1000",
-	"rtl8139": "RTL8139 (8139cp)",
-}
-
-func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
-	bs, ms, ok := x.l.opts.ImageCaps(e.vm.Image)
-	if !ok {
-		if !warned[e.vm.Image] {
-			warned[e.vm.Image] = true
-			x.l.warnf(e.s.rng("image"), "Image not found", "image %q is not built or imported yet, so its disk buses and NIC models were not checked.", e.vm.Image)
-		}
-		return
-	}
-	for _, d := range e.disks {
-		if !contains(bs, d.d.Bus) {
-			x.l.errorf(d.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[d.d.Bus], strings.Join(bs, ", "))
-		}
-	}
-	if r := e.raid; r != nil && !contains(bs, r.r.Bus) {
-		x.l.errorf(r.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[r.r.Bus], strings.Join(bs, ", "))
-	}
-	for _, n := range e.nics {
-		if !contains(ms, n.model) {
-			x.l.errorf(n.s.rng("model"), "NIC model not supported by image", "image %q has no %s driver in its kernel (it drives %s); use model = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[n.model], strings.Join(ms, ", "))
-		}
-	}
 }

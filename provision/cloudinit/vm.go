@@ -22,13 +22,12 @@ func ForVM(lab *topology.Lab, vm *topology.VM, authorizedKey string, hostKeyPEM 
 		HostKey:        hostKey,
 	}
 	for _, n := range vm.NICs {
-		nic := NIC{MAC: n.MAC, Name: n.Device, Gateway: n.Gateway}
+		nic := NIC{MAC: n.MAC, Name: n.Device, Gateway: n.Gateway, MTU: n.GuestMTU()}
 		if n.IP.IsValid() {
 			nic.Address = netip.PrefixFrom(n.IP, n.Prefix)
 		}
 		if n.Network != nil {
 			nic.DHCP = n.Network.DHCP && !n.IP.IsValid()
-			nic.MTU = n.Network.MTU
 			if s.FQDN == "" && n.Network.Domain != "" {
 				s.FQDN = vm.Hostname + "." + n.Network.Domain
 			}

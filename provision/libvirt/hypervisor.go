@@ -82,6 +82,10 @@ type Hypervisor interface {
 	// Only a domain whose labctl metadata names lab is touched.
 	SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error
 
+	// HostBridge says whether the host has the bridge device name that
+	// a bridge-mode network attaches to (labctl never creates it).
+	HostBridge(ctx context.Context, name string) (BridgeState, error)
+
 	// Close ends the connection.
 	Close() error
 }

@@ -145,6 +145,8 @@ func doctor(ctx context.Context, flagURI string, lab *topology.Lab) []check {
 		add("accel", st, accelName(typ)+": "+reason, fix)
 	}
 
+	out = append(out, bridgeChecks(ctx, hv, lab)...)
+
 	// Pools: the shared base pool and where new pools go.
 	for _, name := range poolsToCheck(lab) {
 		p, err := hv.Pool(ctx, name)

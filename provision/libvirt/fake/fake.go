@@ -35,6 +35,9 @@ type Hypervisor struct {
 	Caps libvirt.Caps
 	// Now is the clock used for start times.
 	Now func() time.Time
+	// devices are the host's network devices (name → is a Linux bridge),
+	// for bridge-mode networks; see AddHostDevice.
+	devices map[string]bool
 }
 
 type pool struct {
@@ -55,7 +58,33 @@ func New() *Hypervisor {
 		Info:     libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0"},
 		Caps:     libvirt.Caps{Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
 		Now:      time.Now,
+		devices:  map[string]bool{},
 	}
+}
+
+// AddHostDevice adds a host network device; bridge says whether it is a
+// Linux bridge that domains can attach to.
+func (h *Hypervisor) AddHostDevice(name string, bridge bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.devices[name] = bridge
+}
+
+// HostBridge implements libvirt.Hypervisor.
+func (h *Hypervisor) HostBridge(ctx context.Context, name string) (libvirt.BridgeState, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return libvirt.BridgeUnknown, err
+	}
+	bridge, ok := h.devices[name]
+	switch {
+	case !ok:
+		return libvirt.BridgeMissing, nil
+	case !bridge:
+		return libvirt.BridgeNotBridge, nil
+	}
+	return libvirt.BridgePresent, nil
 }
 
 func (h *Hypervisor) act(op, name string) error {
@@ -399,6 +428,10 @@ func (h *Hypervisor) StartDomain(ctx context.Context, name string) error {
 		}
 	}
 	for _, i := range d.Def.Devices.Interfaces {
+		if i.Source != nil && i.Source.Bridge != nil && !h.devices[i.Source.Bridge.Bridge] {
+			// libvirt: "Cannot get interface MTU on 'br0': No such device".
+			return fmt.Errorf("start domain %q: host bridge %q: no such bridge", name, i.Source.Bridge.Bridge)
+		}
 		if i.Source != nil && i.Source.Network != nil {
 			n, ok := h.networks[i.Source.Network.Network]
 			if !ok || !n.Active {
