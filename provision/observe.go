@@ -25,9 +25,9 @@ type Live struct {
 	PoolVolumes map[string]libvirt.Volume
 	// PoolMarked: the lab pool holds labctl's marker (labctl created it).
 	PoolMarked bool
-	Pool       *libvirt.Pool // the lab pool, nil when absent
-	Base     map[string]libvirt.Volume  // volumes of the shared base pool
-	BasePool *libvirt.Pool
+	Pool       *libvirt.Pool             // the lab pool, nil when absent
+	Base       map[string]libvirt.Volume // volumes of the shared base pool
+	BasePool   *libvirt.Pool
 
 	allNetworks []libvirt.Network
 	allDomains  []libvirt.Domain
