@@ -63,6 +63,33 @@ func (l *Live) checkOwner(owner string, force bool) error {
 	return nil
 }
 
+// setOwner records owner in the metadata of every network and domain of s.
+func (s *State) setOwner(owner string) error {
+	set := func(x *string) error {
+		m := libvirt.ParseMeta(*x)
+		if m == nil {
+			return fmt.Errorf("labctl metadata missing from %q", *x)
+		}
+		m.Owner = owner
+		out, err := libvirt.MarshalMeta(m)
+		*x = out
+		return err
+	}
+	for _, n := range s.Networks {
+		if n.Def != nil && n.Def.Metadata != nil {
+			if err := set(&n.Def.Metadata.XML); err != nil {
+				return err
+			}
+		}
+	}
+	for _, vm := range s.VMs {
+		if err := set(&vm.Def.Metadata.XML); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // domainVolumes names the volumes of pool that d's disks use.
 func domainVolumes(d libvirt.Domain, pool string) []string {
 	if d.Def == nil || d.Def.Devices == nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
 	"libvirt.org/go/libvirtxml"
 )
@@ -267,6 +268,11 @@ func TestOtherOwnersLab(t *testing.T) {
 	if _, err := Up(ctx(), hv, lab, forced); err != nil {
 		t.Fatalf("forced up: %v", err)
 	}
+	for _, d := range mustDomains(t, hv) {
+		if d.Meta.Owner != "alice" {
+			t.Errorf("after root's forced up %s is held by %q, want alice still", d.Name, d.Meta.Owner)
+		}
+	}
 	if _, err := Down(ctx(), hv, "lab1", DownOptions{Pool: "lab1", Owner: "root", Force: true}); err != nil {
 		t.Fatalf("forced down: %v", err)
 	}
@@ -305,4 +311,13 @@ func TestSubnetClashAndPrefixes(t *testing.T) {
 	if len(foreign) != 1 || foreign[0].String() != "192.168.122.0/24" || keep.String() != "10.99.0.0/24" {
 		t.Errorf("NetworkPrefixes = %v, keep %v", foreign, keep)
 	}
+}
+
+func mustDomains(t *testing.T, hv *fake.Hypervisor) []libvirt.Domain {
+	t.Helper()
+	doms, err := hv.ListDomains(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doms
 }

@@ -123,6 +123,14 @@ func Up(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts UpOp
 	if err := live.checkOwner(opts.Owner, opts.Force); err != nil {
 		return nil, err
 	}
+	if h := live.Holder(opts.Owner); h != "" {
+		// Forced: what up recreates stays the holder's, so the lab keeps
+		// one owner.
+		if err := st.setOwner(h); err != nil {
+			return nil, err
+		}
+		opts.Owner = h
+	}
 	res := &UpResult{State: st, Changes: ch}
 	if len(ch.Pending()) == 0 {
 		res.NoOp = true
