@@ -26,6 +26,7 @@ type Live struct {
 	// PoolMarked: the lab pool holds labctl's marker (labctl created it).
 	PoolMarked bool
 	Pool       *libvirt.Pool             // the lab pool, nil when absent
+	needMark   bool                      // up marks the lab pool (checkLabPool)
 	Base       map[string]libvirt.Volume // volumes of the shared base pool
 	BasePool   *libvirt.Pool
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/topology"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -117,13 +118,19 @@ func (e *PoolError) Error() string { return fmt.Sprintf("storage pool %q: %s", e
 // it (or an older labctl's domains use it), else the lab file must say
 // shared_pool = true; a new pool goes only into an empty or new directory
 // that no other pool uses.
-func checkLabPool(ctx context.Context, hv libvirt.Hypervisor, st *State, live *Live, shared bool, listDir func(string) ([]string, error)) error {
-	ps := st.labPool()
+func checkLabPool(ctx context.Context, hv libvirt.Hypervisor, st *State, live *Live, lab *topology.Lab, listDir func(string) ([]string, error)) error {
+	ps, shared := st.labPool(), lab.SharedPool
 	if ps.Name == BasePool {
 		return &PoolError{Pool: ps.Name, Reason: "reserved for labctl's base images; no lab may keep its volumes there (set another pool, or rename the lab)"}
 	}
 	if live.Pool != nil {
 		if shared || live.PoolMarked || len(live.Volumes) > 0 {
+			return nil
+		}
+		if len(live.PoolVolumes) == 0 && !live.Shared(ps.Name, lab.PoolPath) {
+			// Empty, named after the lab, in its directory: the pool of an
+			// up cut short before it was marked. Nothing to lose: mark it.
+			live.needMark = true
 			return nil
 		}
 		return &PoolError{Pool: ps.Name, Reason: fmt.Sprintf("exists and was not created by labctl for lab %q; "+
@@ -141,8 +148,9 @@ func checkLabPool(ctx context.Context, hv libvirt.Hypervisor, st *State, live *L
 			return &PoolError{Pool: ps.Name, Reason: fmt.Sprintf("its directory %s is already the directory of pool %q; give the lab an empty pool_path", ps.Path, p.Name)}
 		}
 	}
+	live.needMark = true
 	if listDir == nil {
-		return nil // checked after the pool is defined (newPoolEmpty)
+		return nil // checked after the pool is defined (markNewPool)
 	}
 	names, err := listDir(ps.Path)
 	if err != nil {
@@ -164,9 +172,10 @@ func dirNotEmpty(ps *PoolSpec, names []string) error {
 		ps.Path, strings.Join(names, ", "))}
 }
 
-// markNewPool runs right after up defined the lab pool: a remote directory
-// that already held files is refused (the pool definition stays, the files
-// are untouched), else the pool gets labctl's marker.
+// markNewPool runs right after up defined (or found unmarked and empty)
+// the lab pool: a remote directory that already held files is refused (the
+// pool definition stays, the files are untouched), else the pool gets
+// labctl's marker.
 func (u *upRun) markNewPool(ctx context.Context, ps *PoolSpec) error {
 	vols, err := u.hv.ListVolumes(ctx, ps.Name)
 	if err != nil {

@@ -321,3 +321,29 @@ func mustDomains(t *testing.T, hv *fake.Hypervisor) []libvirt.Domain {
 	}
 	return doms
 }
+
+// An up cut short between defining the lab pool and marking it leaves an
+// empty unmarked pool named after the lab: the next up marks and uses it.
+func TestUnmarkedEmptyPoolOfTheLab(t *testing.T) {
+	hv := fake.New()
+	hv.Fail["CreateVolume:"+PoolMarker("lab1")] = errors.New("interrupted")
+	if _, err := Up(ctx(), hv, testLab("lab1"), ownOpts(hv, "alice")); err == nil {
+		t.Fatal("up with a failing marker succeeded")
+	}
+	delete(hv.Fail, "CreateVolume:"+PoolMarker("lab1"))
+	if _, err := Up(ctx(), hv, testLab("lab1"), ownOpts(hv, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if !hasName(volumeNames(t, hv, "lab1"), PoolMarker("lab1")) {
+		t.Error("the resumed up did not mark the pool")
+	}
+	// The same empty pool in another directory is not the lab's.
+	hv2 := fake.New()
+	if _, err := hv2.EnsurePool(ctx(), poolDef("lab1", "/srv/other")); err != nil {
+		t.Fatal(err)
+	}
+	var pe *PoolError
+	if _, err := Up(ctx(), hv2, testLab("lab1"), ownOpts(hv2, "alice")); !errors.As(err, &pe) {
+		t.Errorf("up into someone's empty pool lab1 at /srv/other: %v, want a PoolError", err)
+	}
+}

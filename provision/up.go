@@ -96,7 +96,7 @@ func Plan(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts Op
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := checkLabPool(ctx, hv, st, live, lab.SharedPool, opts.ListDir); err != nil {
+	if err := checkLabPool(ctx, hv, st, live, lab, opts.ListDir); err != nil {
 		return st, live, nil, err
 	}
 	if errs := live.Clashes(st); len(errs) > 0 {
@@ -219,7 +219,7 @@ func (u *upRun) run(ctx context.Context) error {
 		if _, err := u.hv.EnsurePool(ctx, ps.Def); err != nil {
 			return err
 		}
-		if !ps.Shared && u.live.Pool == nil {
+		if !ps.Shared && u.live.needMark {
 			if err := u.markNewPool(ctx, ps); err != nil {
 				return err
 			}
