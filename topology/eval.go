@@ -179,15 +179,15 @@ func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 	e := &l.ev.lab
 	e.s = s
 	e.lab = Lab{
-		Name:       b.name,
-		URI:        s.str("uri", "qemu:///system"),
-		Pool:       s.str("pool", b.name),
-		PoolPath:   s.str("pool_path", ""),
-		SharedPool: s.boolean("shared_pool", false),
-		Image:      s.str("image", "bookworm-cloud"),
-		Accel:      Accel(s.enum("accel", "auto", accels)),
-		SSHUser:    s.str("ssh_user", "labctl"),
+		Name:     b.name,
+		URI:      s.str("uri", "qemu:///system"),
+		Pool:     s.str("pool", b.name),
+		PoolPath: s.str("pool_path", ""),
+		Image:    s.str("image", "bookworm-cloud"),
+		Accel:    Accel(s.enum("accel", "auto", accels)),
+		SSHUser:  s.str("ssh_user", "labctl"),
 	}
+	e.lab.SharedPool = s.boolean("shared_pool", false)
 	if e.lab.PoolPath != "" && !path.IsAbs(e.lab.PoolPath) {
 		l.errorf(s.rng("pool_path"), "Invalid path", "pool_path must be absolute, got %q.", e.lab.PoolPath)
 	}

@@ -57,13 +57,11 @@ var RoleOrder = []string{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRe
 // Lab is a fully expanded lab. Slices are sorted by name so the same input
 // always yields the same value (and a byte-identical plan).
 type Lab struct {
-	Name     string // prefix of every libvirt object
-	URI      string // libvirt URI, default qemu:///system
-	Pool     string // libvirt storage pool (directory pool), default "<name>"
-	PoolPath string // directory of the pool when labctl creates it ("" = default location)
-	// SharedPool says Pool exists already and is not the lab's: labctl puts
-	// the lab's volumes into it and deletes only those its VMs use.
-	SharedPool  bool
+	Name        string // prefix of every libvirt object
+	URI         string // libvirt URI, default qemu:///system
+	Pool        string // libvirt storage pool (directory pool), default "<name>"
+	PoolPath    string // directory of the pool when labctl creates it ("" = default location)
+	SharedPool  bool   // shared_pool: Pool is not the lab's; labctl deletes only its VMs' volumes there
 	Image       string // default base image name for VMs
 	Accel       Accel
 	SSHUser     string
