@@ -39,6 +39,13 @@ type Options struct {
 	BasePoolPath string
 	LabPoolPath  string
 	LogDir       string // serial console logs (default DefaultLogDir)
+	// Owner is recorded in the metadata of every domain and network ("" =
+	// none, as before owners were recorded; plan output leaves it out).
+	Owner string
+	// ListDir lists a directory of the libvirt host, so up refuses to put a
+	// new pool into one that holds files before it creates anything; nil
+	// (a remote host) checks right after defining the pool instead.
+	ListDir func(dir string) ([]string, error)
 }
 
 // Desired computes the libvirt objects of lab. It is pure apart from
@@ -77,7 +84,7 @@ func Desired(lab *topology.Lab, opts Options) (*State, error) {
 
 	nets := map[string]*NetworkSpec{}
 	for _, n := range lab.Networks {
-		ns, err := networkSpec(lab, n, opts.Version)
+		ns, err := networkSpec(lab, n, opts.Version, opts.Owner)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +151,7 @@ func poolDef(name, dir string) *libvirtxml.StoragePool {
 	}
 }
 
-func networkSpec(lab *topology.Lab, n *topology.Network, version string) (*NetworkSpec, error) {
+func networkSpec(lab *topology.Lab, n *topology.Network, version, owner string) (*NetworkSpec, error) {
 	ns := &NetworkSpec{
 		Name:        n.Name,
 		LibvirtName: n.LibvirtName,
@@ -209,7 +216,7 @@ func networkSpec(lab *topology.Lab, n *topology.Network, version string) (*Netwo
 		return nil, fmt.Errorf("network %q: %w", n.Name, err)
 	}
 	ns.Hash = h
-	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: n.Name, Kind: "network", Version: version, SpecHash: h})
+	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: n.Name, Kind: "network", Version: version, SpecHash: h, Owner: owner})
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +481,7 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 		return nil, fmt.Errorf("VM %q: %w", vm.Name, err)
 	}
 	spec.Hash = h
-	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: vm.Name, Kind: "domain", Version: opts.Version, SpecHash: h})
+	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: vm.Name, Kind: "domain", Version: opts.Version, SpecHash: h, Owner: opts.Owner})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,10 @@ type DownOptions struct {
 	PoolPath string // directory labctl gives that pool ("" = DefaultImagesDir/<pool>)
 	Parallel int
 	Progress Progress
+	// Owner is who asks; Down refuses a lab another owner holds unless
+	// Force (the CLI allows it only for root).
+	Owner string
+	Force bool
 }
 
 // DownResult lists what Down removed.
@@ -33,11 +37,12 @@ func (r *DownResult) Empty() bool {
 }
 
 // Down removes every object lab owns, found through libvirt: domains (with
-// snapshots, managed save and NVRAM) whose metadata names the lab, volumes
-// of the lab pool with the lab's prefix, networks whose metadata names the
-// lab, and the lab's dedicated pool once empty. It works after an
-// interrupted up and with objects already deleted by hand, and touches
-// nothing else: not bridges, other labs, other volumes or the base pool.
+// snapshots, managed save and NVRAM) whose metadata names the lab, the
+// lab-pool volumes their disks use, networks whose metadata names the lab,
+// and the pool labctl created for the lab once only its marker is left.
+// It works after an interrupted up and with objects already deleted by
+// hand, and touches nothing else: not bridges, other labs or owners, other
+// volumes (even with the lab's name prefix) or the base pool.
 func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptions) (*DownResult, error) {
 	if opts.Pool == "" {
 		opts.Pool = lab
@@ -52,6 +57,9 @@ func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptio
 	if err != nil {
 		return nil, err
 	}
+	if err := live.checkOwner(opts.Owner, opts.Force); err != nil {
+		return nil, err
+	}
 	res := &DownResult{}
 	var mu sync.Mutex
 	add := func(list *[]string, name string) {
@@ -64,9 +72,12 @@ func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptio
 	for name, d := range live.Domains {
 		g.Go(func() error {
 			opts.Progress.VM(d.Meta.Object, PhaseDelete, nil)
-			if err := hv.DeleteDomain(gctx, name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
+			if err := deleteDomain(gctx, hv, live, name); err != nil {
 				opts.Progress.VM(d.Meta.Object, PhaseFailed, err)
 				return err
+			}
+			for _, v := range live.DomainVolumes[name] {
+				add(&res.Volumes, v)
 			}
 			add(&res.Domains, name)
 			opts.Progress.VM(d.Meta.Object, PhaseDone, nil)
@@ -78,15 +89,6 @@ func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptio
 	}
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(opts.Parallel)
-	for name, v := range live.Volumes {
-		g.Go(func() error {
-			if err := hv.DeleteVolume(gctx, v.Pool, name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
-				return err
-			}
-			add(&res.Volumes, name)
-			return nil
-		})
-	}
 	for name := range live.Networks {
 		g.Go(func() error {
 			opts.Progress.Info("deleting network " + name)
@@ -100,18 +102,21 @@ func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptio
 	if err := g.Wait(); err != nil {
 		return res, err
 	}
-	// The pool goes only when it is the lab's dedicated one (named after
-	// the lab, in the directory labctl gives it) and nothing else is in it.
-	if live.Pool != nil && opts.Pool == lab {
-		want := opts.PoolPath
-		if want == "" {
-			want = path.Join(DefaultImagesDir, opts.Pool)
-		}
+	// The pool goes only when labctl created it for the lab (its marker,
+	// or, from before markers, named after the lab in the directory labctl
+	// gives it) and nothing but the marker is left in it.
+	if live.Pool != nil && !live.Shared(opts.Pool, opts.PoolPath) {
 		vols, err := hv.ListVolumes(ctx, opts.Pool)
 		if err != nil {
 			return res, err
 		}
-		if len(vols) == 0 && path.Clean(live.Pool.Path) == path.Clean(want) {
+		if len(vols) == 1 && vols[0].Name == PoolMarker(lab) {
+			if err := hv.DeleteVolume(ctx, opts.Pool, vols[0].Name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
+				return res, err
+			}
+			vols = nil
+		}
+		if len(vols) == 0 {
 			if err := hv.DeletePool(ctx, opts.Pool); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
 				return res, err
 			}
@@ -122,4 +127,17 @@ func Down(ctx context.Context, hv libvirt.Hypervisor, lab string, opts DownOptio
 		sort.Strings(l)
 	}
 	return res, nil
+}
+
+// Shared reports whether the lab pool is not the lab's own: labctl did not
+// mark it, and it is not the unmarked pool an older labctl made for the lab
+// (named after it, in the directory labctl gives it).
+func (l *Live) Shared(pool, poolPath string) bool {
+	if l.PoolMarked {
+		return false
+	}
+	if poolPath == "" {
+		poolPath = path.Join(DefaultImagesDir, pool)
+	}
+	return pool != l.Lab || l.Pool == nil || path.Clean(l.Pool.Path) != path.Clean(poolPath)
 }

@@ -5,22 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/labctl/labctl/provision/libvirt"
 )
 
 // Live is what libvirt has now for one lab: the objects the lab owns (by
-// metadata for domains and networks, by pool and name prefix for volumes)
-// plus everything else, for clash checks.
+// metadata for domains and networks; for volumes, by the disks of the
+// lab's domains, which up defines before it creates their volumes) plus
+// everything else, for clash checks.
 type Live struct {
 	Lab      string
 	Networks map[string]libvirt.Network // owned, by libvirt name
 	Domains  map[string]libvirt.Domain  // owned, by libvirt name
 	Volumes  map[string]libvirt.Volume  // owned, in the lab pool, by name
-	Pool     *libvirt.Pool              // the lab pool, nil when absent
-	Base     map[string]libvirt.Volume  // volumes of the shared base pool
-	BasePool *libvirt.Pool
+	// DomainVolumes lists, per owned domain, the lab-pool volumes its disks
+	// use: the record of what labctl created for it.
+	DomainVolumes map[string][]string
+	// PoolVolumes is every volume of the lab pool, owned or not.
+	PoolVolumes map[string]libvirt.Volume
+	// PoolMarked: the lab pool holds labctl's marker (labctl created it).
+	PoolMarked bool
+	Pool       *libvirt.Pool             // the lab pool, nil when absent
+	needMark   bool                      // up marks the lab pool (checkLabPool)
+	Base       map[string]libvirt.Volume // volumes of the shared base pool
+	BasePool   *libvirt.Pool
 
 	allNetworks []libvirt.Network
 	allDomains  []libvirt.Domain
@@ -33,7 +41,8 @@ func (l *Live) Owned() int { return len(l.Networks) + len(l.Domains) + len(l.Vol
 // storage pool (LabPoolName).
 func Observe(ctx context.Context, hv libvirt.Hypervisor, lab, labPool string) (*Live, error) {
 	l := &Live{Lab: lab, Networks: map[string]libvirt.Network{}, Domains: map[string]libvirt.Domain{},
-		Volumes: map[string]libvirt.Volume{}, Base: map[string]libvirt.Volume{}}
+		Volumes: map[string]libvirt.Volume{}, Base: map[string]libvirt.Volume{},
+		DomainVolumes: map[string][]string{}, PoolVolumes: map[string]libvirt.Volume{}}
 	nets, err := hv.ListNetworks(ctx)
 	if err != nil {
 		return nil, err
@@ -63,8 +72,15 @@ func Observe(ctx context.Context, hv libvirt.Hypervisor, lab, labPool string) (*
 			return nil, err
 		}
 		for _, v := range vols {
-			if strings.HasPrefix(v.Name, VolumePrefix(lab)) {
-				l.Volumes[v.Name] = v
+			l.PoolVolumes[v.Name] = v
+		}
+		l.PoolMarked = l.PoolVolumes[PoolMarker(lab)].Name != ""
+		for name, d := range l.Domains {
+			for _, vol := range domainVolumes(d, labPool) {
+				if v, ok := l.PoolVolumes[vol]; ok {
+					l.Volumes[vol] = v
+					l.DomainVolumes[name] = append(l.DomainVolumes[name], vol)
+				}
 			}
 		}
 	}
@@ -145,6 +161,7 @@ func (l *Live) Clashes(s *State) []error {
 			errs = append(errs, &ClashError{Kind: "domain", Name: vm.LibvirtName, Owner: metaLab(d.Meta)})
 		}
 	}
+	errs = append(errs, l.ownershipClashes(s)...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errs
 }

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -26,10 +27,16 @@ func testLab(name string) *topology.Lab {
 		}
 		return nw
 	}
-	ext := mk("ext", topology.NetNAT, "10.10.0.0/24", "10.10.0.1", false)
+	// Labs side by side need their own subnets (libvirt refuses a network
+	// whose host range another one has); lab1 keeps x.x.0.0.
+	o := 0
+	if name != "lab1" {
+		o = 1 + int(sha256.Sum256([]byte(name))[0])
+	}
+	ext := mk("ext", topology.NetNAT, fmt.Sprintf("10.10.%d.0/24", o), fmt.Sprintf("10.10.%d.1", o), false)
 	ext.MTU = 1400
-	internal := mk("int", topology.NetIsolated, "10.20.0.0/24", "", false)
-	mgmt := mk("mgmt", topology.NetIsolated, "10.99.0.0/24", "10.99.0.1", true)
+	internal := mk("int", topology.NetIsolated, fmt.Sprintf("10.20.%d.0/24", o), "", false)
+	mgmt := mk("mgmt", topology.NetIsolated, fmt.Sprintf("10.99.%d.0/24", o), fmt.Sprintf("10.99.%d.1", o), true)
 	lab := &topology.Lab{Name: name, Pool: name, Image: "base", Accel: topology.AccelAuto, SSHUser: "labctl",
 		Networks: []*topology.Network{ext, internal, mgmt}, Management: mgmt}
 	for i, vm := range []string{"client", "storage", "web"} {
@@ -174,8 +181,8 @@ func TestUpCreatesEverythingThenNoOp(t *testing.T) {
 		t.Errorf("networks = %d, want 3", len(nets))
 	}
 	vols, _ := hv.ListVolumes(ctx(), "lab1")
-	if len(vols) != 11 { // 3 roots, 3 seeds, 5 raid members
-		t.Errorf("lab volumes = %d, want 11", len(vols))
+	if len(vols) != 12 { // 3 roots, 3 seeds, 5 raid members, the pool marker
+		t.Errorf("lab volumes = %d, want 12", len(vols))
 	}
 	base, _ := hv.ListVolumes(ctx(), BasePool)
 	if len(base) != 3 { // disk, kernel, initrd
@@ -298,7 +305,8 @@ func TestDownRemovesOnlyWhatTheLabOwns(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := testLab("lab1-b")
-	other.Pool = "lab1" // shares the pool: only the name prefix separates them
+	other.Pool = "lab1" // shares the pool, which it may only when it says so
+	other.SharedPool = true
 	if _, err := Up(ctx(), hv, other, testOpts()); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +335,8 @@ func TestDownRemovesOnlyWhatTheLabOwns(t *testing.T) {
 	for _, v := range vols {
 		names = append(names, v.Name)
 	}
-	if !strings.Contains(strings.Join(names, " "), "lab1-notes.qcow2") || len(names) != 12 {
+	// lab1-b's 11, the foreign one, and lab1's marker (the pool stays).
+	if !strings.Contains(strings.Join(names, " "), "lab1-notes.qcow2") || len(names) != 13 {
 		t.Errorf("volumes left in pool lab1: %v", names)
 	}
 	nets, _ := hv.ListNetworks(ctx())
@@ -408,6 +417,17 @@ func TestUpAfterObjectsDeletedByHand(t *testing.T) {
 	}
 	if err := hv.DeleteDomain(ctx(), "lab1-client"); err != nil {
 		t.Fatal(err)
+	}
+	// The client's volumes lost their record with its domain: labctl no
+	// longer knows they are the lab's, names them, and leaves them alone.
+	_, _, _, err := Plan(ctx(), hv, testLab("lab1"), testOpts().Options)
+	if err == nil || !strings.Contains(err.Error(), `volume "lab1/lab1.client.root.qcow2" already exists and is not created by labctl`) {
+		t.Fatalf("plan: %v, want a clash naming the client's orphaned volumes", err)
+	}
+	for _, v := range []string{"lab1.client.root.qcow2", "lab1.client.seed.iso"} {
+		if err := hv.DeleteVolume(ctx(), "lab1", v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, _, ch, err := Plan(ctx(), hv, testLab("lab1"), testOpts().Options)
 	if err != nil {
@@ -601,6 +621,11 @@ func assertEmpty(t *testing.T, hv *fake.Hypervisor, lab string) {
 	}
 	if live.Owned() != 0 {
 		t.Errorf("lab %s still owns %d domains, %d networks, %d volumes", lab, len(live.Domains), len(live.Networks), len(live.Volumes))
+	}
+	for name := range live.PoolVolumes {
+		if strings.HasPrefix(name, VolumePrefix(lab)) {
+			t.Errorf("volume %s of lab %s is left in its pool", name, lab)
+		}
 	}
 }
 

@@ -22,6 +22,9 @@ var ErrDeclined = errors.New("declined: nothing changed")
 // UpOptions configure Up.
 type UpOptions struct {
 	Options
+	// Force lets up change a lab another owner holds (the CLI allows it
+	// only for root).
+	Force bool
 	// Parallel bounds concurrent libvirt work (volumes, defines, starts);
 	// default 4. Waiting for SSH is not bounded.
 	Parallel int
@@ -96,6 +99,9 @@ func Plan(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts Op
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := checkLabPool(ctx, hv, st, live, lab, opts.ListDir); err != nil {
+		return st, live, nil, err
+	}
 	if errs := live.Clashes(st); len(errs) > 0 {
 		return st, live, nil, errors.Join(errs...)
 	}
@@ -116,6 +122,17 @@ func Up(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts UpOp
 	st, live, ch, err := Plan(ctx, hv, lab, opts.Options)
 	if err != nil {
 		return nil, err
+	}
+	if err := live.checkOwner(opts.Owner, opts.Force); err != nil {
+		return nil, err
+	}
+	if h := live.Holder(opts.Owner); h != "" {
+		// Forced: what up recreates stays the holder's, so the lab keeps
+		// one owner.
+		if err := st.setOwner(h); err != nil {
+			return nil, err
+		}
+		opts.Owner = h
 	}
 	res := &UpResult{State: st, Changes: ch}
 	if len(ch.Pending()) == 0 {
@@ -205,6 +222,11 @@ func (u *upRun) run(ctx context.Context) error {
 		if _, err := u.hv.EnsurePool(ctx, ps.Def); err != nil {
 			return err
 		}
+		if !ps.Shared && u.live.needMark {
+			if err := u.markNewPool(ctx, ps); err != nil {
+				return err
+			}
+		}
 	}
 	// Independent objects: base images and networks.
 	g, gctx := errgroup.WithContext(ctx)
@@ -291,8 +313,9 @@ func (u *upRun) run(ctx context.Context) error {
 }
 
 // removeStale deletes what must go before anything is created: domains
-// being replaced or dropped (with their volumes), leftover volumes of VMs
-// about to be created (an interrupted up), and networks being replaced.
+// being replaced or dropped, with the volumes their disks use (volumes
+// first: an interrupted removal leaves the domain, the record, behind),
+// and networks being replaced.
 func (u *upRun) removeStale(ctx context.Context) error {
 	p := u.opts.Progress
 	g, gctx := errgroup.WithContext(ctx)
@@ -302,27 +325,15 @@ func (u *upRun) removeStale(ctx context.Context) error {
 		wantVM[vm.Name] = true
 	}
 	for _, c := range u.ch.Items {
-		if c.Kind != "domain" || (c.Action != ActRecreate && c.Action != ActDelete && c.Action != ActCreate) {
+		if c.Kind != "domain" || (c.Action != ActRecreate && c.Action != ActDelete) {
 			continue
 		}
 		g.Go(func() error {
-			if c.Action != ActCreate {
-				if wantVM[c.Object] {
-					p.VM(c.Object, PhaseDelete, nil)
-				}
-				if err := u.hv.DeleteDomain(gctx, c.Name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
-					return err
-				}
+			if wantVM[c.Object] {
+				p.VM(c.Object, PhaseDelete, nil)
 			}
-			return u.deleteVolumes(gctx, VolumePrefix(u.st.Lab)+c.Object+".")
+			return deleteDomain(gctx, u.hv, u.live, c.Name)
 		})
-	}
-	// Volumes of VMs that are neither desired nor defined any more.
-	for name := range u.live.Volumes {
-		vm := strings.SplitN(strings.TrimPrefix(name, VolumePrefix(u.st.Lab)), ".", 2)[0]
-		if !wantVM[vm] && !u.hasDomainFor(vm) {
-			g.Go(func() error { return u.deleteVolume(gctx, name) })
-		}
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -338,29 +349,15 @@ func (u *upRun) removeStale(ctx context.Context) error {
 	return nil
 }
 
-func (u *upRun) hasDomainFor(vm string) bool {
-	for _, d := range u.live.Domains {
-		if d.Meta.Object == vm {
-			return true
+// deleteDomain deletes an owned domain's volumes, then the domain.
+func deleteDomain(ctx context.Context, hv libvirt.Hypervisor, live *Live, name string) error {
+	for _, vol := range live.DomainVolumes[name] {
+		v := live.Volumes[vol]
+		if err := hv.DeleteVolume(ctx, v.Pool, v.Name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
+			return err
 		}
 	}
-	return false
-}
-
-func (u *upRun) deleteVolumes(ctx context.Context, prefix string) error {
-	for name := range u.live.Volumes {
-		if strings.HasPrefix(name, prefix) {
-			if err := u.deleteVolume(ctx, name); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (u *upRun) deleteVolume(ctx context.Context, name string) error {
-	pool := u.live.Volumes[name].Pool
-	if err := u.hv.DeleteVolume(ctx, pool, name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
+	if err := hv.DeleteDomain(ctx, name); err != nil && !errors.Is(err, libvirt.ErrNotFound) {
 		return err
 	}
 	return nil
@@ -391,6 +388,13 @@ func (u *upRun) importVolume(ctx context.Context, v *VolumeSpec) error {
 func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action) error {
 	p := u.opts.Progress
 	if act == ActCreate || act == ActRecreate {
+		// The domain, defined first, is the record of the volumes labctl
+		// creates for it: only those are ever deleted (libvirt defines a
+		// domain whose volumes do not exist yet; they must by start).
+		p.VM(vm.Name, PhaseDefine, nil)
+		if err := u.hv.DefineDomain(ctx, vm.Def); err != nil {
+			return err
+		}
 		p.VM(vm.Name, PhaseVolumes, nil)
 		for _, v := range vm.Volumes {
 			var src io.Reader
@@ -404,10 +408,6 @@ func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action) error {
 			if _, err := u.hv.CreateVolume(ctx, v.Pool, v.Def, src, size); err != nil {
 				return err
 			}
-		}
-		p.VM(vm.Name, PhaseDefine, nil)
-		if err := u.hv.DefineDomain(ctx, vm.Def); err != nil {
-			return err
 		}
 	}
 	p.VM(vm.Name, PhaseStart, nil)

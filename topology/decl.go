@@ -160,6 +160,11 @@ func (l *loader) collect(f *hcl.File) {
 			}
 			if err := CheckLabName(b.name); err != nil {
 				l.errorf(b.labelRange(), "Invalid lab name", "%s.", err)
+			} else if l.opts.Instance != "" {
+				b.name += "-" + l.opts.Instance
+				if err := CheckLabName(b.name); err != nil {
+					l.errorf(b.labelRange(), "Invalid lab name", "with --owner %s: %s.", l.opts.Instance, err)
+				}
 			}
 			l.lab = b
 		case "variable":

@@ -204,6 +204,7 @@ func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 		Accel:    Accel(s.enum("accel", "auto", accels)),
 		SSHUser:  s.str("ssh_user", "labctl"),
 	}
+	e.lab.SharedPool = s.boolean("shared_pool", false)
 	if e.lab.PoolPath != "" && !path.IsAbs(e.lab.PoolPath) {
 		l.errorf(s.rng("pool_path"), "Invalid path", "pool_path must be absolute, got %q.", e.lab.PoolPath)
 	}

@@ -129,21 +129,31 @@ func (x *expander) management() {
 }
 
 // derivedManagementCIDR picks a /24 in 172.16.0.0/12 from a hash of the lab
-// name, stepping on while it overlaps a lab network.
+// name, stepping on while it overlaps a lab network or a range in use
+// outside the lab (LoadOptions.AvoidCIDRs); a kept ManagementCIDR wins.
 func (x *expander) derivedManagementCIDR() netip.Prefix {
+	free := func(p netip.Prefix, avoid bool) bool {
+		for _, n := range x.lab.Networks {
+			if n.CIDR.IsValid() && n.CIDR.Overlaps(p) {
+				return false
+			}
+		}
+		for _, a := range x.l.opts.AvoidCIDRs {
+			if avoid && a.Overlaps(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if keep := x.l.opts.ManagementCIDR; keep.IsValid() && keep.Bits() <= 24 && free(keep, false) {
+		return keep
+	}
 	h := sum(x.lab.Name, "mgmt")
 	start := (int(h[0])<<8 | int(h[1])) % 4096
 	for i := 0; i < 4096; i++ {
 		idx := (start + i) % 4096
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, byte(16 + idx>>8), byte(idx & 255), 0}), 24)
-		free := true
-		for _, n := range x.lab.Networks {
-			if n.CIDR.IsValid() && n.CIDR.Overlaps(p) {
-				free = false
-				break
-			}
-		}
-		if free {
+		if free(p, true) {
 			return p
 		}
 	}

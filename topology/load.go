@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,6 +24,16 @@ type LoadOptions struct {
 	// image's kernel can drive; ok=false means the image is unknown and the
 	// check is skipped with a warning.
 	ImageCaps func(image string) (buses, nicModels []string, ok bool)
+	// Instance, when set, runs a copy of the lab: its name becomes
+	// "<lab>-<instance>" (an owner's name from --owner), so every libvirt
+	// object, bridge and the state directory differ from other copies.
+	Instance string
+	// AvoidCIDRs are address ranges in use outside the lab (other libvirt
+	// networks, host routes): a derived management network skips them.
+	AvoidCIDRs []netip.Prefix
+	// ManagementCIDR, when valid, is the derived management network to keep
+	// (the one the lab's existing network has), unless it overlaps the lab.
+	ManagementCIDR netip.Prefix
 }
 
 // Load reads a lab from a directory (all *.hcl files in it, sorted) or from

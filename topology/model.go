@@ -61,6 +61,7 @@ type Lab struct {
 	URI         string // libvirt URI, default qemu:///system
 	Pool        string // libvirt storage pool (directory pool), default "<name>"
 	PoolPath    string // directory of the pool when labctl creates it ("" = default location)
+	SharedPool  bool   // shared_pool: Pool is not the lab's; labctl deletes only its VMs' volumes there
 	Image       string // default base image name for VMs
 	Accel       Accel
 	SSHUser     string

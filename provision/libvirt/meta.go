@@ -23,6 +23,9 @@ type Meta struct {
 	Kind     string   `xml:"kind,attr" json:"kind"`       // "domain" | "network"
 	Version  string   `xml:"version,attr" json:"version"` // labctl version that created it
 	SpecHash string   `xml:"spec,attr" json:"spec_hash"`
+	// Owner is who holds the lab (--owner, else the Unix user); "" on
+	// objects made before labctl recorded owners: anyone holds those.
+	Owner string `xml:"owner,attr,omitempty" json:"owner,omitempty"`
 	// Started is the RFC 3339 time the domain was last started (live XML only).
 	Started string `xml:"started,attr,omitempty" json:"started,omitempty"`
 }
@@ -71,6 +74,7 @@ type metaAttrs struct {
 	Kind     string   `xml:"kind,attr"`
 	Version  string   `xml:"version,attr"`
 	SpecHash string   `xml:"spec,attr"`
+	Owner    string   `xml:"owner,attr,omitempty"`
 	Started  string   `xml:"started,attr,omitempty"`
 }
 
@@ -80,12 +84,12 @@ func parseMetaElement(s string) *Meta {
 	if err := xml.Unmarshal([]byte(s), &m); err != nil || m.Lab == "" {
 		return nil
 	}
-	return &Meta{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Started: m.Started}
+	return &Meta{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Started: m.Started}
 }
 
 // marshalMetaElement renders m for DomainSetMetadata.
 func marshalMetaElement(m *Meta) (string, error) {
-	b, err := xml.Marshal(metaAttrs{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Started: m.Started})
+	b, err := xml.Marshal(metaAttrs{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Started: m.Started})
 	return string(b), err
 }
 

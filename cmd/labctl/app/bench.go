@@ -443,6 +443,10 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 	if err != nil {
 		return nil, err
 	}
+	if err := lc.checkHolder(ctx, f.ownerFlags); err != nil {
+		lc.hv.Close()
+		return nil, err
+	}
 	st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
 		return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
 	}})

@@ -21,9 +21,10 @@ func newDownCmdWith(a *App, dial dialFunc) *cobra.Command {
 		Short: "Remove every libvirt object the lab owns, and its local state",
 		Long: `down removes the lab's domains (with snapshots), volumes, cloud-init seeds,
 networks and its dedicated storage pool, found through libvirt by labctl's
-metadata and the lab's volume prefix, plus its local keys. It works after an
-interrupted up and when objects were removed by hand, and never touches what
-the lab does not own: host bridges, other labs, other volumes, base images.
+metadata (volumes: those its domains' disks use), plus its local keys. It
+works after an interrupted up and when objects were removed by hand, and
+never touches what the lab does not own: host bridges, other labs, another
+owner's lab (root may, with --force), other volumes, base images.
 
 ` + namedDeletion,
 		Args: cobra.MaximumNArgs(1),
@@ -33,9 +34,16 @@ the lab does not own: host bridges, other labs, other volumes, base images.
 				return err
 			}
 			ctx := cmd.Context()
+			owner, err := f.ownerFlags.resolve()
+			if err != nil {
+				return err
+			}
 			lab := &topology.Lab{Name: name}
 			if name != "" {
-				if err := topology.CheckLabName(name); err != nil {
+				if f.instance != "" {
+					lab.Name += "-" + f.instance
+				}
+				if err := topology.CheckLabName(lab.Name); err != nil {
 					return fmt.Errorf("down --name: %w", err)
 				}
 			}
@@ -51,7 +59,7 @@ the lab does not own: host bridges, other labs, other volumes, base images.
 			defer hv.Close()
 			prog := a.newProgress(asJSON)
 			res, err := provision.Down(ctx, hv, lab.Name, provision.DownOptions{
-				Pool: provision.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: prog})
+				Pool: provision.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: prog, Owner: owner, Force: f.force})
 			prog.Stop()
 			if err != nil {
 				return fmt.Errorf("down of lab %q: %w", lab.Name, err)

@@ -13,6 +13,9 @@ import (
 type labFlags struct {
 	vars     []string
 	varFiles []string
+	// instance is --owner (lifecycle commands): the lab runs as that
+	// owner's copy, "<lab>-<owner>".
+	instance string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -24,11 +27,18 @@ func (f *labFlags) register(cmd *cobra.Command) {
 // the current directory). Diagnostics come back as *DiagError so Run prints
 // them with file:line:col and a source snippet; warnings are printed here.
 func (a *App) load(arg string, f labFlags) (*topology.Lab, error) {
+	return a.loadWith(arg, f, topology.LoadOptions{}, a.Quiet)
+}
+
+// loadWith is load with the host's facts in base (subnets in use) and
+// warnings printed unless quiet.
+func (a *App) loadWith(arg string, f labFlags, base topology.LoadOptions, quiet bool) (*topology.Lab, error) {
 	path, err := topology.ResolvePath(arg)
 	if err != nil {
 		return nil, err
 	}
-	opts := topology.LoadOptions{Vars: map[string]string{}, VarFiles: f.varFiles, ImageCaps: imageCaps}
+	opts := base
+	opts.Vars, opts.VarFiles, opts.ImageCaps, opts.Instance = map[string]string{}, f.varFiles, imageCaps, f.instance
 	for _, kv := range f.vars {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -40,7 +50,7 @@ func (a *App) load(arg string, f labFlags) (*topology.Lab, error) {
 	if diags.HasErrors() {
 		return nil, &DiagError{Diags: diags, Files: files}
 	}
-	if len(diags) > 0 && !a.Quiet {
+	if len(diags) > 0 && !quiet {
 		a.writeDiags(&DiagError{Diags: diags, Files: files})
 	}
 	return lab, nil

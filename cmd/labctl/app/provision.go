@@ -26,7 +26,11 @@ func (a *App) sshHosts(ctx context.Context, arg string, f lifecycleFlags) (*topo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lc.hv.Close() // only the domain type was needed from libvirt
+	err = lc.checkHolder(ctx, f.ownerFlags)
+	lc.hv.Close() // only the domain type and the owner were needed from libvirt
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
 		return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
 	}})

@@ -33,6 +33,9 @@ func newSSHCmd(a *App) *cobra.Command {
 				return err
 			}
 			defer lc.hv.Close()
+			if err := lc.checkHolder(ctx, f.ownerFlags); err != nil {
+				return err
+			}
 			st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
 				return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
 			}})

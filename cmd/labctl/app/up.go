@@ -31,9 +31,11 @@ import (
 // EnvURI overrides the libvirt URI of every lab (the --connect flag wins).
 const EnvURI = "LABCTL_URI"
 
-// lifecycleFlags are shared by up, down, status, ssh and console.
+// lifecycleFlags are shared by up, down, status, ssh, console, provision,
+// verify and bench.
 type lifecycleFlags struct {
 	labFlags
+	ownerFlags
 	uri    string
 	output string
 }
@@ -41,6 +43,12 @@ type lifecycleFlags struct {
 func (f *lifecycleFlags) register(cmd *cobra.Command, output bool) {
 	f.labFlags.register(cmd)
 	cmd.Flags().StringVarP(&f.uri, "connect", "c", "", "libvirt URI (default: the lab's uri, $"+EnvURI+", qemu:///system)")
+	cmd.Flags().StringVar(&f.ownerFlags.owner, "owner", "", "run OWNER's own copy of the lab (objects named <lab>-<owner>); default: you, under the lab's own names")
+	cmd.Flags().BoolVar(&f.force, "force", false, "as root: change or remove a lab another owner holds")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		f.instance = f.ownerFlags.owner
+		return f.checkForce()
+	}
 	if output {
 		cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	}
@@ -90,8 +98,16 @@ type lifecycle struct {
 }
 
 // openLab loads the lab, connects to libvirt and resolves the accelerator.
+// The lab is read twice: first for its name and URI, then with the subnets
+// in use on the host, so a derived management subnet avoids them (and an
+// existing lab keeps its own).
 func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifecycle, error) {
-	lab, err := a.load(arg, f.labFlags)
+	owner, err := f.ownerFlags.resolve()
+	if err != nil {
+		return nil, err
+	}
+	f.instance = f.ownerFlags.owner
+	lab, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +115,14 @@ func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifec
 	hv, err := libvirt.Dial(ctx, uri)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(is libvirtd running? try `labctl doctor`)", err)
+	}
+	avoid, keep, err := subnetsInUse(ctx, hv, lab.Name, isLocalURI(uri))
+	if err == nil {
+		lab, err = a.loadWith(arg, f.labFlags, topology.LoadOptions{AvoidCIDRs: avoid, ManagementCIDR: keep}, a.Quiet)
+	}
+	if err != nil {
+		hv.Close()
+		return nil, err
 	}
 	lc := &lifecycle{lab: lab, hv: hv}
 	domType, reason, err := provision.ResolveAccel(lab.Accel, libvirt.HostInfo{}, accelProbe(ctx, hv, uri))
@@ -117,6 +141,10 @@ func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifec
 		Version:     version.String(),
 		Images:      storeImage,
 		Seed:        provision.Seeder(lab, lc.keys),
+		Owner:       owner,
+	}
+	if isLocalURI(uri) {
+		lc.opts.ListDir = listDir
 	}
 	return lc, nil
 }
@@ -190,7 +218,7 @@ only that, asking first unless --yes.`,
 			pool := ssh.NewPool()
 			defer pool.Close()
 			prog := a.newProgress(asJSON)
-			opts := provision.UpOptions{Options: lc.opts, Parallel: parallel, Progress: prog}
+			opts := provision.UpOptions{Options: lc.opts, Force: f.force, Parallel: parallel, Progress: prog}
 			opts.WaitSSH = func(ctx context.Context, vm *provision.VMSpec) error {
 				cfg, err := lc.sshConfig(vm, true)
 				if err != nil {

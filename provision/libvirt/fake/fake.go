@@ -25,6 +25,7 @@ type Hypervisor struct {
 	networks map[string]*libvirt.Network
 	pools    map[string]*pool
 	domains  map[string]*libvirt.Domain
+	files    map[string][]string // directory → files no pool lists yet (dirs.go)
 	// Fail makes the named operation fail: key "Op" or "Op:name", e.g.
 	// "DefineDomain:lab-web" or "CreateNetwork". Checked before acting.
 	Fail map[string]error
@@ -239,6 +240,7 @@ func (h *Hypervisor) EnsurePool(ctx context.Context, def *libvirtxml.StoragePool
 	}
 	p := &pool{info: libvirt.Pool{Name: def.Name, Type: def.Type, Path: def.Target.Path, Active: true, Available: 100 << 30},
 		volumes: map[string]*libvirt.Volume{}}
+	h.adoptFiles(p)
 	h.pools[def.Name] = p
 	return p.info, nil
 }
