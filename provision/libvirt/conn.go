@@ -32,7 +32,8 @@ var _ Hypervisor = (*Conn)(nil)
 // socket URIs (qemu:///system, qemu:///system?socket=/path) and remote ones
 // (qemu+ssh://user@host/system, qemu+tcp://, qemu+tls://) are supported;
 // qemu+ssh goes through golang.org/x/crypto/ssh (SSHDialer: agent or key
-// files, host key checked against known_hosts).
+// files, host key checked against known_hosts), and its SSH connection
+// also carries DialGuest.
 func Dial(ctx context.Context, uri string) (*Conn, error) {
 	if uri == "" {
 		uri = DefaultURI
@@ -90,8 +91,16 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 // URI implements Hypervisor.
 func (c *Conn) URI() string { return c.uri }
 
-// Close implements Hypervisor.
-func (c *Conn) Close() error { return c.l.Disconnect() }
+// Close implements Hypervisor. It also ends the SSH connection of a
+// qemu+ssh URI (and the guest connections over it): go-libvirt leaves its
+// conn open when libvirtd hung up first, as it may after ConnectClose.
+func (c *Conn) Close() error {
+	err := c.l.Disconnect()
+	if c.jump != nil {
+		_ = c.jump.Close()
+	}
+	return err
+}
 
 // Host implements Hypervisor.
 func (c *Conn) Host(ctx context.Context) (HostInfo, error) {
