@@ -8,7 +8,8 @@
 #         so the lab's VMs are unreachable from it; and starts an sshd inside
 #         the sandbox namespace, listening only on the veth address, root
 #         login with a key made for the test, no passwords. Keys, config,
-#         pid and log live in $LABCTL_REMOTE_DIR (default /run/labctl-remote).
+#         pid, log and the URI (file uri) live in $LABCTL_REMOTE_DIR
+#         (default /run/labctl-remote).
 #         Idempotent: reuses what exists.
 #   down  stops that sshd (by its pid file), removes the veth pair, the
 #         client namespace and the directory. Idempotent.
@@ -30,7 +31,7 @@ SSHD=${LABCTL_SSHD:-/usr/sbin/sshd}
 
 log() { printf 'remote: %s\n' "$*" >&2; }
 die() { printf 'remote: %s\n' "$*" >&2; exit 1; }
-has_ns() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+has_ns() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 
 uri() {
 	printf 'qemu+ssh://root@%s/system?keyfile=%s/client_ed25519&known_hosts=%s/known_hosts\n' "$SERVER_IP" "$DIR" "$DIR"
@@ -106,6 +107,7 @@ EOF
 	done
 	ip netns exec "$NS" ss -Hltn "sport = :22" | grep -qF "$SERVER_IP:22" ||
 		die "sshd does not listen on $SERVER_IP:22; see $DIR/sshd.log"
+	uri >"$DIR/uri" # for e2e/remote_test.go
 	log "ready: labctl in $CLIENT_NS reaches libvirt with -c '$(uri)'"
 }
 
