@@ -139,9 +139,11 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("VM addresses %q: want management and int", lines[1])
 	}
 
-	// The jump is what made that work: from the client namespace the VM's
-	// addresses are unreachable, while from the sandbox (the libvirt host)
-	// its sshd answers.
+	// The jump is what made that work: from the client namespace none of
+	// the VM's addresses is reachable, while from the sandbox (the libvirt
+	// host) its sshd answers on the management address (the isolated
+	// network gives the host no address, so not there).
+	hostReached := 0
 	for _, a := range addrs {
 		target := net.JoinHostPort(a, "22")
 		probe := r.inClient(ctx, "timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/"+a+"/22")
@@ -150,12 +152,15 @@ func TestRemote(t *testing.T) {
 		} else {
 			t.Logf("direct connect to %s from %s fails as it must: %v %s", target, r.ns, err, strings.TrimSpace(string(b)))
 		}
-		c, err := net.DialTimeout("tcp", target, 10*time.Second)
-		if err != nil {
-			t.Errorf("VM address %s unreachable from the libvirt host too: %v", target, err)
-			continue
+		if c, err := net.DialTimeout("tcp", target, 10*time.Second); err != nil {
+			t.Logf("from the libvirt host, %s: %v", target, err)
+		} else {
+			c.Close()
+			hostReached++
 		}
-		c.Close()
+	}
+	if hostReached == 0 {
+		t.Errorf("none of the VM's addresses %q answers from the libvirt host either: the isolation proves nothing", addrs)
 	}
 
 	if out := r.mustLabctl(t, ctx, "status", l.dir); !strings.Contains(out, "node") {
