@@ -12,6 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 sandbox/setup.sh
+# The "remote client" namespace of e2e/remote_test.go (qemu+ssh).
+sandbox/remote.sh up
+trap 'sandbox/remote.sh down' EXIT
 # The image build reaches the Debian mirror, so it runs in the host
 # namespace; it is a no-op when an image with the same inputs exists.
 bin/labctl image build

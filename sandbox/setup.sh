@@ -2,7 +2,8 @@
 # sandbox/setup.sh: prepare this (Debian 12, root, no systemd) machine for
 # labctl's end-to-end tests. Idempotent: safe to run again at any time.
 #
-#   1. installs QEMU, libvirt, qemu-img, debootstrap, dnsmasq (apt, once);
+#   1. installs QEMU, libvirt, qemu-img, debootstrap, dnsmasq, openssh-server
+#      (apt, once; no package's daemon is started);
 #   2. creates the network namespace $LABCTL_NETNS (default labctl-sandbox)
 #      with lo up, so every lab network, VM and packet stays inside it;
 #   3. starts virtlogd and libvirtd inside that namespace (reusing them when
@@ -15,7 +16,8 @@ NS=${LABCTL_NETNS:-labctl-sandbox}
 SOCK=/var/run/libvirt/libvirt-sock
 PKGS=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
       debootstrap dnsmasq-base iptables iproute2 procps e2fsprogs
-      apache2-utils siege genisoimage)  # ab and siege: bench parser tests; genisoimage: scripts/boot-test.sh
+      apache2-utils siege genisoimage   # ab and siege: bench parser tests; genisoimage: scripts/boot-test.sh
+      openssh-server)                   # sshd for sandbox/remote.sh (qemu+ssh e2e); never started as a service
 
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 
@@ -33,7 +35,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# Packages must not start their daemons (openssh-server would listen on
+	# the host's network): a policy-rc.d that denies every start, for the
+	# install only, unless the machine has its own.
+	own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		own_policy=1
+		printf '#!/bin/sh\n# sandbox/setup.sh: no daemon starts during package installs\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+	fi
+	rc=0
+	apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+	[ "$rc" -eq 0 ] || exit "$rc"
 fi
 
 # 2. the namespace.

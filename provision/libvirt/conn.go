@@ -21,8 +21,9 @@ const DefaultURI = "qemu:///system"
 // Conn is a Hypervisor backed by a libvirt daemon. It is safe for
 // concurrent use (go-libvirt multiplexes calls over one connection).
 type Conn struct {
-	uri string
-	l   *golibvirt.Libvirt
+	uri  string
+	l    *golibvirt.Libvirt
+	jump *sshConn // the SSH connection of a qemu+ssh URI, for DialGuest
 }
 
 var _ Hypervisor = (*Conn)(nil)
@@ -31,7 +32,8 @@ var _ Hypervisor = (*Conn)(nil)
 // socket URIs (qemu:///system, qemu:///system?socket=/path) and remote ones
 // (qemu+ssh://user@host/system, qemu+tcp://, qemu+tls://) are supported;
 // qemu+ssh goes through golang.org/x/crypto/ssh (SSHDialer: agent or key
-// files, host key checked against known_hosts).
+// files, host key checked against known_hosts), and its SSH connection
+// also carries DialGuest.
 func Dial(ctx context.Context, uri string) (*Conn, error) {
 	if uri == "" {
 		uri = DefaultURI
@@ -41,18 +43,22 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 		return nil, fmt.Errorf("libvirt URI %q: %w", uri, err)
 	}
 	type result struct {
-		l   *golibvirt.Libvirt
-		err error
+		l    *golibvirt.Libvirt
+		jump *sshConn
+		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
 		var l *golibvirt.Libvirt
+		var jump *sshConn
 		var err error
 		if strings.HasSuffix(u.Scheme, "+ssh") {
 			var d *SSHDialer
 			if d, err = ParseSSHURI(u); err == nil {
-				l = golibvirt.NewWithDialer(d.WithContext(ctx))
+				rd := &recordingDialer{ctx: ctx, d: d}
+				l = golibvirt.NewWithDialer(rd)
 				err = l.ConnectToURI(golibvirt.RemoteURI(u))
+				jump = rd.conn()
 			}
 		} else if u.Scheme == "qemu" && u.Host == "" {
 			opts := []dialers.LocalOption{dialers.WithLocalTimeout(5 * time.Second)}
@@ -64,7 +70,7 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 		} else {
 			l, err = golibvirt.ConnectToURI(u)
 		}
-		done <- result{l, err}
+		done <- result{l, jump, err}
 	}()
 	select {
 	case <-ctx.Done():
@@ -78,15 +84,23 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("connect to libvirt %s: %w", uri, r.err)
 		}
-		return &Conn{uri: uri, l: r.l}, nil
+		return &Conn{uri: uri, l: r.l, jump: r.jump}, nil
 	}
 }
 
 // URI implements Hypervisor.
 func (c *Conn) URI() string { return c.uri }
 
-// Close implements Hypervisor.
-func (c *Conn) Close() error { return c.l.Disconnect() }
+// Close implements Hypervisor. It also ends the SSH connection of a
+// qemu+ssh URI (and the guest connections over it): go-libvirt leaves its
+// conn open when libvirtd hung up first, as it may after ConnectClose.
+func (c *Conn) Close() error {
+	err := c.l.Disconnect()
+	if c.jump != nil {
+		_ = c.jump.Close()
+	}
+	return err
+}
 
 // Host implements Hypervisor.
 func (c *Conn) Host(ctx context.Context) (HostInfo, error) {

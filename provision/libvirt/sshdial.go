@@ -205,7 +205,7 @@ func (d *SSHDialer) DialContext(ctx context.Context) (net.Conn, error) {
 			d, d.Socket, d.User, err)
 	}
 	go labssh.KeepAlive(client, sshKeepAliveEvery)
-	return &sshConn{Conn: ch, client: client}, nil
+	return &sshConn{Conn: ch, client: client, via: d.String()}, nil
 }
 
 // Stream runs cmd on the libvirt host and copies its output to w until it
@@ -456,6 +456,7 @@ func (probeKey) Verify([]byte, *ssh.Signature) error { return errors.New("probe 
 type sshConn struct {
 	net.Conn
 	client *ssh.Client
+	via    string // user@host:port, for errors
 	once   sync.Once
 	err    error
 }

@@ -460,20 +460,12 @@ func (s *server) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 	defer s.live.Add(-1)
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {
-		if nch.ChannelType() != "direct-streamlocal@openssh.com" {
-			_ = nch.Reject(ssh.UnknownChannelType, "only direct-streamlocal")
+		network, addr, err := forwardTarget(nch)
+		if err != nil {
+			_ = nch.Reject(ssh.UnknownChannelType, err.Error())
 			continue
 		}
-		var msg struct {
-			Path      string
-			Reserved0 string
-			Reserved1 uint32
-		}
-		if err := ssh.Unmarshal(nch.ExtraData(), &msg); err != nil {
-			_ = nch.Reject(ssh.ConnectionFailed, err.Error())
-			continue
-		}
-		uc, err := net.Dial("unix", msg.Path)
+		uc, err := net.Dial(network, addr)
 		if err != nil {
 			_ = nch.Reject(ssh.ConnectionFailed, err.Error())
 			continue
@@ -488,6 +480,31 @@ func (s *server) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 		go func() { _, _ = io.Copy(ch, uc); ch.Close() }()
 	}
 	_ = conn.Wait()
+}
+
+// forwardTarget reads where a direct-streamlocal (libvirt's socket) or
+// direct-tcpip (a guest, through the jump) channel goes.
+func forwardTarget(nch ssh.NewChannel) (network, addr string, err error) {
+	switch nch.ChannelType() {
+	case "direct-streamlocal@openssh.com":
+		var msg struct {
+			Path      string
+			Reserved0 string
+			Reserved1 uint32
+		}
+		err = ssh.Unmarshal(nch.ExtraData(), &msg)
+		return "unix", msg.Path, err
+	case "direct-tcpip":
+		var msg struct {
+			Host     string
+			Port     uint32
+			OrigHost string
+			OrigPort uint32
+		}
+		err = ssh.Unmarshal(nch.ExtraData(), &msg)
+		return "tcp", net.JoinHostPort(msg.Host, fmt.Sprint(msg.Port)), err
+	}
+	return "", "", fmt.Errorf("channel type %s not served", nch.ChannelType())
 }
 
 // dialer returns a dialer for s that logs in with key and whose
@@ -793,6 +810,37 @@ LogLevel VERBOSE
 		}
 	})
 
+	t.Run("jump to a guest port over the libvirt connection", func(t *testing.T) {
+		u, err := url.Parse(base + "&keyfile=" + client.Path + "&known_hosts=" + knownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseSSHURI(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := &recordingDialer{ctx: ctx, d: d}
+		lc, err := rd.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lc.Close()
+		c := &Conn{jump: rd.conn()}
+		g, err := c.DialGuest(ctx, "tcp", startTCPEcho(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoed(t, g, "guest through sshd")
+		echoed(t, lc, "libvirt socket alongside")
+		if n := established(t, 2222); n != 1 {
+			t.Errorf("%d TCP connections to sshd, want 1", n)
+		}
+		g.Close()
+		if _, err := c.DialGuest(ctx, "tcp", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "through libvirt host root@"+addr) {
+			t.Errorf("closed guest port: err = %v", err)
+		}
+	})
+
 	t.Run("libvirtd over qemu+ssh", func(t *testing.T) {
 		if c, err := net.Dial("unix", DefaultRemoteSocket); err != nil {
 			t.Skipf("no libvirtd at %s: %v", DefaultRemoteSocket, err)
@@ -824,6 +872,12 @@ LogLevel VERBOSE
 			t.Errorf("ConnectGetHostname over qemu+ssh = %q, %v; locally %q", gotHost, err, wantHost)
 		}
 		t.Logf("libvirt %d.%d.%d on %q over qemu+ssh", got/1000000, got/1000%1000, got%1000, gotHost)
+		g, err := remote.DialGuest(ctx, "tcp", startTCPEcho(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoed(t, g, "guest next to libvirt")
+		g.Close()
 		if n := established(t, 2222); n != 1 {
 			t.Errorf("%d TCP connections to sshd, want 1", n)
 		}

@@ -39,11 +39,19 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 		return nil, &UnreachableError{Host: cfg.Host, Addr: cfg.Addr, Err: err}
 	}
 	// The handshake has no ctx: bound it with a deadline, and on cancel
-	// move the deadline into the past so it stops at once.
+	// move the deadline into the past so it stops at once. A conn without
+	// deadlines (an SSH channel through the libvirt host) is closed instead.
+	deadlines := true
 	if dl, ok := dctx.Deadline(); ok {
-		_ = nc.SetDeadline(dl)
+		deadlines = nc.SetDeadline(dl) == nil
 	}
-	stop := context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(dctx, func() {
+		if deadlines {
+			_ = nc.SetDeadline(time.Unix(1, 0))
+		} else {
+			_ = nc.Close()
+		}
+	})
 	c, chans, reqs, err := ssh.NewClientConn(nc, cfg.Addr, &ssh.ClientConfig{
 		User:              cfg.User,
 		Auth:              []ssh.AuthMethod{ssh.PublicKeys(cfg.Signer)},
@@ -71,7 +79,9 @@ func dialConn(ctx context.Context, cfg *Config) (*ssh.Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("ssh to %s (%s): %w", cfg.Host, cfg.Addr, dctx.Err())
 	}
-	_ = nc.SetDeadline(time.Time{})
+	if deadlines {
+		_ = nc.SetDeadline(time.Time{})
+	}
 	client := ssh.NewClient(c, chans, reqs)
 	if every := cfg.keepAlive(); every > 0 {
 		go KeepAlive(client, every)

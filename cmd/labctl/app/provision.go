@@ -26,15 +26,17 @@ func (a *App) sshHosts(ctx context.Context, arg string, f lifecycleFlags) (*topo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	err = lc.checkHolder(ctx, f.ownerFlags)
-	lc.hv.Close() // only the domain type and the owner were needed from libvirt
-	if err != nil {
+	if err := lc.checkHolder(ctx, f.ownerFlags); err != nil {
+		lc.hv.Close()
 		return nil, nil, nil, err
 	}
+	// libvirt stays open until done: with a qemu+ssh URI its SSH connection
+	// carries the guest SSH connections.
 	st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
 		return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
 	}})
 	if err != nil {
+		lc.hv.Close()
 		return nil, nil, nil, err
 	}
 	pool := ssh.NewPool()
@@ -42,6 +44,7 @@ func (a *App) sshHosts(ctx context.Context, arg string, f lifecycleFlags) (*topo
 		cfg, err := lc.sshConfig(vm, true)
 		if err != nil {
 			pool.Close()
+			lc.hv.Close()
 			return nil, nil, nil, err
 		}
 		pool.Add(cfg)
@@ -52,7 +55,7 @@ func (a *App) sshHosts(ctx context.Context, arg string, f lifecycleFlags) (*topo
 		}
 		return pool.Runner(vm), nil
 	}
-	return lc.lab, hosts, func() { pool.Close() }, nil
+	return lc.lab, hosts, func() { pool.Close(); lc.hv.Close() }, nil
 }
 
 func newProvisionCmd(a *App) *cobra.Command { return provisionCmd(a, a.sshHosts) }

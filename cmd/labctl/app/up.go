@@ -95,6 +95,7 @@ type lifecycle struct {
 	hv   libvirt.Hypervisor
 	keys *keys.Store
 	opts provision.Options
+	dial guestDialFunc // how guest SSH connects (nil: directly from this machine)
 }
 
 // openLab loads the lab, connects to libvirt and resolves the accelerator.
@@ -125,6 +126,10 @@ func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifec
 		return nil, err
 	}
 	lc := &lifecycle{lab: lab, hv: hv}
+	if lc.dial, err = guestDialer(uri, hv); err != nil {
+		hv.Close()
+		return nil, err
+	}
 	domType, reason, err := provision.ResolveAccel(lab.Accel, libvirt.HostInfo{}, accelProbe(ctx, hv, uri))
 	if err != nil {
 		hv.Close()
@@ -182,7 +187,7 @@ func (lc *lifecycle) sshConfig(vm *provision.VMSpec, sudo bool) (ssh.Config, err
 	// TCG guests on a busy host can take well over ssh's default 10 s to
 	// finish a handshake.
 	return ssh.Config{Host: vm.Name, Addr: net.JoinHostPort(vm.Address, "22"), User: lc.lab.SSHUser,
-		Signer: signer, HostKey: hk, Sudo: sudo, Timeout: 45 * time.Second}, nil
+		Signer: signer, HostKey: hk, Sudo: sudo, Timeout: 45 * time.Second, DialContext: lc.dial}, nil
 }
 
 func newUpCmd(a *App) *cobra.Command {
