@@ -102,7 +102,8 @@ func cleanConsole(s string) string {
 
 // consoleFollower reads what a booting VM's console log gained since the
 // last call, across rotations: a piece keeps its identity (inode) when
-// virtlogd renames it, so the offset read so far follows it.
+// virtlogd renames it, so the offset read so far follows it. One follows
+// one boot attempt (a start truncates the log).
 type consoleFollower struct {
 	path  string
 	since time.Time
@@ -124,7 +125,7 @@ func (f *consoleFollower) Next() ([]byte, bool) {
 				p.off = s.off
 			}
 		}
-		if p.info.Size() < p.off { // truncated: the domain was started again
+		if p.info.Size() < p.off { // truncated under us: read it again
 			p.off = 0
 		}
 		if p.info.Size() == p.off {
