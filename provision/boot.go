@@ -240,20 +240,26 @@ func (b *boots) status(now time.Time) string {
 	return s
 }
 
-// heartbeat prints status every heartbeatEvery until ctx ends.
-func (b *boots) heartbeat(ctx context.Context, p Progress) {
-	t := time.NewTicker(heartbeatEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			if s := b.status(now); s != "" {
-				p.Info(s)
+// heartbeat prints status every heartbeatEvery until ctx ends or the
+// returned stop is called; stop returns once it has stopped printing.
+func (b *boots) heartbeat(ctx context.Context, p Progress) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if s := b.status(now); s != "" {
+					p.Info(s)
+				}
 			}
 		}
-	}
+	})
+	return func() { cancel(); wg.Wait() }
 }
 
 // startsAny reports whether up starts any domain.

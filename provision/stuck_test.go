@@ -70,6 +70,7 @@ func TestStuckBootIsRestarted(t *testing.T) {
 		hv := fake.New()
 		opts := testOpts()
 		opts.LogDir = t.TempDir()
+		opts.BootParallel = 3 // web boots from the start
 		info := recordInfo(&opts)
 		con := &fakeConsole{attempts: map[string]int{}, script: func(ctx context.Context, vm *VMSpec, n int, log *os.File) error {
 			log.WriteString("[    0.812345] ACPI Error: AE_AML_LOOP_TIMEOUT\n[  OK  ] Reached target Basic System.\n")

@@ -249,7 +249,7 @@ func (u *upRun) run(ctx context.Context) error {
 	work.SetLimit(u.opts.Parallel)
 	if u.opts.WaitSSH != nil && u.startsAny() {
 		u.boots = u.newBoots(ctx)
-		go u.boots.heartbeat(sctx, p)
+		defer u.boots.heartbeat(sctx, p)()
 	}
 	for _, vm := range u.st.VMs {
 		c, _ := u.ch.Get("domain", vm.LibvirtName)
