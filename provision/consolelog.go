@@ -117,6 +117,13 @@ func (f *consoleFollower) Next() ([]byte, bool) {
 	if len(pieces) == 0 {
 		return nil, false
 	}
+	// A log labctl may not read (not root, and not in libvirt's log
+	// group) tells nothing: a silent console must not look stuck.
+	fh, err := os.Open(pieces[len(pieces)-1].path)
+	if err != nil {
+		return nil, false
+	}
+	fh.Close()
 	var out []byte
 	for i := range pieces {
 		p := &pieces[i]
