@@ -180,3 +180,29 @@ type progressFunc func(string)
 
 func (f progressFunc) VM(string, Phase, error) {}
 func (f progressFunc) Info(s string)           { f(s) }
+
+// --timeout bounds a boot from its start: the last of three guests waits
+// 80 s for its slot and still has its whole 60 s.
+func TestBootTimeoutExcludesTheWaitForASlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = rec.wait
+		opts.BootParallel = 1
+		opts.BootTimeout = time.Minute
+		if _, err := Up(ctx(), fake.New(), testLab("lab1"), opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(rec.t0); got != 120*time.Second {
+			t.Errorf("up took %v, want three boots of 40s in a row", got)
+		}
+		// A boot past the bound fails.
+		rec = &bootRecorder{boot: 2 * time.Minute, t0: time.Now()}
+		opts.WaitSSH = rec.wait
+		_, err := Up(ctx(), fake.New(), testLab("lab2"), opts)
+		if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+			t.Errorf("err = %v, want the 1m boot bound", err)
+		}
+	})
+}

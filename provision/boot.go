@@ -50,11 +50,6 @@ func newBoots(adm *admission, bounds BootBounds, timeout time.Duration) *boots {
 func (u *upRun) boot(ctx context.Context, vm *VMSpec) error {
 	b := u.boots
 	p := u.opts.Progress
-	if b.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, b.timeout)
-		defer cancel()
-	}
 	var earlier []string
 	for attempt := 0; ; attempt++ {
 		p.VM(vm.Name, PhaseAdmit, nil)
@@ -65,6 +60,13 @@ func (u *upRun) boot(ctx context.Context, vm *VMSpec) error {
 			return fmt.Errorf("wait for a boot slot: %w", err)
 		}
 		if attempt == 0 {
+			// The bound runs from the first start: waiting for a slot
+			// is not the guest's fault.
+			if b.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, b.timeout)
+				defer cancel()
+			}
 			p.VM(vm.Name, PhaseStart, nil)
 			err = u.hv.StartDomain(ctx, vm.LibvirtName)
 			u.result(vm.Name).Seconds = time.Since(u.start).Seconds()
