@@ -268,7 +268,7 @@ only that, asking first unless --yes.`,
 			fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", lc.lab.Name, len(res.VMs), res.Seconds)
 			for _, vm := range res.VMs {
 				if vm.BootSeconds > 0 && vm.Restarts > 0 {
-					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (after %d restart of a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
+					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (restarted %d× after a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
 				} else if vm.BootSeconds > 0 {
 					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs\n", vm.Name, vm.Action, vm.BootSeconds)
 				} else {
