@@ -1,10 +1,5 @@
 package provision
 
-import (
-	"os"
-	"strings"
-)
-
 // Phase is where one VM is in up or down.
 type Phase string
 
@@ -14,7 +9,9 @@ const (
 	PhaseVolumes  Phase = "volumes"
 	PhaseDefine   Phase = "define"
 	PhaseStart    Phase = "starting"
+	PhaseAdmit    Phase = "waiting"    // defined, waiting for a boot slot
 	PhaseBoot     Phase = "booting"    // started, waiting for SSH
+	PhaseRestart  Phase = "restarting" // stuck boot: destroyed, started again
 	PhaseReady    Phase = "ready"      // SSH answered with the pinned key
 	PhaseUpToDate Phase = "up to date" // nothing to do
 	PhaseDone     Phase = "done"       // down removed it
@@ -34,18 +31,3 @@ type nopProgress struct{}
 
 func (nopProgress) VM(string, Phase, error) {}
 func (nopProgress) Info(string)             {}
-
-// ConsoleTail returns the last n lines of a serial console log, or "" when
-// it cannot be read (e.g. libvirt runs on another host).
-func ConsoleTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
-		return ""
-	}
-	s := strings.ReplaceAll(string(b), "\r", "")
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}

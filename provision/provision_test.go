@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -158,8 +159,14 @@ func TestUpCreatesEverythingThenNoOp(t *testing.T) {
 	hv := fake.New()
 	lab := testLab("lab1")
 	var waited []string
+	var mu sync.Mutex // guests boot concurrently
 	opts := testOpts()
-	opts.WaitSSH = func(_ context.Context, vm *VMSpec) error { waited = append(waited, vm.Address); return nil }
+	opts.WaitSSH = func(_ context.Context, vm *VMSpec) error {
+		mu.Lock()
+		defer mu.Unlock()
+		waited = append(waited, vm.Address)
+		return nil
+	}
 	res, err := Up(ctx(), hv, lab, opts)
 	if err != nil {
 		t.Fatal(err)

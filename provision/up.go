@@ -25,9 +25,18 @@ type UpOptions struct {
 	// Force lets up change a lab another owner holds (the CLI allows it
 	// only for root).
 	Force bool
-	// Parallel bounds concurrent libvirt work (volumes, defines, starts);
-	// default 4. Waiting for SSH is not bounded.
+	// Parallel bounds concurrent libvirt work (volumes, defines); default
+	// 4. Starts are bounded by boot admission (see admit.go).
 	Parallel int
+	// BootParallel bounds guests booting at once (0 = DefaultBootParallel
+	// from the host's CPUs); BootSlice is how long one boot holds its slot
+	// at most (0 = DefaultBootSlice).
+	BootParallel int
+	BootSlice    time.Duration
+	// BootBounds decide when a boot is stuck (zero = DefaultBootBounds).
+	BootBounds BootBounds
+	// BootTimeout bounds each VM's boot, restarts included (0 = none).
+	BootTimeout time.Duration
 	// Confirm is asked before deleting or replacing existing objects; nil
 	// means yes.
 	Confirm func(*Changes) (bool, error)
@@ -62,7 +71,9 @@ type VMResult struct {
 	BootSeconds float64 `json:"boot_seconds,omitempty"`
 	// Seconds is from the start of up to SSH ready (or to started).
 	Seconds float64 `json:"seconds,omitempty"`
-	Error   string  `json:"error,omitempty"`
+	// Restarts counts restarts of a stuck boot.
+	Restarts int    `json:"restarts,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Plan computes the desired state of lab and compares it with libvirt.
@@ -191,6 +202,7 @@ type upRun struct {
 
 	mu      sync.Mutex
 	results map[string]*VMResult
+	boots   *boots // set when up waits for SSH
 }
 
 func (u *upRun) result(vm string) *VMResult {
@@ -250,48 +262,42 @@ func (u *upRun) run(ctx context.Context) error {
 		return err
 	}
 
-	// VMs: libvirt work bounded by Parallel, then each waits for SSH
-	// unbounded, so boot-to-SSH is measured per VM from its own start.
-	// Two groups: work's context ends when work.Wait returns, so the SSH
-	// waits get their own (both end early on the first failure).
+	// VMs: libvirt work bounded by Parallel, then each is started once
+	// boot admission lets it and waits for SSH (boot.go), so boot-to-SSH
+	// is measured per VM from its own start. Two groups: work's context
+	// ends when work.Wait returns, so the boots get their own (both end
+	// early on the first failure).
 	all, cancelAll := context.WithCancel(ctx)
 	defer cancelAll()
 	waits, sctx := errgroup.WithContext(all)
 	work, wctx := errgroup.WithContext(sctx)
 	work.SetLimit(u.opts.Parallel)
+	if u.opts.WaitSSH != nil && u.startsAny() {
+		u.boots = u.newBoots(ctx)
+		defer u.boots.heartbeat(sctx, p)()
+	}
 	for _, vm := range u.st.VMs {
 		c, _ := u.ch.Get("domain", vm.LibvirtName)
 		if c.Action == ActKeep {
 			continue
 		}
 		work.Go(func() error {
-			if err := u.bringUp(wctx, vm, c.Action); err != nil {
+			if err := u.bringUp(wctx, vm, c.Action, u.boots == nil); err != nil {
 				cancelAll() // stop the other VMs' SSH waits too
 				p.VM(vm.Name, PhaseFailed, err)
 				u.result(vm.Name).Error = err.Error()
 				return fmt.Errorf("VM %s: %w", vm.Name, err)
 			}
-			started := time.Now()
-			u.result(vm.Name).Seconds = time.Since(u.start).Seconds()
-			if u.opts.WaitSSH == nil {
+			if u.boots == nil {
+				u.result(vm.Name).Seconds = time.Since(u.start).Seconds()
 				return nil
 			}
-			p.VM(vm.Name, PhaseBoot, nil)
 			waits.Go(func() error {
-				if err := u.opts.WaitSSH(sctx, vm); err != nil {
-					if tail := ConsoleTail(vm.ConsoleLog, 25); tail != "" && sctx.Err() == nil {
-						err = fmt.Errorf("%w\nlast console lines of %s (%s):\n%s", err, vm.Name, vm.ConsoleLog, indent(tail))
-					}
+				if err := u.boot(sctx, vm); err != nil {
 					p.VM(vm.Name, PhaseFailed, err)
 					u.result(vm.Name).Error = err.Error()
 					return fmt.Errorf("VM %s: %w", vm.Name, err)
 				}
-				r := u.result(vm.Name)
-				u.mu.Lock()
-				r.BootSeconds = time.Since(started).Seconds()
-				r.Seconds = time.Since(u.start).Seconds()
-				u.mu.Unlock()
-				p.VM(vm.Name, PhaseReady, nil)
 				return nil
 			})
 			return nil
@@ -384,8 +390,9 @@ func (u *upRun) importVolume(ctx context.Context, v *VolumeSpec) error {
 	return err
 }
 
-// bringUp creates a VM's volumes, defines and starts its domain.
-func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action) error {
+// bringUp creates a VM's volumes, defines its domain and, with start,
+// starts it.
+func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action, start bool) error {
 	p := u.opts.Progress
 	if act == ActCreate || act == ActRecreate {
 		// The domain, defined first, is the record of the volumes labctl
@@ -409,6 +416,9 @@ func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action) error {
 				return err
 			}
 		}
+	}
+	if !start {
+		return nil
 	}
 	p.VM(vm.Name, PhaseStart, nil)
 	return u.hv.StartDomain(ctx, vm.LibvirtName)

@@ -171,9 +171,11 @@ func (c *Cluster) waitPool(ctx context.Context, want []string, sched string) err
 	}
 	obs := &Observer{Hosts: c.Hosts, Service: c.Service}
 	var last State
-	err := poll(ctx, 500*time.Millisecond, timeout, "wait for the IPVS pool", func(ctx context.Context) (bool, error) {
-		last = obs.Snapshot(ctx)
-		return last.Holder != "" && !strings.Contains(last.Holder, ",") && slices.Equal(last.Pool, want) && last.Scheduler == sched, nil
+	err := waitSaying(ctx, c.Progress, "the IPVS pool "+strings.Join(want, ","), timeout, func(ctx context.Context) error {
+		return poll(ctx, 500*time.Millisecond, timeout, "wait for the IPVS pool", func(ctx context.Context) (bool, error) {
+			last = obs.Snapshot(ctx)
+			return last.Holder != "" && !strings.Contains(last.Holder, ",") && slices.Equal(last.Pool, want) && last.Scheduler == sched, nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("LVS %s: want pool %v (%s), holder %q has %v (%s): %w", c.Service.Name, want, sched, last.Holder, last.Pool, last.Scheduler, err)

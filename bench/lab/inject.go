@@ -210,12 +210,14 @@ func (in *Injector) startService(ctx context.Context, vm *topology.VM, unit stri
 }
 
 func (in *Injector) waitActive(ctx context.Context, vm *topology.VM, unit string) error {
-	return poll(ctx, 500*time.Millisecond, time.Minute, unit+" active on "+vm.Name, func(ctx context.Context) (bool, error) {
-		_, err := run(ctx, in.Hosts, vm.Name, "systemctl is-active --quiet "+unit)
-		if isExit(err) {
-			return false, nil
-		}
-		return err == nil, err
+	return waitSaying(ctx, in.Progress, unit+" to be active on "+vm.Name, time.Minute, func(ctx context.Context) error {
+		return poll(ctx, 500*time.Millisecond, time.Minute, unit+" active on "+vm.Name, func(ctx context.Context) (bool, error) {
+			_, err := run(ctx, in.Hosts, vm.Name, "systemctl is-active --quiet "+unit)
+			if isExit(err) {
+				return false, nil
+			}
+			return err == nil, err
+		})
 	})
 }
 
@@ -229,7 +231,11 @@ func (in *Injector) restart(ctx context.Context, vm *topology.VM) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
-	if err := in.Hosts.Reconnect(ctx, vm.Name, timeout); err != nil {
+	in.progress("waiting up to %s for %s to boot and answer SSH", timeout, vm.Name)
+	err := waitSaying(ctx, in.Progress, vm.Name+" to boot and answer SSH", timeout, func(ctx context.Context) error {
+		return in.Hosts.Reconnect(ctx, vm.Name, timeout)
+	})
+	if err != nil {
 		return err
 	}
 	in.note("boot_to_ssh_sec", fmt.Sprintf("%.1f", time.Since(start).Seconds()))

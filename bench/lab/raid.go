@@ -79,17 +79,19 @@ func (in *Injector) reAddMember(ctx context.Context, vm *topology.VM) error {
 		timeout = 10 * time.Minute
 	}
 	var sawRecovery bool
-	err := poll(ctx, 500*time.Millisecond, timeout, "rebuild of "+md+" on "+vm.Name, func(ctx context.Context) (bool, error) {
-		out, err := run(ctx, in.Hosts, vm.Name, "cat /proc/mdstat")
-		if err != nil {
-			return false, err
-		}
-		s := raidSummary(out)
-		if strings.HasPrefix(s, "recovery") && !sawRecovery {
-			sawRecovery = true
-			in.note("recovery_seen_at", stamp(time.Now()))
-		}
-		return s == "clean", nil
+	err := waitSaying(ctx, in.Progress, "the rebuild of "+md+" on "+vm.Name, timeout, func(ctx context.Context) error {
+		return poll(ctx, 500*time.Millisecond, timeout, "rebuild of "+md+" on "+vm.Name, func(ctx context.Context) (bool, error) {
+			out, err := run(ctx, in.Hosts, vm.Name, "cat /proc/mdstat")
+			if err != nil {
+				return false, err
+			}
+			s := raidSummary(out)
+			if strings.HasPrefix(s, "recovery") && !sawRecovery {
+				sawRecovery = true
+				in.note("recovery_seen_at", stamp(time.Now()))
+			}
+			return s == "clean", nil
+		})
 	})
 	if err != nil {
 		return err

@@ -179,15 +179,18 @@ func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl 
 func (r *Runner) awaitRestored(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
 	inject, revert := eventStart(out, "inject"), eventStart(out, "revert")
 	deadline := out.Events[len(out.Events)-1].End.Add(sc.Recover)
-	said := false
+	var said time.Time
 	for {
 		a := AnalyzeCluster(tl.States(), inject, revert)
 		if a.Restored || a.Before.At.IsZero() || time.Now().After(deadline) {
 			return nil
 		}
-		if !said {
+		if said.IsZero() {
 			r.progress("waiting up to %v for the cluster to be as before %s", time.Until(deadline).Round(time.Second), sc.Fault.Kind)
-			said = true
+			said = time.Now()
+		} else if time.Since(said) >= stillEvery {
+			r.progress("still waiting for the cluster to be as before %s (up to %v more)", sc.Fault.Kind, time.Until(deadline).Round(time.Second))
+			said = time.Now()
 		}
 		if err := sleep(ctx, sc.Watch); err != nil {
 			return err

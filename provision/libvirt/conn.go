@@ -145,6 +145,18 @@ func (c *Conn) Capabilities(ctx context.Context) (Caps, error) {
 	return out, nil
 }
 
+// NodeInfo implements Hypervisor.
+func (c *Conn) NodeInfo(ctx context.Context) (NodeInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return NodeInfo{}, err
+	}
+	_, mem, cpus, _, _, _, _, _, err := c.l.NodeGetInfo()
+	if err != nil {
+		return NodeInfo{}, fmt.Errorf("libvirt node info: %w", err)
+	}
+	return NodeInfo{CPUs: int(cpus), MemoryKiB: mem}, nil
+}
+
 // --- networks ---
 
 // ListNetworks implements Hypervisor.

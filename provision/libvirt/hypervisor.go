@@ -36,6 +36,9 @@ type Hypervisor interface {
 	// supports. libvirt computes this on every call (seconds): ask only
 	// when the answer matters.
 	Capabilities(ctx context.Context) (Caps, error)
+	// NodeInfo reports the host's CPUs and memory (cheap), which size
+	// up's boot admission.
+	NodeInfo(ctx context.Context) (NodeInfo, error)
 
 	// ListNetworks returns every network, labctl's or not.
 	ListNetworks(ctx context.Context) ([]Network, error)
@@ -104,6 +107,12 @@ type HostInfo struct {
 type Caps struct {
 	Emulator    string   // path of qemu-system-x86_64, "" when absent
 	DomainTypes []string // domain types it supports: "qemu", "kvm"
+}
+
+// NodeInfo is the hypervisor host's size, from virNodeGetInfo.
+type NodeInfo struct {
+	CPUs      int    // active CPUs
+	MemoryKiB uint64 // memory size
 }
 
 // Network is one libvirt network as it is now.

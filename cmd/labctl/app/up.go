@@ -194,13 +194,16 @@ func newUpCmd(a *App) *cobra.Command {
 	var f lifecycleFlags
 	var yes, noConfigure, reconfigure bool
 	var timeout time.Duration
-	var parallel int
+	var parallel, bootParallel int
+	var bootSlice time.Duration
 	cmd := &cobra.Command{
 		Use:   "up [DIR|FILE]",
 		Short: "Create or converge the lab's networks, disks and VMs, and wait for SSH",
 		Long: `up makes libvirt match the lab file: it creates missing networks, volumes,
 cloud-init seeds and VMs (in parallel), starts them and waits until each VM
 answers SSH with its pinned host key, then configures the guests (roles).
+Guests boot in waves sized to the host (--boot-parallel); a boot that makes
+no progress is restarted once, then up fails showing its console.
 
 Run again on an unchanged lab, up does nothing and says so. After a change to
 the lab file it shows what differs (by spec hash per object) and recreates
@@ -223,7 +226,8 @@ only that, asking first unless --yes.`,
 			pool := ssh.NewPool()
 			defer pool.Close()
 			prog := a.newProgress(asJSON)
-			opts := provision.UpOptions{Options: lc.opts, Force: f.force, Parallel: parallel, Progress: prog}
+			opts := provision.UpOptions{Options: lc.opts, Force: f.force, Parallel: parallel, Progress: prog,
+				BootParallel: bootParallel, BootSlice: bootSlice, BootTimeout: timeout}
 			opts.WaitSSH = func(ctx context.Context, vm *provision.VMSpec) error {
 				cfg, err := lc.sshConfig(vm, true)
 				if err != nil {
@@ -296,7 +300,9 @@ only that, asking first unless --yes.`,
 			}
 			fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", lc.lab.Name, len(res.VMs), res.Seconds)
 			for _, vm := range res.VMs {
-				if vm.BootSeconds > 0 {
+				if vm.BootSeconds > 0 && vm.Restarts > 0 {
+					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (restarted %d× after a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
+				} else if vm.BootSeconds > 0 {
 					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs\n", vm.Name, vm.Action, vm.BootSeconds)
 				} else {
 					fmt.Fprintf(a.IO.Out, "  %-16s %s\n", vm.Name, vm.Action)
@@ -307,8 +313,10 @@ only that, asking first unless --yes.`,
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "recreate changed objects without asking")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long each VM may take to answer SSH")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long each VM may take to answer SSH, restarts included")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "concurrent libvirt operations")
+	cmd.Flags().IntVar(&bootParallel, "boot-parallel", 0, "guests booting at once (0 = from the host's CPUs: 1 per CPU under TCG, 2×CPUs+2 under KVM)")
+	cmd.Flags().DurationVar(&bootSlice, "boot-slice", 0, "admit the next guest after this long even if none answered SSH yet (0 = 2m under TCG, 30s under KVM)")
 	cmd.Flags().BoolVar(&noConfigure, "no-configure", false, "do not configure guests (roles) after boot")
 	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure every guest even when neither libvirt nor the roles changed")
 	return cmd

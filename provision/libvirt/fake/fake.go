@@ -34,6 +34,8 @@ type Hypervisor struct {
 	// Info is returned by Host, Caps by Capabilities.
 	Info libvirt.HostInfo
 	Caps libvirt.Caps
+	// Node is returned by NodeInfo (New: 2 CPUs, 4 GiB).
+	Node libvirt.NodeInfo
 	// Now is the clock used for start times.
 	Now func() time.Time
 	// devices are the host's network devices (name → is a Linux bridge),
@@ -58,6 +60,7 @@ func New() *Hypervisor {
 		Calls:    map[string]int{},
 		Info:     libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0"},
 		Caps:     libvirt.Caps{Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
+		Node:     libvirt.NodeInfo{CPUs: 2, MemoryKiB: 4 << 20},
 		Now:      time.Now,
 		devices:  map[string]bool{},
 	}
@@ -126,6 +129,17 @@ func (h *Hypervisor) Capabilities(ctx context.Context) (libvirt.Caps, error) {
 		return libvirt.Caps{}, err
 	}
 	return h.Caps, nil
+}
+
+// NodeInfo implements libvirt.Hypervisor.
+func (h *Hypervisor) NodeInfo(ctx context.Context) (libvirt.NodeInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return libvirt.NodeInfo{}, err
+	}
+	if err := h.Fail["NodeInfo"]; err != nil {
+		return libvirt.NodeInfo{}, err
+	}
+	return h.Node, nil
 }
 
 // ListNetworks implements libvirt.Hypervisor.
