@@ -91,7 +91,7 @@ func (x *expander) management() {
 	le := &x.l.ev.lab
 	cidr := le.mgmt
 	if le.mgmtSet {
-		if cidr.Bits() > 24 {
+		if cidr.Bits() > maxManagementBits {
 			x.l.errorf(le.s.rng("management_cidr"), "Network too small", "management_cidr must be /24 or larger to hold every VM, got %s.", cidr)
 		}
 		for _, n := range x.lab.Networks {
@@ -258,8 +258,8 @@ func (x *expander) autoAddresses() {
 	next := map[string]int64{}
 	for _, e := range x.order {
 		for _, nic := range e.vm.NICs {
-			if nic.IP.IsValid() || nic.Network.DHCP || !nic.Network.CIDR.IsValid() {
-				continue
+			if nic.IP.IsValid() || nic.Network.DHCP || !nic.Network.CIDR.IsValid() || nic.Network.CIDR.Bits() > maxNetworkBits {
+				continue // a network too small is reported where it is declared
 			}
 			a, ok := x.freeAddr(nic.Network, next)
 			if !ok {
@@ -271,7 +271,7 @@ func (x *expander) autoAddresses() {
 		}
 	}
 	m := x.lab.Management
-	if !m.CIDR.IsValid() {
+	if !m.CIDR.IsValid() || m.CIDR.Bits() > maxManagementBits {
 		return
 	}
 	for _, e := range x.order {
@@ -289,6 +289,9 @@ func (x *expander) autoAddresses() {
 
 func (x *expander) freeAddr(n *Network, next map[string]int64) (netip.Addr, bool) {
 	size := int64(1) << (32 - n.CIDR.Bits())
+	if size < 4 {
+		return netip.Addr{}, false // a /31 or /32 has no host addresses
+	}
 	start, ok := next[n.Name]
 	if !ok {
 		start = 10
@@ -406,6 +409,7 @@ func (x *expander) disks() {
 		if next["hd"] > 4 {
 			x.l.errorf(e.b.defRange(), "Too many IDE disks", "vm %q has %d IDE disks; the IDE bus holds at most 4 devices. Use bus = \"virtio\" or \"scsi\".", e.vm.Name, next["hd"])
 		}
+		x.checkPCISlots(e)
 		serials := map[string]bool{}
 		for _, d := range e.vm.Disks {
 			if serials[d.Serial] {
