@@ -10,16 +10,17 @@ import (
 
 // expander turns evaluated blocks into the final Lab.
 type expander struct {
-	l      *loader
-	lab    *Lab
-	nets   map[string]*Network
-	vms    map[string]*vmEval // by expanded name
-	order  []*vmEval          // sorted by name
-	nicOf  map[*NIC]*nicEval
-	taken  map[string]map[netip.Addr]string // network → address → owner
-	macs   map[string]string                // mac → owner
-	roles  map[string]map[string]bool       // vm → roles
-	lvsRID map[int]string
+	l       *loader
+	lab     *Lab
+	nets    map[string]*Network
+	vms     map[string]*vmEval // by expanded name
+	order   []*vmEval          // sorted by name
+	nicOf   map[*NIC]*nicEval
+	taken   map[string]map[netip.Addr]string // network → address → owner
+	macs    map[string]string                // mac → owner
+	roles   map[string]map[string]bool       // vm → roles
+	lvsRID  map[int]string
+	ridFull bool // no VRRP id pair was left for an LVS service
 }
 
 func (l *loader) expand() *Lab {

@@ -46,7 +46,13 @@ func (b *budget) left() int64 { return maxEvalCost - b.spent }
 
 // cost is v's size in budget units, stopping early once it passes max.
 func cost(v cty.Value, max int64) int64 {
-	v, _ = v.UnmarkDeep()
+	if v.ContainsMarked() {
+		v, _ = v.UnmarkDeep()
+	}
+	return unmarkedCost(v, max)
+}
+
+func unmarkedCost(v cty.Value, max int64) int64 {
 	if !v.IsKnown() || v.IsNull() {
 		return 0
 	}
@@ -58,9 +64,9 @@ func cost(v cty.Value, max int64) int64 {
 		var n int64
 		for it := v.ElementIterator(); it.Next() && n <= max; {
 			k, e := it.Element()
-			n += elemCost + cost(e, max-n)
+			n += elemCost + unmarkedCost(e, max-n)
 			if ty.IsMapType() || ty.IsObjectType() {
-				n += cost(k, max-n)
+				n += unmarkedCost(k, max-n)
 			}
 		}
 		return n

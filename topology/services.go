@@ -250,7 +250,10 @@ func (x *expander) lvs(e *lvsEval) {
 	if e.routerID != 0 {
 		s.RouterID = e.routerID
 	} else if s.RouterID = x.freeRouterID(s.Name); s.RouterID == 0 {
-		x.l.errorf(e.s.def, "No free router_id", "lvs %q needs two free VRRP ids (router_id and router_id + 1), but the %d LVS services before it use up the 254 ids; a lab holds at most 127 LVS services.", s.Name, len(x.lab.LVS))
+		if !x.ridFull { // every later service fails the same way
+			x.l.errorf(e.s.def, "No free router_id", "lvs %q needs two adjacent free VRRP ids (router_id and router_id + 1), but the %d LVS services before it leave none among 1-254; a lab holds at most 127 LVS services, fewer without explicit router_id values.", s.Name, len(x.lab.LVS))
+		}
+		x.ridFull = true
 		return
 	}
 	if s.RouterID > 253 {
