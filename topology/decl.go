@@ -69,7 +69,7 @@ type fromIndex struct {
 
 func newLoader(opts LoadOptions, names []string) *loader {
 	b := &budget{}
-	funcs := map[string]function.Function{limitFunc: b.limitFunction()}
+	funcs := map[string]function.Function{forFunc: b.limitFunction(true), partFunc: b.limitFunction(false)}
 	for name, f := range functions() {
 		funcs[name] = b.bounded(name, f)
 	}

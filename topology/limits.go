@@ -16,17 +16,20 @@ import (
 // from one budget per load. A value costs elemCost per list, map or object
 // element plus its string bytes; maxEvalCost keeps a load well below 200 MB.
 const (
-	elemCost    = 64
+	elemCost    = 256
 	maxEvalCost = 16 << 20
 	// maxFormatWidth bounds a width or precision in format and formatlist
 	// ("%999999999d" would allocate a gigabyte).
 	maxFormatWidth = 1000
 )
 
-// limitFunc is the hidden function wrapped around the collection of every
-// for expression and every template part. Its name cannot be written in a
-// lab file, so only the loader calls it.
-const limitFunc = "labctl limit"
+// forFunc and partFunc are the hidden functions wrapped around the
+// collection of every for expression and every template part. Their names
+// cannot be written in a lab file, so only the loader calls them.
+const (
+	forFunc  = "labctl for"
+	partFunc = "labctl part"
+)
 
 // budget counts the cost of values built during one load.
 type budget struct{ spent int64 }
@@ -75,9 +78,10 @@ func unmarkedCost(v cty.Value, max int64) int64 {
 }
 
 // limitFunction counts what passes through it: the collection of a for
-// expression (each element is one iteration and one result element) or one
-// part of a template (its bytes are copied into the result).
-func (b *budget) limitFunction() function.Function {
+// expression (each element is one iteration and one result element; the
+// elements themselves are shared, not copied) or one part of a template
+// (its bytes are copied into the result).
+func (b *budget) limitFunction(forColl bool) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{
 			Name: "value", Type: cty.DynamicPseudoType,
@@ -85,7 +89,15 @@ func (b *budget) limitFunction() function.Function {
 		}},
 		Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			if err := b.spend(cost(args[0], b.left()+1)); err != nil {
+			v, _ := args[0].Unmark()
+			var n int64
+			switch {
+			case !forColl:
+				n = cost(v, b.left()+1)
+			case v.IsKnown() && !v.IsNull() && v.CanIterateElements():
+				n = int64(v.LengthInt()) * elemCost
+			}
+			if err := b.spend(n); err != nil {
 				return cty.DynamicVal, err
 			}
 			return args[0], nil
@@ -233,33 +245,33 @@ func limitBody(f *hcl.File) {
 		}
 	}
 	for _, e := range fors {
-		e.CollExpr = limitCall(e.CollExpr)
+		e.CollExpr = limitCall(forFunc, e.CollExpr)
 	}
 	for _, t := range tmpls {
 		for i, p := range t.Parts {
 			if _, lit := p.(*hclsyntax.LiteralValueExpr); !lit {
-				t.Parts[i] = limitCall(p)
+				t.Parts[i] = limitCall(partFunc, p)
 			}
 		}
 	}
 }
 
-func limitCall(e hclsyntax.Expression) hclsyntax.Expression {
+func limitCall(name string, e hclsyntax.Expression) hclsyntax.Expression {
 	r := e.Range()
 	return &hclsyntax.FunctionCallExpr{
-		Name: limitFunc, Args: []hclsyntax.Expression{e},
+		Name: name, Args: []hclsyntax.Expression{e},
 		NameRange: r, OpenParenRange: r, CloseParenRange: r,
 	}
 }
 
-// renameLimitDiags turns HCL's "Call to function "labctl limit" failed"
+// renameLimitDiags turns HCL's "Call to function "labctl for" failed"
 // into a plain message and keeps only the first: once the budget is spent
 // every later expression fails the same way.
 func renameLimitDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	out := diags[:0]
 	seen := false
 	for _, d := range diags {
-		if strings.Contains(d.Detail, errBudget.Error()) || strings.Contains(d.Detail, fmt.Sprintf("%q", limitFunc)) {
+		if strings.Contains(d.Detail, errBudget.Error()) {
 			if seen {
 				continue
 			}

@@ -1,4 +1,4 @@
-# want: 9:8 Evaluation limit exceeded
+# want: 8:8 Evaluation limit exceeded
 lab "t" {}
 
 locals {
