@@ -36,10 +36,10 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		in := map[string][]byte{"fuzz.hcl": src}
-		if d, alloc := measureLoad(src); d > loadTimeBound || alloc > loadAllocBound {
+		d, alloc, lab, files, diags := measureLoad(in)
+		if d > loadTimeBound || alloc > loadAllocBound {
 			t.Fatalf("one load took %v and allocated %d MiB; bound %v and %d MiB", d, alloc>>20, loadTimeBound, loadAllocBound>>20)
 		}
-		lab, files, diags := LoadSource(in, LoadOptions{})
 		if diags.HasErrors() != (lab == nil) {
 			t.Fatalf("lab nil = %v but HasErrors = %v", lab == nil, diags.HasErrors())
 		}

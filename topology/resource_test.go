@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // The bound for one lab: validate returns within 2 s and 200 MB.
@@ -17,16 +19,16 @@ const (
 	loadAllocBound = 200 << 20
 )
 
-// measureLoad loads src once and returns its wall time and the bytes it
-// allocated (cumulative, so an upper bound of its peak heap).
-func measureLoad(src []byte) (time.Duration, uint64) {
+// measureLoad loads the sources once and returns its wall time and the
+// bytes it allocated (cumulative, so an upper bound of its peak heap).
+func measureLoad(srcs map[string][]byte) (time.Duration, uint64, *Lab, map[string]*hcl.File, hcl.Diagnostics) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	LoadSource(map[string][]byte{"lab.hcl": src}, LoadOptions{})
+	lab, files, diags := LoadSource(srcs, LoadOptions{})
 	d := time.Since(start)
 	runtime.ReadMemStats(&after)
-	return d, after.TotalAlloc - before.TotalAlloc
+	return d, after.TotalAlloc - before.TotalAlloc, lab, files, diags
 }
 
 func TestCorpusLoadsWithinBounds(t *testing.T) {
@@ -37,7 +39,7 @@ func TestCorpusLoadsWithinBounds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, alloc := measureLoad(src)
+		d, alloc, _, _, _ := measureLoad(map[string][]byte{"lab.hcl": src})
 		// Time gets a 5x margin for a loaded host; allocation is exact.
 		if d > 5*loadTimeBound || alloc > loadAllocBound {
 			t.Errorf("%s: load took %v and allocated %d MiB; bound %v and %d MiB", f, d, alloc>>20, loadTimeBound, loadAllocBound>>20)
@@ -58,7 +60,7 @@ func TestEvaluationBudgetTriggers(t *testing.T) {
 	if s, col := diags[0].Subject.Start, strings.LastIndex(line, "range(")+1; s.Line != 3 || s.Column != col {
 		t.Errorf("error at %d:%d, want 3:%d (the innermost collection)", s.Line, s.Column, col)
 	}
-	_, alloc := measureLoad(src)
+	_, alloc, _, _, _ := measureLoad(map[string][]byte{"lab.hcl": src})
 	if alloc > loadAllocBound/2 {
 		t.Errorf("allocated %d MiB before the budget stopped it", alloc>>20)
 	}
