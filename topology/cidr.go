@@ -9,6 +9,13 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 )
 
+// The longest prefixes that still hold the host, VMs and VIPs (a lab
+// network) or every VM (the management network).
+const (
+	maxNetworkBits    = 29
+	maxManagementBits = 24
+)
+
 // parseCIDR accepts only IPv4 network prefixes whose host bits are zero.
 func parseCIDR(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)

@@ -68,10 +68,15 @@ type fromIndex struct {
 }
 
 func newLoader(opts LoadOptions, names []string) *loader {
+	b := &budget{}
+	funcs := map[string]function.Function{forFunc: b.limitFunction(true), partFunc: b.limitFunction(false)}
+	for name, f := range functions() {
+		funcs[name] = b.bounded(name, f)
+	}
 	return &loader{
 		opts:       opts,
 		fileNames:  names,
-		funcs:      functions(),
+		funcs:      funcs,
 		vars:       map[string]*block{},
 		varVals:    map[string]cty.Value{},
 		locals:     map[string]*hcl.Attribute{},

@@ -212,6 +212,9 @@ func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 		l.errorf(s.rng("ssh_user"), "Invalid ssh_user", "ssh_user %q must be a plain lower-case user name other than root.", e.lab.SSHUser)
 	}
 	e.mgmt, e.mgmtSet = s.cidr("management_cidr")
+	if msg := reservedCIDRError("management_cidr", e.mgmt); e.mgmtSet && msg != "" {
+		l.errorf(s.rng("management_cidr"), "Invalid CIDR", "%s", msg)
+	}
 	return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(b.name)})
 }
 
@@ -231,8 +234,12 @@ func (l *loader) evalNetwork(b *block, ctx *hcl.EvalContext) cty.Value {
 		l.errorf(s.rng("mtu"), "Invalid value", "mtu must be at least 576 (or omitted for the default), got %d.", n.MTU)
 	}
 	e := &netEval{n: n, s: s}
+	l.rejectNullRequired(s, "network")
 	n.CIDR, _ = s.cidr("cidr")
-	if n.CIDR.IsValid() && n.CIDR.Bits() > 29 {
+	if msg := reservedCIDRError("cidr", n.CIDR); n.CIDR.IsValid() && msg != "" {
+		l.errorf(s.rng("cidr"), "Invalid CIDR", "%s", msg)
+	}
+	if n.CIDR.IsValid() && n.CIDR.Bits() > maxNetworkBits {
 		l.errorf(s.rng("cidr"), "Network too small", "%s leaves no room for the host, VMs and VIPs; use at most /29.", n.CIDR)
 	}
 	if n.Mode == NetBridge {
@@ -246,6 +253,13 @@ func (l *loader) evalNetwork(b *block, ctx *hcl.EvalContext) cty.Value {
 	}
 	if len(n.Bridge) > 15 {
 		l.errorf(s.rng("bridge"), "Invalid bridge name", "Linux interface names have at most 15 characters; %q has %d.", n.Bridge, len(n.Bridge))
+	} else if n.Bridge != "" && !ifNameRe.MatchString(n.Bridge) {
+		l.errorf(s.rng("bridge"), "Invalid bridge name", "bridge %q must be a Linux interface name: letters, digits, '_', '.' and '-'.", n.Bridge)
+	}
+	if n.Domain != "" {
+		if msg := domainError(n.Domain); msg != "" {
+			l.errorf(s.rng("domain"), "Invalid domain", "%s", msg)
+		}
 	}
 	if a, ok := s.addr("host_ip"); ok {
 		if n.Mode != NetNAT && n.Mode != NetRouted {

@@ -19,6 +19,7 @@ func (l *loader) evalNFS(b *block, ctx *hcl.EvalContext) cty.Value {
 	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
 	x := &NFSExport{Name: b.name, Range: b.defRange()}
 	e := &nfsEval{x: x, s: s}
+	l.rejectNullRequired(s, "nfs")
 	e.server, _ = s.ref("server", "vm")
 	x.Path = absPath(l, s, "path", s.str("path", "/srv/"+b.name))
 	x.Allow, e.allow = s.cidr("allow")
@@ -74,6 +75,7 @@ func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
 	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
 	w := &WebSite{Name: b.name, Range: b.defRange()}
 	e := &webEval{w: w, s: s}
+	l.rejectNullRequired(s, "web")
 	e.servers, e.serversOK = s.refs("servers", "vm")
 	if s.has("content") {
 		e.content, _ = s.ref("content", "nfs")
@@ -81,6 +83,8 @@ func (l *loader) evalWeb(b *block, ctx *hcl.EvalContext) cty.Value {
 	w.Docroot = absPath(l, s, "docroot", s.str("docroot", "/var/www/html"))
 	w.HealthPath = s.str("health_path", "/health.html")
 	if msg := urlPathError("health_path", w.HealthPath); msg != "" {
+		l.errorf(s.rng("health_path"), "Invalid path", "%s", msg)
+	} else if msg := healthPathError(w.HealthPath); msg != "" {
 		l.errorf(s.rng("health_path"), "Invalid path", "%s", msg)
 	}
 	l.ev.web[b.name] = e
@@ -98,6 +102,7 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 		Range:     b.defRange(),
 	}
 	e := &lvsEval{x: x, s: s, weights: map[string]int{}}
+	l.rejectNullRequired(s, "lvs")
 	x.VIP, _ = s.addr("vip")
 	x.GatewayVIP, _ = s.addr("gateway_vip")
 	e.directors, e.dirsOK = s.refs("directors", "vm")
@@ -111,8 +116,9 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 		}
 	}
 	if ss := s.str("sorry_server", ""); ss != "" {
-		if _, err := netip.ParseAddrPort(ss); err != nil {
-			l.errorf(s.rng("sorry_server"), "Invalid sorry_server", "sorry_server must be \"ip:port\", e.g. \"10.0.10.50:80\", got %q.", ss)
+		if msg := sorryServerError(ss); msg != "" {
+			l.errorf(s.rng("sorry_server"), "Invalid sorry_server", "%s", msg)
+			ss = ""
 		}
 		x.SorryServer = ss
 	}
@@ -201,6 +207,7 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 		Range:       b.defRange(),
 	}
 	e := &expEval{e: x, s: s}
+	l.rejectNullRequired(s, "experiment")
 	e.service, _ = s.ref("service", "lvs")
 	x.Service = e.service
 	if s.has("client") {
@@ -229,6 +236,7 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 			l.errorf(fb.labelRange(), "Unknown fault", "fault %q is not one of %s.%s", fb.name, quoteList(faultKinds), didYouMean(fb.name, faultKinds))
 			continue
 		}
+		l.rejectNullRequired(fs, "fault")
 		fe := faultEval{f: Fault{Kind: fb.name, AfterSec: fs.seconds("after", 0)}, s: fs}
 		fe.target, _ = fs.ref("target", "vm")
 		e.faults = append(e.faults, fe)

@@ -116,6 +116,9 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 			if !macRe.MatchString(ne.mac) {
 				l.errorf(ns.rng("mac"), "Invalid MAC address", "mac = %q is not of the form \"52:54:00:12:34:56\".", ne.mac)
 				ne.mac = ""
+			} else if ne.mac == "00:00:00:00:00:00" {
+				l.errorf(ns.rng("mac"), "Invalid MAC address", "mac = %q is all zeros, which no NIC may use; use one such as 52:54:00:12:34:56.", ne.mac)
+				ne.mac = ""
 			} else if strings.IndexByte("13579bdf", ne.mac[1]) >= 0 {
 				l.errorf(ns.rng("mac"), "Invalid MAC address", "mac = %q is a multicast address (lowest bit of the first byte set); use a unicast one such as 52:54:00:…", ne.mac)
 				ne.mac = ""
@@ -125,6 +128,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 	}
 	for _, db := range sp.disks {
 		ds := scope{l: l, attrs: db.attrs, ctx: ctx, def: db.defRange()}
+		l.rejectNullRequired(ds, "disk")
 		d := &Disk{
 			Name:   db.name,
 			Bus:    ds.enum("bus", "virtio", buses),
@@ -183,6 +187,7 @@ func (l *loader) capDisk(s scope, name string, b uint64) uint64 {
 
 func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
 	s := scope{l: l, attrs: rb.attrs, ctx: ctx, def: rb.defRange()}
+	l.rejectNullRequired(s, "raid")
 	r := &RAID{
 		Name:       rb.name,
 		Level:      s.integer("level", 0, 0, 10),

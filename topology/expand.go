@@ -10,16 +10,17 @@ import (
 
 // expander turns evaluated blocks into the final Lab.
 type expander struct {
-	l      *loader
-	lab    *Lab
-	nets   map[string]*Network
-	vms    map[string]*vmEval // by expanded name
-	order  []*vmEval          // sorted by name
-	nicOf  map[*NIC]*nicEval
-	taken  map[string]map[netip.Addr]string // network → address → owner
-	macs   map[string]string                // mac → owner
-	roles  map[string]map[string]bool       // vm → roles
-	lvsRID map[int]string
+	l       *loader
+	lab     *Lab
+	nets    map[string]*Network
+	vms     map[string]*vmEval // by expanded name
+	order   []*vmEval          // sorted by name
+	nicOf   map[*NIC]*nicEval
+	taken   map[string]map[netip.Addr]string // network → address → owner
+	macs    map[string]string                // mac → owner
+	roles   map[string]map[string]bool       // vm → roles
+	lvsRID  map[int]string
+	ridFull bool // no VRRP id pair was left for an LVS service
 	// partialNFS names exports whose clients are not all known (some
 	// failed); incomplete is set when any VM list had failed VMs, so a
 	// VM's roles may be missing some.
@@ -99,7 +100,7 @@ func (x *expander) management() {
 	le := &x.l.ev.lab
 	cidr := le.mgmt
 	if le.mgmtSet {
-		if cidr.Bits() > 24 {
+		if cidr.Bits() > maxManagementBits {
 			x.l.errorf(le.s.rng("management_cidr"), "Network too small", "management_cidr must be /24 or larger to hold every VM, got %s.", cidr)
 		}
 		for _, n := range x.lab.Networks {
@@ -277,8 +278,8 @@ func (x *expander) autoAddresses() {
 	next := map[string]int64{}
 	for _, e := range x.order {
 		for _, nic := range e.vm.NICs {
-			if nic.IP.IsValid() || nic.Network.DHCP || !nic.Network.CIDR.IsValid() {
-				continue
+			if nic.IP.IsValid() || nic.Network.DHCP || !nic.Network.CIDR.IsValid() || nic.Network.CIDR.Bits() > maxNetworkBits {
+				continue // a network too small is reported where it is declared
 			}
 			a, ok := x.freeAddr(nic.Network, next)
 			if !ok {
@@ -290,7 +291,7 @@ func (x *expander) autoAddresses() {
 		}
 	}
 	m := x.lab.Management
-	if !m.CIDR.IsValid() {
+	if !m.CIDR.IsValid() || m.CIDR.Bits() > maxManagementBits {
 		return
 	}
 	for _, e := range x.order {
@@ -308,6 +309,9 @@ func (x *expander) autoAddresses() {
 
 func (x *expander) freeAddr(n *Network, next map[string]int64) (netip.Addr, bool) {
 	size := int64(1) << (32 - n.CIDR.Bits())
+	if size < 4 {
+		return netip.Addr{}, false // a /31 or /32 has no host addresses
+	}
 	start, ok := next[n.Name]
 	if !ok {
 		start = 10
@@ -425,6 +429,7 @@ func (x *expander) disks() {
 		if next["hd"] > 4 {
 			x.l.errorf(e.b.defRange(), "Too many IDE disks", "vm %q has %d IDE disks; the IDE bus holds at most 4 devices. Use bus = \"virtio\" or \"scsi\".", e.vm.Name, next["hd"])
 		}
+		x.checkPCISlots(e)
 		serials := map[string]bool{}
 		for _, d := range e.vm.Disks {
 			if serials[d.Serial] {

@@ -7,7 +7,9 @@ import (
 )
 
 // FuzzLoad feeds arbitrary sources to the loader: it must never panic, must
-// return a lab exactly when there are no errors, and must be deterministic.
+// stay within the time and memory bound per input, must return a lab exactly
+// when there are no errors, and must be deterministic. The corpus in
+// testdata/invalid (every input check) is part of the seeds.
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob("../labs/*/*.hcl")
 	inv, _ := filepath.Glob("testdata/invalid/*.hcl")
@@ -34,7 +36,10 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		in := map[string][]byte{"fuzz.hcl": src}
-		lab, files, diags := LoadSource(in, LoadOptions{})
+		d, alloc, lab, files, diags := measureLoad(in)
+		if d > loadTimeBound || alloc > loadAllocBound {
+			t.Fatalf("one load took %v and allocated %d MiB; bound %v and %d MiB", d, alloc>>20, loadTimeBound, loadAllocBound>>20)
+		}
 		if diags.HasErrors() != (lab == nil) {
 			t.Fatalf("lab nil = %v but HasErrors = %v", lab == nil, diags.HasErrors())
 		}

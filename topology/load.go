@@ -122,6 +122,7 @@ func LoadSource(srcs map[string][]byte, opts LoadOptions) (*Lab, map[string]*hcl
 		}
 		diags = append(diags, d...)
 		if f != nil {
+			limitBody(f)
 			files = append(files, f)
 		}
 	}
@@ -154,7 +155,7 @@ func LoadSource(srcs map[string][]byte, opts LoadOptions) (*Lab, map[string]*hcl
 		lab = l.run(files, varFiles)
 		diags = append(diags, l.diags...)
 	}
-	diags = dedupDiags(diags)
+	diags = dedupDiags(renameLimitDiags(diags))
 	sortDiags(diags)
 	if diags.HasErrors() {
 		lab = nil

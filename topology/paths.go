@@ -38,7 +38,7 @@ func guestPathError(name, v string) string {
 	if r, bad := unsafePathChar(v); bad {
 		return fmt.Sprintf("%s = %q contains %q; paths are written unquoted into guest config files, so they must not contain whitespace, control characters, quotes or any of %s.", name, v, r, badList())
 	}
-	return ""
+	return systemPathError(name, v)
 }
 
 // badList spells guestPathBad out for messages.

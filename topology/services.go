@@ -281,14 +281,12 @@ func (x *expander) lvs(e *lvsEval) {
 	}
 	if e.routerID != 0 {
 		s.RouterID = e.routerID
-	} else {
-		for attempt := 0; ; attempt++ {
-			r := routerID(x.lab.Name, s.Name, attempt)
-			if r <= 253 && x.lvsRID[r] == "" && x.lvsRID[r+1] == "" {
-				s.RouterID = r
-				break
-			}
+	} else if s.RouterID = x.freeRouterID(s.Name); s.RouterID == 0 {
+		if !x.ridFull { // every later service fails the same way
+			x.l.errorf(e.s.def, "No free router_id", "lvs %q needs two adjacent free VRRP ids (router_id and router_id + 1), but the %d LVS services before it leave none among 1-254; a lab holds at most 127 LVS services, fewer without explicit router_id values.", s.Name, len(x.lab.LVS))
 		}
+		x.ridFull = true
+		return
 	}
 	if s.RouterID > 253 {
 		x.l.errorf(e.s.rng("router_id"), "Invalid router_id", "router_id must be at most 253 (the internal instance uses router_id + 1).")
@@ -303,6 +301,24 @@ func (x *expander) lvs(e *lvsEval) {
 		x.sorryServer(e)
 	}
 	x.lab.LVS = append(x.lab.LVS, s)
+}
+
+// freeRouterID picks a VRRP id whose id+1 is free too: derived from the
+// names while the first tries are free, then the lowest free pair; 0 when
+// every pair is taken.
+func (x *expander) freeRouterID(service string) int {
+	free := func(r int) bool { return r <= 253 && x.lvsRID[r] == "" && x.lvsRID[r+1] == "" }
+	for attempt := 0; attempt < 64; attempt++ {
+		if r := routerID(x.lab.Name, service, attempt); free(r) {
+			return r
+		}
+	}
+	for r := 1; r <= 253; r++ {
+		if free(r) {
+			return r
+		}
+	}
+	return 0
 }
 
 // directorNet finds the network holding addr on which every director has a NIC.
@@ -360,7 +376,7 @@ func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 			x.l.errorf(x.nicOf[nic].s.rng("gateway"), "Conflicting gateway", "vm %q is an LVS-NAT backend of %q; its default gateway must be gateway_vip %s, not %s. Remove gateway here.", vm.Name, s.Name, s.GatewayVIP, nic.Gateway)
 		}
 		nic.Gateway = s.GatewayVIP
-		return nic.IP
+		return x.staticBackendIP(e, vm, nic)
 	case LVSDR:
 		if s.VIPNetwork == nil {
 			return netip.Addr{}
@@ -370,7 +386,7 @@ func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 			x.l.errorf(e.s.rng("backends"), "Backend not on the VIP network", "LVS-DR rewrites only the MAC address, so backend %q must share the L2 network %q with the directors' VIP; add nic %q to it.", vm.Name, s.VIPNetwork.Name, s.VIPNetwork.Name)
 			return netip.Addr{}
 		}
-		return nic.IP
+		return x.staticBackendIP(e, vm, nic)
 	default: // TUN: any shared network, else host-routed nat/routed networks
 		for _, n := range vm.NICs {
 			if n.Management {
@@ -381,7 +397,7 @@ func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 				all = all && userNIC(d, n.Network) != nil
 			}
 			if all {
-				return n.IP
+				return x.staticBackendIP(e, vm, n)
 			}
 		}
 		routed := func(v *VM) *NIC {
@@ -401,7 +417,7 @@ func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 			x.l.errorf(e.s.rng("backends"), "Backend unreachable", "LVS-TUN backend %q shares no network with the directors and is not on a nat or routed network the host routes to; connect it to a director network or a routed one.", vm.Name)
 			return netip.Addr{}
 		}
-		return bn.IP
+		return x.staticBackendIP(e, vm, bn)
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := app.CancelOnSignal(context.Background(), sigs, os.Stderr, os.Exit)
 	code := app.Run(ctx, app.Std(), os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -88,7 +88,7 @@ func Run(ctx context.Context, streams IO, args []string) int {
 		a.writeDiags(diag)
 		return 1
 	}
-	fmt.Fprintln(streams.Err, "Error:", err)
+	fmt.Fprintln(streams.Err, "Error:", escapeControl(err.Error()))
 	return 1
 }
 
@@ -107,12 +107,13 @@ func (a *App) writeDiags(d *DiagError) {
 				sev = "warning"
 			}
 			r := diag.Subject
-			fmt.Fprintf(a.IO.Err, "%s:%d:%d: %s: %s\n", r.Filename, r.Start.Line, r.Start.Column, sev, diag.Summary)
+			fmt.Fprintf(a.IO.Err, "%s:%d:%d: %s: %s\n", escapeControl(r.Filename), r.Start.Line, r.Start.Column, sev, escapeControl(diag.Summary))
 			// HCL's own first line repeats the summary; keep its snippet.
 			if _, rest, ok := strings.Cut(strings.TrimLeft(body, "\n"), "\n"); ok {
 				body = rest
 			}
 		}
-		fmt.Fprint(a.IO.Err, body)
+		// Summary, detail and source snippet may quote the lab file.
+		fmt.Fprint(a.IO.Err, escapeControl(body))
 	}
 }
