@@ -12,7 +12,7 @@ import (
 
 // RecipeVersion changes whenever the build steps change in a way the
 // embedded rootfs files do not show; it is part of the cache key.
-const RecipeVersion = "2"
+const RecipeVersion = "3"
 
 // rootfsFiles are copied into the image: common/ always, trim/ when trimming.
 //
@@ -80,7 +80,11 @@ var maskedUnits = []string{
 	"apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
 	"man-db.timer", "fstrim.timer", "logrotate.timer", "phpsessionclean.timer",
 	"mdcheck_start.timer", "mdcheck_continue.timer", "mdmonitor-oneshot.timer",
-	"getty@.service", // VT gettys; serial-getty@ttyS0 stays
+	// Gettys: VTs and the serial console. No account has a password, so
+	// a login prompt is useless, and serial-getty@ttyS0 waits for
+	// dev-ttyS0.device, which a starved TCG boot may not see in time.
+	// The console still shows the kernel's and systemd's output.
+	"getty@.service", "serial-getty@.service",
 	"systemd-pstore.service",
 	"apache-htcacheclean.service",
 	"cloud-init-hotplugd.socket",

@@ -57,8 +57,26 @@ func (s *buildState) configure(ctx context.Context) error {
 	if err := writeFile(s.root, "usr/sbin/policy-rc.d", "#!/bin/sh\n# labctl build: start no daemons in the chroot\nexit 101\n", 0o755); err != nil {
 		return err
 	}
-	return mountChroot(ctx, s.b.Run, s.root, s.debCache)
+	if err := mountChroot(ctx, s.b.Run, s.root, s.debCache); err != nil {
+		return err
+	}
+	_, err := inChroot(ctx, s.b.Run, s.root, divertMdadmInitramfs)
+	return err
 }
+
+// divertMdadmInitramfs keeps mdadm out of the initramfs; it runs before
+// the packages install, so mdadm's files unpack to the diverted names and
+// no initramfs is ever made with them. Root is ext4 on /dev/vda, never on
+// RAID, and the arrays roles make on data disks are assembled in the real
+// root by mdadm's udev rules (mdadm --incremental). In the initramfs, mdadm
+// only cost boot time (its hook force-loads eight RAID modules, raid6_pq
+// and xor benchmark themselves at load) and an error on every boot: its
+// local-bottom script calls rm, which the klibc initramfs lacks.
+const divertMdadmInitramfs = `mkdir -p /usr/local/lib/labctl/initramfs-diverted
+for f in hooks/mdadm scripts/local-block/mdadm scripts/local-bottom/mdadm; do
+	dpkg-divert --local --rename --divert /usr/local/lib/labctl/initramfs-diverted/$(echo $f | tr / -) --add /usr/share/initramfs-tools/$f
+done
+`
 
 func sourcesList(o BuildOptions) string {
 	var b strings.Builder
