@@ -17,7 +17,8 @@ import (
 	"github.com/labctl/labctl/provision"
 )
 
-// labRemote is a 1-VM lab driven over qemu+ssh.
+// labRemote is a 1-VM lab driven over qemu+ssh, with a RAID 1 so that
+// its roles and verify have work to do through the jump.
 func labRemote(image string) string {
 	return fmt.Sprintf(`
 lab "rmt" {
@@ -35,6 +36,14 @@ vm "node" {
   memory = "448MiB"
   nic "int" {
     ip = cidrhost(network.int.cidr, 10)
+  }
+
+  raid "data" {
+    level       = 1
+    members     = 2
+    member_size = "64MiB"
+    filesystem  = "ext4"
+    mount       = "/srv/raid"
   }
 }
 `, image)
@@ -161,6 +170,24 @@ func TestRemote(t *testing.T) {
 	}
 	if hostReached == 0 {
 		t.Errorf("none of the VM's addresses %q answers from the libvirt host either: the isolation proves nothing", addrs)
+	}
+
+	// verify reaches the guest through the jump too: the RAID the roles
+	// built (over the jump, during up) is checked from the client.
+	vout := r.mustLabctl(t, ctx, "verify", "-o", "json", l.dir)
+	var vres struct {
+		Checks []struct {
+			Name string `json:"check"`
+			OK   bool   `json:"ok"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(vout), &vres); err != nil || len(vres.Checks) == 0 {
+		t.Fatalf("verify output (%v):\n%s", err, vout)
+	}
+	for _, c := range vres.Checks {
+		if !c.OK {
+			t.Errorf("verify check %q failed through the jump:\n%s", c.Name, vout)
+		}
 	}
 
 	if out := r.mustLabctl(t, ctx, "status", l.dir); !strings.Contains(out, "node") {
