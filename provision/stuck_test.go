@@ -186,24 +186,25 @@ func TestBootWatchStages(t *testing.T) {
 			t.Errorf("a progressing boot is stuck at %ds: %s", s.sec, r)
 		}
 	}
-	// A finished boot is quiet: not stuck for silence, but SSH must
-	// answer within the stall bound.
-	if r := w.stuck(at(30 + 299)); r != "" {
-		t.Errorf("stuck %q before the stall bound", r)
-	}
-	if r := w.stuck(at(30 + 300)); !strings.Contains(r, "no boot progress for 5m0s (stuck at login prompt)") {
-		t.Errorf("stall reason %q", r)
+	// Once sshd runs (here: the login prompt is up), neither silence nor
+	// a slow handshake is a stuck boot: --timeout bounds the wait.
+	if r := w.stuck(at(30 + 3600)); r != "" {
+		t.Errorf("a booted guest whose SSH is slow counts as stuck: %q", r)
 	}
 
-	// Without a readable console (libvirt on another host) only the stall
-	// bound applies, from the start.
+	// Without a readable console (libvirt on another host) there is no
+	// evidence of a stuck boot: no restart, --timeout bounds it.
 	remote := newBootWatch(DefaultBootBounds("kvm"), t0)
 	remote.feed(at(60), nil, false)
-	if r := remote.stuck(at(74)); r != "" {
-		t.Errorf("remote stuck early: %s", r)
+	if r := remote.stuck(at(3600)); r != "" {
+		t.Errorf("remote boot restarted without evidence: %s", r)
 	}
-	if r := remote.stuck(at(75)); !strings.Contains(r, "SSH did not answer within 1m15s") {
-		t.Errorf("remote reason %q", r)
+
+	// A console that went quiet before sshd started is a stuck boot.
+	quiet := newBootWatch(DefaultBootBounds("qemu"), t0)
+	quiet.feed(at(1), []byte("Cloud-init v. 22.4.2 running 'init' at Wed, 02 Dec 2026 16:00:09 +0000. Up 20.3 seconds.\n"), true)
+	if r := quiet.stuck(at(1 + 180)); !strings.Contains(r, "silent for 3m0s (at network up)") {
+		t.Errorf("quiet reason %q", r)
 	}
 
 	// Repeats count a failure whatever its timestamps.
