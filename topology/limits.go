@@ -133,6 +133,10 @@ func (b *budget) bounded(name string, f function.Function) function.Function {
 	})
 }
 
+// maxDistinct bounds distinct's input: it compares every pair, so 8k
+// elements took a minute.
+const maxDistinct = 1000
+
 // estimate bounds a function's result size from its arguments. Most
 // functions build at most what they are given; join, replace, format and
 // formatlist can multiply it.
@@ -164,6 +168,18 @@ func estimate(name string, args []cty.Value, max int64) (int64, error) {
 			n = len(s) + 1 // a regular expression may match anywhere
 		}
 		return sum + int64(n)*int64(len(repl)), nil
+	case "split": // split(separator, string): one element per piece
+		sep, in := str(0), str(1)
+		n := int64(strings.Count(in, sep)) + 1
+		if sep == "" {
+			n = int64(len(in)) + 1
+		}
+		return sum + n*elemCost, nil
+	case "distinct": // quadratic in its input: bound the input itself
+		if len(args) == 1 && args[0].IsKnown() && !args[0].IsNull() && args[0].CanIterateElements() && args[0].LengthInt() > maxDistinct {
+			return 0, fmt.Errorf("distinct takes at most %d elements (got %d): it compares every pair", maxDistinct, args[0].LengthInt())
+		}
+		return sum, nil
 	case "format", "formatlist":
 		w, err := formatWidths(str(0))
 		if err != nil {

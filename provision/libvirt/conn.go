@@ -75,8 +75,12 @@ func Dial(ctx context.Context, uri string) (*Conn, error) {
 	select {
 	case <-ctx.Done():
 		go func() { // don't leak the connection the dial may still make
-			if r := <-done; r.err == nil {
+			r := <-done
+			if r.err == nil {
 				_ = r.l.Disconnect()
+			}
+			if r.jump != nil {
+				_ = r.jump.Close() // go-libvirt may leave its SSH connection open
 			}
 		}()
 		return nil, fmt.Errorf("connect to libvirt %s: %w", uri, ctx.Err())
