@@ -162,7 +162,9 @@ func (w *bootWatch) stuck(now time.Time) string {
 	if !w.readable || w.stage >= StageSSHD {
 		return ""
 	}
-	if b.Silent > 0 && now.Sub(w.lastOutput) >= b.Silent {
+	// Silence counts from the first console output: labctl's images boot
+	// with a quiet kernel, so a slow TCG boot prints nothing for a while.
+	if b.Silent > 0 && w.stage > StageNone && now.Sub(w.lastOutput) >= b.Silent {
 		return fmt.Sprintf("the console has been silent for %s (at %s)", now.Sub(w.lastOutput).Round(time.Second), w.stage)
 	}
 	if b.Stall > 0 && now.Sub(w.lastStage) >= b.Stall {

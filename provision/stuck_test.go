@@ -200,6 +200,17 @@ func TestBootWatchStages(t *testing.T) {
 		t.Errorf("remote boot restarted without evidence: %s", r)
 	}
 
+	// A quiet kernel prints nothing for a while: silence counts from the
+	// first output, the stall bound from the start.
+	mute := newBootWatch(DefaultBootBounds("qemu"), t0)
+	mute.feed(at(1), nil, true)
+	if r := mute.stuck(at(299)); r != "" {
+		t.Errorf("a boot with no console output yet is stuck before the stall bound: %s", r)
+	}
+	if r := mute.stuck(at(300)); !strings.Contains(r, "no boot progress for 5m0s") {
+		t.Errorf("mute reason %q", r)
+	}
+
 	// A console that went quiet before sshd started is a stuck boot.
 	quiet := newBootWatch(DefaultBootBounds("qemu"), t0)
 	quiet.feed(at(1), []byte("Cloud-init v. 22.4.2 running 'init' at Wed, 02 Dec 2026 16:00:09 +0000. Up 20.3 seconds.\n"), true)
