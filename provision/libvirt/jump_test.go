@@ -3,7 +3,6 @@ package libvirt
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"strings"
 	"testing"
@@ -23,26 +22,6 @@ func TestIsSSHURI(t *testing.T) {
 			t.Errorf("IsSSHURI(%q) = %v, want %v", uri, got, want)
 		}
 	}
-}
-
-// startTCPEcho is a guest's port on the libvirt host's side.
-func startTCPEcho(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return l.Addr().String()
 }
 
 // sshConnFor logs in to srv as go-libvirt does for a qemu+ssh URI and

@@ -386,8 +386,20 @@ func echoed(t *testing.T, conn net.Conn, msg string) {
 // startEcho serves a unix socket that echoes what it reads.
 func startEcho(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "echo.sock")
-	l, err := net.Listen("unix", p)
+	return serveEcho(t, "unix", filepath.Join(t.TempDir(), "echo.sock"))
+}
+
+// startTCPEcho is a guest's port on the libvirt host's side.
+func startTCPEcho(t *testing.T) string {
+	t.Helper()
+	return serveEcho(t, "tcp", "127.0.0.1:0")
+}
+
+// serveEcho listens on network/addr, echoes what every connection sends
+// and returns the address it listens on.
+func serveEcho(t *testing.T, network, addr string) string {
+	t.Helper()
+	l, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +413,7 @@ func startEcho(t *testing.T) string {
 			go func() { _, _ = io.Copy(c, c); c.Close() }()
 		}
 	}()
-	return p
+	return l.Addr().String()
 }
 
 // server is a small x/crypto SSH server that accepts one client key and
