@@ -130,7 +130,20 @@ var (
 	labLabel   = regexp.MustCompile(`(?m)^lab "[^"]+" \{`)
 	imageAttr  = regexp.MustCompile(`(?m)^(\s*image\s*=\s*)"bookworm-cloud"`)
 	labDefault = regexp.MustCompile(`(?m)^lab "[^"]+" \{\n`)
+	labSubnet  = regexp.MustCompile(`\b(192\.168|10\.0)\.(\d+)\.0/24\b`)
 )
+
+// renumber moves the lab's /24 networks into 10.250.0.0/15, which only the
+// suite uses: a copy of labs/lvs-nat-ha must not overlap the lab itself when
+// someone has it up on the same host (seen: CI on a host where `make demo`
+// had left it running failed with a subnet clash).
+func renumber(src string) string {
+	return labSubnet.ReplaceAllStringFunc(src, func(m string) string {
+		g := labSubnet.FindStringSubmatch(m)
+		second := map[string]string{"192.168": "250", "10.0": "251"}[g[1]]
+		return "10." + second + "." + g[2] + ".0/24"
+	})
+}
 
 // copyLab copies labs/<src>/lab.hcl into a temporary directory, renamed
 // to c.name (labctl has no name override, and libvirt object names derive
@@ -147,7 +160,7 @@ func copyLab(t *testing.T, c clusterCase) *lab {
 	}
 	src = labDefault.ReplaceAllString(src, fmt.Sprintf("lab %q {\n  image = %q\n", c.name, e.image))
 	src = imageAttr.ReplaceAllString(src, fmt.Sprintf("${1}%q", e.image))
-	return writeLab(t, c.name, src)
+	return writeLab(t, c.name, renumber(src))
 }
 
 // labsDir finds the repository's labs/: `go test` runs in e2e/,
