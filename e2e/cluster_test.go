@@ -130,7 +130,8 @@ var (
 	labLabel   = regexp.MustCompile(`(?m)^lab "[^"]+" \{`)
 	imageAttr  = regexp.MustCompile(`(?m)^(\s*image\s*=\s*)"bookworm-cloud"`)
 	labDefault = regexp.MustCompile(`(?m)^lab "[^"]+" \{\n`)
-	labSubnet  = regexp.MustCompile(`\b(192\.168|10\.0)\.(\d+)\.0/24\b`)
+	lanSubnet  = regexp.MustCompile(`\b192\.168\.(\d+)\.0/24\b`)
+	intSubnet  = regexp.MustCompile(`\b10\.0\.(\d+)\.0/24\b`)
 )
 
 // renumber moves the lab's /24 networks into 10.250.0.0/15, which only the
@@ -138,11 +139,8 @@ var (
 // someone has it up on the same host (seen: CI on a host where `make demo`
 // had left it running failed with a subnet clash).
 func renumber(src string) string {
-	return labSubnet.ReplaceAllStringFunc(src, func(m string) string {
-		g := labSubnet.FindStringSubmatch(m)
-		second := map[string]string{"192.168": "250", "10.0": "251"}[g[1]]
-		return "10." + second + "." + g[2] + ".0/24"
-	})
+	src = lanSubnet.ReplaceAllString(src, "10.250.${1}.0/24")
+	return intSubnet.ReplaceAllString(src, "10.251.${1}.0/24")
 }
 
 // copyLab copies labs/<src>/lab.hcl into a temporary directory, renamed
