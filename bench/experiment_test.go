@@ -153,7 +153,7 @@ func TestRunExperimentEndToEnd(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	exp, svc := lab()
-	exp.Schedulers = []string{"rr", "wlc"}
+	exp.Schedulers = []topology.Scheduler{"rr", "wlc"}
 	svc.Persistence = &topology.Persistence{TimeoutSec: 300}
 	got, err := Plan(exp, svc)
 	if err != nil {

@@ -21,7 +21,7 @@ func Plan(e *topology.Experiment, svc *topology.LVSService) ([]result.Variation,
 	}
 	scheds := e.Schedulers
 	if len(scheds) == 0 {
-		scheds = []string{svc.Scheduler}
+		scheds = []topology.Scheduler{svc.Scheduler}
 	}
 	persist := ""
 	if svc.Persistence != nil {
@@ -33,7 +33,7 @@ func Plan(e *topology.Experiment, svc *topology.LVSService) ([]result.Variation,
 			return nil, fmt.Errorf("experiment %q: %d real servers: service %q has %d", e.Name, n, svc.Name, len(svc.Backends))
 		}
 		for _, s := range scheds {
-			out = append(out, result.Variation{RealServers: n, Scheduler: s, Mode: string(svc.Mode), Persistence: persist})
+			out = append(out, result.Variation{RealServers: n, Scheduler: string(s), Mode: string(svc.Mode), Persistence: persist})
 		}
 	}
 	return out, nil

@@ -276,7 +276,7 @@ func roleChange(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 	if out := upText(); !strings.Contains(out, "nothing to do") {
 		t.Errorf("up after provision was not a no-op")
 	}
-	for _, sched := range []string{"sh", svc.Scheduler} {
+	for _, sched := range []string{"sh", string(svc.Scheduler)} {
 		l.rewrite(t, schedulerAttr.ReplaceAllString(orig, fmt.Sprintf("${1}%q", sched)))
 		out := upText()
 		if want := "roles of " + strings.Join(directors, ", ") + " changed"; !strings.Contains(out, want) {

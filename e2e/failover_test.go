@@ -100,7 +100,7 @@ func checkFaultStatsReport(t *testing.T, md, html string, r benchRun, n int) {
 	}
 	num := `-?[0-9]+\.[0-9]{2}`
 	row := regexp.MustCompile(fmt.Sprintf(`\| %s:%s \| %d \| %s \| %s – %s \| %s \| %s – %s \| [0-9.]+%% \(`,
-		regexp.QuoteMeta(f[0].Fault.Kind), regexp.QuoteMeta(f[0].Fault.Target), n, num, num, num, num, num, num))
+		regexp.QuoteMeta(string(f[0].Fault.Kind)), regexp.QuoteMeta(f[0].Fault.Target), n, num, num, num, num, num, num))
 	if !row.MatchString(md) {
 		t.Errorf("markdown report lacks a statistics row with %d repetitions and CIs (%s)", n, row)
 	}

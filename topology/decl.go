@@ -2,9 +2,10 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -143,7 +144,7 @@ func (l *loader) collect(f *hcl.File) {
 		case "locals":
 			as, d := hb.Body.JustAttributes()
 			l.diags = append(l.diags, d...)
-			for _, name := range sortedKeys(as) {
+			for _, name := range slices.Sorted(maps.Keys(as)) {
 				a := as[name]
 				if prev, ok := l.locals[name]; ok {
 					l.errorf(a.NameRange, "Duplicate local value", "local.%s was already defined at %s.", name, prev.NameRange)
@@ -201,7 +202,7 @@ func (l *loader) checkName(b *block) {
 		if !hostNameRe.MatchString(b.name) || len(b.name) > 50 {
 			l.errorf(b.labelRange(), "Invalid "+b.kind+" name", "Name %q must start with a letter and use only a-z, 0-9 and '-' (it becomes a hostname / libvirt name), at most 50 characters.", b.name)
 		}
-		if b.kind == "network" && contains(reservedNets, b.name) {
+		if b.kind == "network" && slices.Contains(reservedNets, b.name) {
 			l.errorf(b.labelRange(), "Reserved network name", "Network name %q is reserved for labctl's management network; choose another name.", b.name)
 		}
 	default:
@@ -238,7 +239,7 @@ func (l *loader) decode(hb *hcl.Block, kind string) *block {
 // resolveSpecs applies `from` inheritance to every vm and template.
 func (l *loader) resolveSpecs() {
 	for _, kind := range []string{"template", "vm"} {
-		for _, name := range sortedKeys(l.decls[kind]) {
+		for _, name := range slices.Sorted(maps.Keys(l.decls[kind])) {
 			l.resolveSpec(kind+"."+name, nil)
 		}
 	}
@@ -374,7 +375,7 @@ func (l *loader) fromTarget(a *hcl.Attribute) (string, bool) {
 	}
 	target, ok := l.decls[root][attr.Name]
 	if !ok {
-		l.errorf(t.SourceRange(), "Reference to undeclared "+root, "There is no %s %q.%s", root, attr.Name, didYouMean(attr.Name, sortedKeys(l.decls[root])))
+		l.errorf(t.SourceRange(), "Reference to undeclared "+root, "There is no %s %q.%s", root, attr.Name, didYouMean(attr.Name, slices.Sorted(maps.Keys(l.decls[root]))))
 		return "", false
 	}
 	if len(t) == 3 && !l.fromIndexOK(t[2], root, target) {
@@ -434,35 +435,17 @@ func (l *loader) blockFor(key string) *block {
 }
 
 // didYouMean returns ` Did you mean "x"?` for the closest candidate.
-func didYouMean(given string, candidates []string) string {
+func didYouMean[T ~string](given string, candidates []T) string {
 	best, bestD := "", 4
 	for _, c := range candidates {
-		if d := levenshtein.Distance(given, c, nil); d < bestD {
-			best, bestD = c, d
+		if d := levenshtein.Distance(given, string(c), nil); d < bestD {
+			best, bestD = string(c), d
 		}
 	}
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" Did you mean %q?", best)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CheckLabName reports whether name can name a lab: it prefixes every

@@ -41,7 +41,7 @@ type vmEval struct {
 	nics     []*nicEval
 	disks    []*diskEval
 	raid     *raidEval
-	roles    []string
+	roles    []Role
 	rolesRng hcl.Range
 	// nicsLost is set when a nic block names no declared network: the VM
 	// then lacks a NIC, and checks of what it can reach are skipped.
@@ -201,7 +201,7 @@ func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 		Pool:     s.str("pool", b.name),
 		PoolPath: s.str("pool_path", ""),
 		Image:    s.str("image", "bookworm-cloud"),
-		Accel:    Accel(s.enum("accel", "auto", accels)),
+		Accel:    Accel(enum(s, "accel", "auto", accels)),
 		SSHUser:  s.str("ssh_user", "labctl"),
 	}
 	e.lab.SharedPool = s.boolean("shared_pool", false)
@@ -223,7 +223,7 @@ func (l *loader) evalNetwork(b *block, ctx *hcl.EvalContext) cty.Value {
 	n := &Network{
 		Name:        b.name,
 		LibvirtName: l.lab.name + "-" + b.name,
-		Mode:        NetMode(s.enum("mode", "isolated", netModes)),
+		Mode:        NetMode(enum(s, "mode", "isolated", netModes)),
 		DHCP:        s.boolean("dhcp", false),
 		MTU:         s.integer("mtu", 0, 0, 65535),
 		Domain:      s.str("domain", ""),

@@ -3,6 +3,7 @@ package topology
 import (
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -96,9 +97,9 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 	x := &LVSService{
 		Name:      b.name,
 		Port:      s.integer("port", 80, 1, 65535),
-		Protocol:  s.enum("protocol", "tcp", protocols),
-		Mode:      LVSMode(s.enum("mode", "nat", lvsModes)),
-		Scheduler: s.enum("scheduler", "rr", schedulers),
+		Protocol:  enum(s, "protocol", "tcp", protocols),
+		Mode:      LVSMode(enum(s, "mode", "nat", lvsModes)),
+		Scheduler: enum(s, "scheduler", "rr", Schedulers),
 		Range:     b.defRange(),
 	}
 	e := &lvsEval{x: x, s: s, weights: map[string]int{}}
@@ -136,7 +137,7 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 			x.Persistence = p
 		case "health_check":
 			h := &x.Health
-			h.Type = bs.enum("type", "http", healthTypes)
+			h.Type = enum(bs, "type", "http", healthTypes)
 			h.Path = bs.str("path", "/")
 			h.Status = bs.integer("status", 200, 100, 599)
 			h.IntervalSec = wholeSeconds(l, bs, "interval", 5)
@@ -198,7 +199,7 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 	s := scope{l: l, attrs: b.attrs, ctx: ctx, def: b.defRange()}
 	x := &Experiment{
 		Name:        b.name,
-		Tool:        s.enum("tool", "builtin", benchTools),
+		Tool:        enum(s, "tool", ToolBuiltin, Tools),
 		Concurrency: s.integer("concurrency", 10, 1, 10000),
 		Requests:    s.integer("requests", 0, 0, 100000000),
 		DurationSec: s.seconds("duration", 20),
@@ -224,20 +225,20 @@ func (l *loader) evalExperiment(b *block, ctx *hcl.EvalContext) {
 	x.RealServers, _ = s.intList("real_servers", 1, 1000)
 	if sc, ok := s.strList("schedulers"); ok {
 		for _, v := range sc {
-			if !contains(schedulers, v) {
-				l.errorf(s.rng("schedulers"), "Invalid value", "scheduler %q is not one of %s.%s", v, quoteList(schedulers), didYouMean(v, schedulers))
+			if !slices.Contains(Schedulers, Scheduler(v)) {
+				l.errorf(s.rng("schedulers"), "Invalid value", "scheduler %q is not one of %s.%s", v, quoteList(Schedulers), didYouMean(v, Schedulers))
 			}
+			x.Schedulers = append(x.Schedulers, Scheduler(v))
 		}
-		x.Schedulers = sc
 	}
 	for _, fb := range b.blocks {
 		fs := scope{l: l, attrs: fb.attrs, ctx: ctx, def: fb.defRange()}
-		if !contains(faultKinds, fb.name) {
-			l.errorf(fb.labelRange(), "Unknown fault", "fault %q is not one of %s.%s", fb.name, quoteList(faultKinds), didYouMean(fb.name, faultKinds))
+		if !slices.Contains(FaultKinds, FaultKind(fb.name)) {
+			l.errorf(fb.labelRange(), "Unknown fault", "fault %q is not one of %s.%s", fb.name, quoteList(FaultKinds), didYouMean(fb.name, FaultKinds))
 			continue
 		}
 		l.rejectNullRequired(fs, "fault")
-		fe := faultEval{f: Fault{Kind: fb.name, AfterSec: fs.seconds("after", 0)}, s: fs}
+		fe := faultEval{f: Fault{Kind: FaultKind(fb.name), AfterSec: fs.seconds("after", 0)}, s: fs}
 		fe.target, _ = fs.ref("target", "vm")
 		e.faults = append(e.faults, fe)
 	}

@@ -2,7 +2,9 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -82,7 +84,7 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 	if !hostNameRe.MatchString(vm.Hostname) || len(vm.Hostname) > 63 {
 		l.errorf(s.rng("hostname"), "Invalid hostname", "hostname %q must start with a letter and use only a-z, 0-9 and '-' (at most 63).", vm.Hostname)
 	}
-	if !contains(cpuModes, vm.CPUMode) && !cpuModelRe.MatchString(vm.CPUMode) {
+	if !slices.Contains(cpuModes, vm.CPUMode) && !cpuModelRe.MatchString(vm.CPUMode) {
 		l.errorf(s.rng("cpu"), "Invalid value", "cpu = %q is neither one of %s nor a CPU model name.", vm.CPUMode, quoteList(cpuModes))
 	}
 	vm.MemoryMiB = 512
@@ -93,21 +95,21 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 	if roles, ok := s.strList("roles"); ok {
 		e.rolesRng = s.rng("roles")
 		for _, r := range roles {
-			if !contains(RoleOrder, r) {
+			if !slices.Contains(RoleOrder, Role(r)) {
 				l.errorf(e.rolesRng, "Unknown role", "role %q is not one of %s.%s", r, quoteList(RoleOrder), didYouMean(r, RoleOrder))
 				continue
 			}
-			e.roles = append(e.roles, r)
+			e.roles = append(e.roles, Role(r))
 		}
 	}
 	for _, nb := range sp.nics {
 		if _, ok := l.decls["network"][nb.name]; !ok {
 			e.nicsLost = true
-			l.errorf(nb.labelRange(), "Reference to undeclared network", "There is no network %q.%s", nb.name, didYouMean(nb.name, sortedKeys(l.decls["network"])))
+			l.errorf(nb.labelRange(), "Reference to undeclared network", "There is no network %q.%s", nb.name, didYouMean(nb.name, slices.Sorted(maps.Keys(l.decls["network"]))))
 			continue
 		}
 		ns := scope{l: l, attrs: nb.attrs, ctx: ctx, def: nb.defRange()}
-		ne := &nicEval{net: nb.name, b: nb, s: ns, model: ns.enum("model", "virtio", nicModels)}
+		ne := &nicEval{net: nb.name, b: nb, s: ns, model: enum(ns, "model", "virtio", nicModels)}
 		ne.ip, _ = ns.addr("ip")
 		ne.gw, _ = ns.addr("gateway")
 		ne.mtu = ns.integer("mtu", 0, 576, 65535)
@@ -131,9 +133,9 @@ func (l *loader) evalVMInstance(b *block, sp *spec, ctx *hcl.EvalContext, name s
 		l.rejectNullRequired(ds, "disk")
 		d := &Disk{
 			Name:   db.name,
-			Bus:    ds.enum("bus", "virtio", buses),
-			Format: ds.enum("format", "qcow2", diskFormats),
-			Cache:  ds.enum("cache", "default", diskCaches),
+			Bus:    enum(ds, "bus", "virtio", buses),
+			Format: enum(ds, "format", "qcow2", diskFormats),
+			Cache:  enum(ds, "cache", "default", diskCaches),
 		}
 		if !identRe.MatchString(d.Name) || strings.HasPrefix(d.Name, "raid-") {
 			l.errorf(db.labelRange(), "Invalid disk name", "disk name %q must start with a letter, use a-z, 0-9, '_' and '-', and not start with \"raid-\" (reserved for RAID members).", d.Name)
@@ -193,8 +195,8 @@ func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
 		Level:      s.integer("level", 0, 0, 10),
 		Members:    s.integer("members", 0, 1, 64),
 		Spares:     s.integer("spares", 0, -1<<30, 16),
-		Bus:        s.enum("bus", "virtio", buses),
-		Filesystem: s.enum("filesystem", "ext4", filesystems),
+		Bus:        enum(s, "bus", "virtio", buses),
+		Filesystem: enum(s, "filesystem", "ext4", filesystems),
 		Mount:      s.str("mount", "/srv/"+rb.name),
 	}
 	if !identRe.MatchString(r.Name) {
@@ -228,7 +230,7 @@ func (l *loader) evalRAID(rb *block, ctx *hcl.EvalContext) *raidEval {
 	if msg := guestPathError("mount", r.Mount); msg != "" {
 		l.errorf(s.rng("mount"), "Invalid mount point", "%s", msg)
 	}
-	return &raidEval{r: r, s: s, format: s.enum("format", "qcow2", diskFormats), cache: s.enum("cache", "default", diskCaches)}
+	return &raidEval{r: r, s: s, format: enum(s, "format", "qcow2", diskFormats), cache: enum(s, "cache", "default", diskCaches)}
 }
 
 // vmValue is what vm.<name> evaluates to; addresses not given explicitly are

@@ -2,7 +2,9 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,7 +20,7 @@ type expander struct {
 	nicOf   map[*NIC]*nicEval
 	taken   map[string]map[netip.Addr]string // network → address → owner
 	macs    map[string]string                // mac → owner
-	roles   map[string]map[string]bool       // vm → roles
+	roles   map[string]map[Role]bool         // vm → roles
 	lvsRID  map[int]string
 	ridFull bool // no VRRP id pair was left for an LVS service
 	// partialNFS names exports whose clients are not all known (some
@@ -40,7 +42,7 @@ func (l *loader) expand() *Lab {
 		nicOf:  map[*NIC]*nicEval{},
 		taken:  map[string]map[netip.Addr]string{},
 		macs:   map[string]string{},
-		roles:  map[string]map[string]bool{},
+		roles:  map[string]map[Role]bool{},
 		lvsRID: map[int]string{},
 
 		partialNFS: map[string]bool{},
@@ -63,7 +65,7 @@ func (l *loader) expand() *Lab {
 }
 
 func (x *expander) networks() {
-	names := sortedKeys(x.l.ev.networks)
+	names := slices.Sorted(maps.Keys(x.l.ev.networks))
 	for _, name := range names {
 		e := x.l.ev.networks[name]
 		n := e.n
@@ -163,7 +165,7 @@ func (x *expander) derivedManagementCIDR() netip.Prefix {
 }
 
 func (x *expander) collectVMs() {
-	for _, g := range sortedKeys(x.l.ev.vmGroups) {
+	for _, g := range slices.Sorted(maps.Keys(x.l.ev.vmGroups)) {
 		for _, e := range x.l.ev.vmGroups[g] {
 			if prev, ok := x.vms[e.vm.Name]; ok {
 				x.l.errorf(e.b.labelRange(), "Duplicate VM name", "VM name %q (from vm %q) is also produced by vm %q at %s; fleets are named <label>-<n>.", e.vm.Name, e.vm.Group, prev.vm.Group, prev.b.defRange())
@@ -175,7 +177,7 @@ func (x *expander) collectVMs() {
 	}
 	sort.Slice(x.order, func(i, j int) bool { return x.order[i].vm.Name < x.order[j].vm.Name })
 	for _, e := range x.order {
-		x.roles[e.vm.Name] = map[string]bool{}
+		x.roles[e.vm.Name] = map[Role]bool{}
 		for _, n := range e.nics {
 			if x.nets[n.net] == nil {
 				e.nicsLost = true
@@ -243,7 +245,7 @@ func (x *expander) explicitAddresses() {
 
 // serviceAddresses reserves LVS virtual IPs before automatic assignment.
 func (x *expander) serviceAddresses() {
-	for _, name := range sortedKeys(x.l.ev.lvs) {
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.lvs)) {
 		e := x.l.ev.lvs[name]
 		for _, v := range []struct {
 			attr string

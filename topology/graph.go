@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,11 +20,11 @@ type node struct {
 // nodeKeys lists every evaluation node in a stable order.
 func (l *loader) nodeKeys() []string {
 	keys := []string{"lab"}
-	for _, n := range sortedKeys(l.locals) {
+	for _, n := range slices.Sorted(maps.Keys(l.locals)) {
 		keys = append(keys, "local."+n)
 	}
 	for _, kind := range []string{"network", "template", "vm", "nfs", "web", "lvs", "experiment"} {
-		for _, n := range sortedKeys(l.decls[kind]) {
+		for _, n := range slices.Sorted(maps.Keys(l.decls[kind])) {
 			keys = append(keys, kind+"."+n)
 		}
 	}
@@ -90,7 +92,7 @@ func rangeLess(a, b hcl.Range) bool {
 // It returns "" for references that need no node (var, count).
 func (l *loader) refKey(t hcl.Traversal, from string) (string, bool) {
 	root := t.RootName()
-	if !contains(referRoots, root) {
+	if !slices.Contains(referRoots, root) {
 		l.errorf(t.SourceRange(), "Unknown variable", "There is no variable named %q.%s", root, didYouMean(root, referRoots))
 		return "", false
 	}
@@ -116,18 +118,18 @@ func (l *loader) refKey(t hcl.Traversal, from string) (string, bool) {
 		return "", true
 	case "var":
 		if _, ok := l.vars[attr.Name]; !ok {
-			l.errorf(t.SourceRange(), "Reference to undeclared input variable", "There is no variable %q.%s", attr.Name, didYouMean(attr.Name, sortedKeys(l.vars)))
+			l.errorf(t.SourceRange(), "Reference to undeclared input variable", "There is no variable %q.%s", attr.Name, didYouMean(attr.Name, slices.Sorted(maps.Keys(l.vars))))
 			return "", false
 		}
 		return "", true
 	case "local":
 		if _, ok := l.locals[attr.Name]; !ok {
-			l.errorf(t.SourceRange(), "Reference to undeclared local value", "There is no local value %q.%s", attr.Name, didYouMean(attr.Name, sortedKeys(l.locals)))
+			l.errorf(t.SourceRange(), "Reference to undeclared local value", "There is no local value %q.%s", attr.Name, didYouMean(attr.Name, slices.Sorted(maps.Keys(l.locals))))
 			return "", false
 		}
 	default:
 		if _, ok := l.decls[root][attr.Name]; !ok {
-			l.errorf(t.SourceRange(), "Reference to undeclared "+root, "There is no %s %q.%s", root, attr.Name, didYouMean(attr.Name, sortedKeys(l.decls[root])))
+			l.errorf(t.SourceRange(), "Reference to undeclared "+root, "There is no %s %q.%s", root, attr.Name, didYouMean(attr.Name, slices.Sorted(maps.Keys(l.decls[root]))))
 			return "", false
 		}
 	}

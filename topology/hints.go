@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -156,15 +157,15 @@ func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
 		return
 	}
 	for _, d := range e.disks {
-		if !contains(bs, d.d.Bus) {
+		if !slices.Contains(bs, d.d.Bus) {
 			x.l.errorf(d.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[d.d.Bus], strings.Join(bs, ", "))
 		}
 	}
-	if r := e.raid; r != nil && !contains(bs, r.r.Bus) {
+	if r := e.raid; r != nil && !slices.Contains(bs, r.r.Bus) {
 		x.l.errorf(r.s.rng("bus"), "Bus not supported by image", "image %q has no %s driver in its kernel (it drives %s); use bus = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[r.r.Bus], strings.Join(bs, ", "))
 	}
 	for _, n := range e.nics {
-		if !contains(ms, n.model) {
+		if !slices.Contains(ms, n.model) {
 			x.l.errorf(n.s.rng("model"), "NIC model not supported by image", "image %q has no %s driver in its kernel (it drives %s); use model = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[n.model], strings.Join(ms, ", "))
 		}
 	}

@@ -143,10 +143,10 @@ func TestLVSNATHALab(t *testing.T) {
 	if want := []string{"vdb", "vdc", "vdd", "vde", "vdf"}; !reflect.DeepEqual(targets, want) || st.SeedTarget != "vdg" {
 		t.Errorf("targets = %v seed %s", targets, st.SeedTarget)
 	}
-	if !reflect.DeepEqual(st.Roles, []string{RoleRAID, RoleNFSServer}) {
+	if !reflect.DeepEqual(st.Roles, []Role{RoleRAID, RoleNFSServer}) {
 		t.Errorf("storage roles = %v", st.Roles)
 	}
-	if w := vmByName(t, lab, "web-2"); !reflect.DeepEqual(w.Roles, []string{RoleNFSClient, RoleWeb, RoleRealServer}) ||
+	if w := vmByName(t, lab, "web-2"); !reflect.DeepEqual(w.Roles, []Role{RoleNFSClient, RoleWeb, RoleRealServer}) ||
 		nicOn(t, w, "internal").IP.String() != "10.0.10.111" || nicOn(t, w, "internal").Gateway.String() != "10.0.10.200" {
 		t.Errorf("web-2 = %+v roles %v", w.NICs[0], w.Roles)
 	}

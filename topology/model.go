@@ -40,20 +40,6 @@ const (
 	LVSTUN LVSMode = "tun"
 )
 
-// Role names, in the order they are applied on a VM and across the lab.
-const (
-	RoleRAID       = "raid"
-	RoleNFSServer  = "nfs_server"
-	RoleNFSClient  = "nfs_client"
-	RoleWeb        = "web"
-	RoleRealServer = "real_server"
-	RoleDirector   = "lvs_director"
-	RoleClient     = "client"
-)
-
-// RoleOrder lists every role in apply order (storage → NFS → web → directors).
-var RoleOrder = []string{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RoleClient}
-
 // Lab is a fully expanded lab. Slices are sorted by name so the same input
 // always yields the same value (and a byte-identical plan).
 type Lab struct {
@@ -106,9 +92,9 @@ type VM struct {
 	Image       string // base image name
 	CPUMode     string // host-passthrough | host-model | maximum | custom model name
 	NICs        []*NIC
-	Disks       []*Disk  // data disks, then RAID members, in attach order
-	RAID        *RAID    // nil when the VM has no raid block
-	Roles       []string // sorted by RoleOrder
+	Disks       []*Disk // data disks, then RAID members, in attach order
+	RAID        *RAID   // nil when the VM has no raid block
+	Roles       []Role  // sorted by RoleOrder
 	// SeedTarget is the libvirt target of the cloud-init seed: a read-only
 	// virtio disk attached after the data disks (vda is the system disk).
 	SeedTarget string
@@ -173,7 +159,7 @@ type LVSService struct {
 	Port        int
 	Protocol    string // tcp | udp
 	Mode        LVSMode
-	Scheduler   string // rr wrr lc wlc lblc lblcr dh sh sed nq mh
+	Scheduler   Scheduler
 	Persistence *Persistence
 	Health      HealthCheck
 	SorryServer string // "ip:port" or ""
@@ -241,7 +227,7 @@ type Experiment struct {
 	Service string // LVS service it targets
 	Client  *VM    // VM the load runs on (nil = host)
 	// Load
-	Tool        string // builtin | ab | siege
+	Tool        Tool
 	Concurrency int
 	Requests    int     // closed loop: total requests per point (0 = duration bound)
 	DurationSec float64 // duration per point
@@ -250,8 +236,8 @@ type Experiment struct {
 	// injected (DefaultRepeat when unset).
 	Repeat int
 	// Variations
-	RealServers []int    // number of active real servers per point
-	Schedulers  []string // schedulers to try
+	RealServers []int       // number of active real servers per point
+	Schedulers  []Scheduler // schedulers to try
 	// Faults, each "kind:target", e.g. "destroy:director-1", "fail_raid_member:storage"
 	Faults []Fault
 	Range  hcl.Range
@@ -259,7 +245,7 @@ type Experiment struct {
 
 // Fault is one fault injected during an experiment.
 type Fault struct {
-	Kind     string // destroy_director | kill_keepalived | stop_web | destroy_vm | fail_raid_member | stop_nfs | link_down
+	Kind     FaultKind
 	Target   string // VM name
 	AfterSec float64
 }

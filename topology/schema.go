@@ -1,6 +1,8 @@
 package topology
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"github.com/hashicorp/hcl/v2"
+)
 
 // Static schemas: hclsyntax rejects anything else with "did you mean".
 
@@ -79,11 +81,8 @@ var (
 	diskCaches   = []string{"default", "none", "writeback", "writethrough", "unsafe", "directsync"}
 	filesystems  = []string{"ext4", "xfs"}
 	lvsModes     = []string{"nat", "dr", "tun"}
-	schedulers   = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh"}
 	protocols    = []string{"tcp", "udp"}
 	healthTypes  = []string{"http", "tcp"}
-	benchTools   = []string{"builtin", "ab", "siege"}
-	faultKinds   = []string{"destroy_director", "kill_keepalived", "stop_web", "destroy_vm", "fail_raid_member", "stop_nfs", "link_down"}
 	cpuModes     = []string{"host-passthrough", "host-model", "maximum"}
 	raidLevels   = map[int]int{0: 2, 1: 2, 5: 3, 6: 4, 10: 4} // level → minimum members
 	referRoots   = []string{"var", "local", "network", "template", "vm", "nfs", "lvs", "web", "count"}

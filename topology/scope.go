@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -243,16 +244,17 @@ func (s scope) intList(name string, min, max int) ([]int, bool) {
 }
 
 // enum reads a string that must be one of allowed.
-func (s scope) enum(name, def string, allowed []string) string {
-	v := s.str(name, def)
-	if v == def || contains(allowed, v) {
+// enum is the value of name when it is one of allowed, else def (with an error).
+func enum[T ~string](s scope, name string, def T, allowed []T) T {
+	v := T(s.str(name, string(def)))
+	if v == def || slices.Contains(allowed, v) {
 		return v
 	}
-	s.l.errorf(s.rng(name), "Invalid value", "%s = %q is not one of %s.%s", name, v, quoteList(allowed), didYouMean(v, allowed))
+	s.l.errorf(s.rng(name), "Invalid value", "%s = %q is not one of %s.%s", name, v, quoteList(allowed), didYouMean(string(v), allowed))
 	return def
 }
 
-func quoteList(list []string) string {
+func quoteList[T ~string](list []T) string {
 	q := make([]string, len(list))
 	for i, x := range list {
 		q[i] = fmt.Sprintf("%q", x)

@@ -2,7 +2,9 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,16 +21,16 @@ func (x *expander) services() {
 	for _, e := range x.l.ev.lvs {
 		x.incomplete = x.incomplete || !e.dirsOK || !e.backsOK
 	}
-	for _, name := range sortedKeys(x.l.ev.nfs) {
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.nfs)) {
 		x.nfs(x.l.ev.nfs[name])
 	}
-	for _, name := range sortedKeys(x.l.ev.web) {
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.web)) {
 		x.web(x.l.ev.web[name])
 	}
-	for _, name := range sortedKeys(x.l.ev.lvs) {
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.lvs)) {
 		x.lvs(x.l.ev.lvs[name])
 	}
-	for _, name := range sortedKeys(x.l.ev.experiments) {
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.experiments)) {
 		x.experiment(x.l.ev.experiments[name])
 	}
 }
@@ -273,7 +275,7 @@ func (x *expander) lvs(e *lvsEval) {
 		s.Backends = append(s.Backends, be)
 		x.roles[b.vm.Name][RoleRealServer] = true
 	}
-	for _, k := range sortedKeys(weights) {
+	for _, k := range slices.Sorted(maps.Keys(weights)) {
 		if !e.backsOK {
 			break // the name may be a backend that failed
 		}
@@ -450,7 +452,7 @@ func (x *expander) experiment(e *expEval) {
 		xp.RealServers = []int{len(svc.Backends)}
 	}
 	if len(xp.Schedulers) == 0 {
-		xp.Schedulers = []string{svc.Scheduler}
+		xp.Schedulers = []Scheduler{svc.Scheduler}
 	}
 	for _, f := range e.faults {
 		t, ok := x.vms[f.target]
@@ -475,29 +477,21 @@ func sharesRoutedNet(vm *VM) bool {
 	return false
 }
 
-func (x *expander) faultTargetProblem(kind string, vm *VM, svc *LVSService) string {
-	inList := func(list []*VM) bool {
-		for _, v := range list {
-			if v == vm {
-				return true
-			}
-		}
-		return false
-	}
+func (x *expander) faultTargetProblem(kind FaultKind, vm *VM, svc *LVSService) string {
 	switch kind {
-	case "destroy_director", "kill_keepalived":
-		if !inList(svc.Directors) {
+	case DestroyDirector, KillKeepalived:
+		if !slices.Contains(svc.Directors, vm) {
 			return fmt.Sprintf("fault %s needs a director of lvs %q; %q is not one.", kind, svc.Name, vm.Name)
 		}
-	case "stop_web":
+	case StopWeb:
 		if !x.roles[vm.Name][RoleWeb] {
 			return fmt.Sprintf("fault stop_web needs a web server; %q serves no web block.", vm.Name)
 		}
-	case "fail_raid_member":
+	case FailRAIDMember:
 		if vm.RAID == nil {
 			return fmt.Sprintf("fault fail_raid_member needs a VM with a raid block; %q has none.", vm.Name)
 		}
-	case "stop_nfs":
+	case StopNFS:
 		if !x.roles[vm.Name][RoleNFSServer] {
 			return fmt.Sprintf("fault stop_nfs needs an NFS server; %q serves no nfs block.", vm.Name)
 		}

@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"maps"
+	"slices"
 )
 
 // evalVars computes every input variable: -var, then -var-file, then default.
@@ -15,7 +17,7 @@ func (l *loader) evalVars(varFiles []*hcl.File) {
 	for _, f := range varFiles {
 		as, d := f.Body.JustAttributes()
 		l.diags = append(l.diags, d...)
-		for _, name := range sortedKeys(as) {
+		for _, name := range slices.Sorted(maps.Keys(as)) {
 			a := as[name]
 			v, d := a.Expr.Value(nil)
 			l.diags = append(l.diags, d...)
@@ -23,22 +25,22 @@ func (l *loader) evalVars(varFiles []*hcl.File) {
 				continue
 			}
 			if _, ok := l.vars[name]; !ok {
-				l.errorf(a.NameRange, "Value for undeclared variable", "The lab declares no variable %q.%s", name, didYouMean(name, sortedKeys(l.vars)))
+				l.errorf(a.NameRange, "Value for undeclared variable", "The lab declares no variable %q.%s", name, didYouMean(name, slices.Sorted(maps.Keys(l.vars))))
 				continue
 			}
 			given[name], givenRng[name] = v, a.Expr.Range()
 		}
 	}
-	for _, name := range sortedKeys(l.opts.Vars) {
+	for _, name := range slices.Sorted(maps.Keys(l.opts.Vars)) {
 		if _, ok := l.vars[name]; !ok {
 			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value for undeclared variable",
-				Detail: "-var " + name + ": the lab declares no variable " + quoteList([]string{name}) + "." + didYouMean(name, sortedKeys(l.vars))})
+				Detail: "-var " + name + ": the lab declares no variable " + quoteList([]string{name}) + "." + didYouMean(name, slices.Sorted(maps.Keys(l.vars)))})
 			continue
 		}
 		given[name] = parseVarValue(l.opts.Vars[name])
 		delete(givenRng, name)
 	}
-	for _, name := range sortedKeys(l.vars) {
+	for _, name := range slices.Sorted(maps.Keys(l.vars)) {
 		b := l.vars[name]
 		ty := cty.DynamicPseudoType
 		if a, ok := b.attrs["type"]; ok {

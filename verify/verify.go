@@ -248,7 +248,7 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 	addr := netip.AddrPortFrom(s.VIP, uint16(s.Port)).String()
 	out, err := v.run(ctx, active, "ipvsadm -Ln")
 	if err != nil {
-		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: s.Scheduler, Observed: short(err)})
+		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: short(err)})
 		return
 	}
 	var svc *guestout.IPVSService
@@ -259,10 +259,10 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 		}
 	}
 	if svc == nil {
-		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: s.Scheduler, Observed: "absent"})
+		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: "absent"})
 		return
 	}
-	exp := s.Scheduler
+	exp := string(s.Scheduler)
 	got := svc.Scheduler
 	if s.Persistence != nil {
 		timeout := s.Persistence.TimeoutSec
@@ -463,7 +463,7 @@ func stickyWhy(s *topology.LVSService) string {
 	if s.Persistence != nil {
 		return "persistence"
 	}
-	return s.Scheduler
+	return string(s.Scheduler)
 }
 
 // nfs checks that every client has the export mounted, and that on a RAID

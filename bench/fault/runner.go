@@ -127,7 +127,7 @@ func Run(ctx context.Context, inj Injector, sc Scenario) (*Outcome, error) {
 }
 
 func steps(ctx context.Context, inj Injector, sc Scenario, out *Outcome) error {
-	name := sc.Fault.Kind + ":" + sc.Fault.Target
+	name := string(sc.Fault.Kind) + ":" + sc.Fault.Target
 	if err := sleep(ctx, sc.Before); err != nil {
 		return err
 	}

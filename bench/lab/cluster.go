@@ -56,7 +56,7 @@ func (c *Cluster) Apply(ctx context.Context, v result.Variation) error {
 	}
 	sched := v.Scheduler
 	if sched == "" {
-		sched = s.Scheduler
+		sched = string(s.Scheduler)
 	}
 	if err := c.setBackends(ctx, v.RealServers); err != nil {
 		return err
@@ -142,7 +142,7 @@ func (c *Cluster) setScheduler(ctx context.Context, sched string) error {
 	c.mu.Lock()
 	cur := c.scheduler
 	c.mu.Unlock()
-	if cur == sched || (cur == "" && sched == c.Service.Scheduler) {
+	if cur == sched || (cur == "" && sched == string(c.Service.Scheduler)) {
 		return nil
 	}
 	c.progress("scheduler %s on %d directors", sched, len(c.Service.Directors))
@@ -196,7 +196,7 @@ func (c *Cluster) Restore(ctx context.Context) error {
 	if err := c.setBackends(ctx, len(c.Service.Backends)); err != nil {
 		return err
 	}
-	if err := c.setScheduler(ctx, c.Service.Scheduler); err != nil {
+	if err := c.setScheduler(ctx, string(c.Service.Scheduler)); err != nil {
 		return err
 	}
 	want := make([]string, 0, len(c.Service.Backends))
@@ -204,7 +204,7 @@ func (c *Cluster) Restore(ctx context.Context) error {
 		want = append(want, b.VM.Name)
 	}
 	slices.Sort(want)
-	err := c.waitPool(ctx, want, c.Service.Scheduler)
+	err := c.waitPool(ctx, want, string(c.Service.Scheduler))
 	c.mu.Lock()
 	c.scheduler = ""
 	c.mu.Unlock()

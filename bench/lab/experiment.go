@@ -221,7 +221,7 @@ func ParseFault(s string) (topology.Fault, error) {
 	}
 	for _, k := range Kinds {
 		if k == kind {
-			return topology.Fault{Kind: kind, Target: target}, nil
+			return topology.Fault{Kind: topology.FaultKind(kind), Target: target}, nil
 		}
 	}
 	return topology.Fault{}, fmt.Errorf("--fault %q: kind %q is not one of %s", s, kind, strings.Join(Kinds, ", "))

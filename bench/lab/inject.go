@@ -116,7 +116,7 @@ func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 // Inject implements fault.Injector.
 func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	in.mu.Lock()
-	in.notes, in.vm, in.dev, in.nic, in.effective = map[string]string{"kind": f.Kind, "target": f.Target}, nil, "", nil, time.Time{}
+	in.notes, in.vm, in.dev, in.nic, in.effective = map[string]string{"kind": string(f.Kind), "target": f.Target}, nil, "", nil, time.Time{}
 	in.mu.Unlock()
 	var err error
 	var vm *topology.VM

@@ -127,7 +127,7 @@ func TestInjectServiceFaults(t *testing.T) {
 		t.Run(tc.kind, func(t *testing.T) {
 			s := newSim(t)
 			in := injector(s)
-			f := topology.Fault{Kind: tc.kind, Target: tc.target}
+			f := topology.Fault{Kind: topology.FaultKind(tc.kind), Target: tc.target}
 			if err := in.Inject(context.Background(), f); err != nil {
 				t.Fatal(err)
 			}

@@ -148,7 +148,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 }
 
 func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
-	name := sc.Fault.Kind + ":" + sc.Fault.Target
+	name := string(sc.Fault.Kind) + ":" + sc.Fault.Target
 	if err := sleep(ctx, sc.Before); err != nil {
 		return err
 	}

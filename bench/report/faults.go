@@ -28,7 +28,7 @@ func faultStatsTable(r *result.Run) table {
 		if s.Probes > 0 {
 			avail = fmt.Sprintf("%s (%d of %d probes)", pct(s.Availability), s.OKProbes, s.Probes)
 		}
-		t.Rows = append(t.Rows, []string{s.Fault.Kind + ":" + s.Fault.Target, reps, f2(s.Outage.Mean), ciRange(s.Outage, f2),
+		t.Rows = append(t.Rows, []string{string(s.Fault.Kind) + ":" + s.Fault.Target, reps, f2(s.Outage.Mean), ciRange(s.Outage, f2),
 			mttr, mttrCI, avail, fmt.Sprint(s.NotRecovered), fmt.Sprint(s.NotRestored)})
 	}
 	return t
@@ -68,7 +68,7 @@ func faultsTable(r *result.Run) table {
 				restored = fmt.Sprintf("yes, %.2f s after revert", f.ClusterRestoredSec)
 			}
 		}
-		t.Rows = append(t.Rows, []string{f.Fault.Kind + ":" + f.Fault.Target, fmt.Sprint(max(f.Repeat, 1)), fmt.Sprintf("%.2f", a.Outage), fmt.Sprint(a.Failed), rec,
+		t.Rows = append(t.Rows, []string{string(f.Fault.Kind) + ":" + f.Fault.Target, fmt.Sprint(max(f.Repeat, 1)), fmt.Sprintf("%.2f", a.Outage), fmt.Sprint(a.Failed), rec,
 			fmt.Sprintf("%.2f", a.Recovery), strings.Join(a.BackendsBefore, ",") + " → " + strings.Join(a.BackendsAfter, ","), change, after, repair, restored})
 	}
 	return t

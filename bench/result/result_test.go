@@ -38,7 +38,7 @@ func sampleRun(t *testing.T) *Run {
 	run := &Run{
 		ID: NewID("lvs", "scale", t0), Lab: "lvs",
 		Experiment: FromTopology(&topology.Experiment{Name: "scale", Service: "www", Tool: "builtin", Concurrency: 10,
-			Requests: 100000, Repeat: 3, RealServers: []int{1, 2}, Schedulers: []string{"rr"},
+			Requests: 100000, Repeat: 3, RealServers: []int{1, 2}, Schedulers: []topology.Scheduler{"rr"},
 			Faults: []topology.Fault{{Kind: "destroy_director", Target: "director-1", AfterSec: 5}},
 			Client: &topology.VM{Name: "client"}}),
 		Provenance: Provenance{LabctlVersion: "v0.1.0", LabctlCommit: "abc123", Accel: "tcg", ImageDigest: "sha256:00",

@@ -59,11 +59,13 @@ type Experiment struct {
 // FromTopology copies the experiment declared in the lab.
 func FromTopology(e *topology.Experiment) Experiment {
 	x := Experiment{
-		Name: e.Name, Service: e.Service, Tool: e.Tool, Concurrency: e.Concurrency,
+		Name: e.Name, Service: e.Service, Tool: string(e.Tool), Concurrency: e.Concurrency,
 		Requests: e.Requests, DurationSec: e.DurationSec, RateRPS: e.RateRPS, Repeat: e.Repeat,
 		RealServers: append([]int(nil), e.RealServers...),
-		Schedulers:  append([]string(nil), e.Schedulers...),
 		Faults:      append([]topology.Fault(nil), e.Faults...),
+	}
+	for _, s := range e.Schedulers {
+		x.Schedulers = append(x.Schedulers, string(s))
 	}
 	if e.Client != nil {
 		x.Client = e.Client.Name

@@ -16,7 +16,7 @@ import (
 
 // stage is one role applied to every VM that has it.
 type stage struct {
-	role string
+	role topology.Role
 	work []vmWork
 }
 
@@ -108,7 +108,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	return rep, nil
 }
 
-func runStep(ctx context.Context, h *host, role string, s step, record func(StepResult, error)) error {
+func runStep(ctx context.Context, h *host, role topology.Role, s step, record func(StepResult, error)) error {
 	ps := StepID{VM: h.vm.Name, Role: role, Step: s.name}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -22,7 +22,7 @@ func TestApplyConvergesThenIsIdempotent(t *testing.T) {
 	labs := rolestest.Variants()
 	// The storage VM also mounts its own export: two fstab blocks on one VM.
 	self := rolestest.ThesisLab(topology.LVSNAT)
-	self.VMs[3].Roles = []string{topology.RoleRAID, topology.RoleNFSServer, topology.RoleNFSClient}
+	self.VMs[3].Roles = []topology.Role{topology.RoleRAID, topology.RoleNFSServer, topology.RoleNFSClient}
 	self.NFS[0].Clients = append(self.NFS[0].Clients, self.VMs[3])
 	labs["self-mount"] = self
 	for name, lab := range labs {
@@ -333,7 +333,7 @@ func TestConnectionErrorIsNotMissingPackages(t *testing.T) {
 func TestStepsOrder(t *testing.T) {
 	lab := rolestest.ThesisLab(topology.LVSNAT)
 	steps := Steps(lab)
-	rank := map[string]int{}
+	rank := map[topology.Role]int{}
 	for i, r := range topology.RoleOrder {
 		rank[r] = i
 	}

@@ -18,9 +18,6 @@ const (
 	directorModules    = "/etc/modules-load.d/labctl-director.conf"
 )
 
-// Schedulers are the IPVS schedulers labctl accepts (ipvsadm(8), Linux 6.1).
-var Schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh"}
-
 // VRRP priorities: the first director starts as MASTER, about 50 above the
 // backups as keepalived.conf(5) suggests.
 const (
@@ -76,7 +73,7 @@ type kaService struct {
 	VIP                    string
 	Port                   int
 	DelayLoop              int
-	Scheduler              string
+	Scheduler              topology.Scheduler
 	Kind                   string
 	Protocol               string
 	PersistenceTimeout     int
@@ -175,8 +172,8 @@ func addService(d *kaData, s *topology.LVSService, vm *topology.VM) error {
 	if d.SyncDaemon == nil {
 		d.SyncDaemon = &kaSync{Interface: syncIf, Instance: syncInst}
 	}
-	if !slices.Contains(Schedulers, s.Scheduler) {
-		return fmt.Errorf("unknown scheduler %q (want one of %s)", s.Scheduler, strings.Join(Schedulers, " "))
+	if !slices.Contains(topology.Schedulers, s.Scheduler) {
+		return fmt.Errorf("unknown scheduler %q (want one of %s)", s.Scheduler, strings.Trim(fmt.Sprint(topology.Schedulers), "[]"))
 	}
 	proto := strings.ToUpper(s.Protocol)
 	if proto == "" {

@@ -87,4 +87,4 @@ func sitesServedBy(lab *topology.Lab, vm *topology.VM) []*topology.WebSite {
 	return out
 }
 
-func hasRole(vm *topology.VM, role string) bool { return slices.Contains(vm.Roles, role) }
+func hasRole(vm *topology.VM, role topology.Role) bool { return slices.Contains(vm.Roles, role) }

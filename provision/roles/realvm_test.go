@@ -40,7 +40,7 @@ func oneNodeLab() *topology.Lab {
 		NICs: []*topology.NIC{{Network: lan, IP: ip("10.0.2.15"), Prefix: 24, Gateway: ip("10.0.2.2"),
 			MAC: "52:54:00:12:34:56", Model: "virtio", Device: "eth0"}},
 		RAID:  &topology.RAID{Name: "data", Level: 5, Members: 3, Spares: 1, ChunkKiB: 64, Filesystem: "ext4", Mount: "/srv/raid", Bus: "virtio"},
-		Roles: []string{topology.RoleRAID, topology.RoleNFSServer, topology.RoleNFSClient, topology.RoleWeb, topology.RoleDirector, topology.RoleClient},
+		Roles: []topology.Role{topology.RoleRAID, topology.RoleNFSServer, topology.RoleNFSClient, topology.RoleWeb, topology.RoleDirector, topology.RoleClient},
 	}
 	for i := range 4 {
 		vm.Disks = append(vm.Disks, &topology.Disk{Name: fmt.Sprintf("raid-%d", i), SizeBytes: 64 << 20, Bus: "virtio",

@@ -10,7 +10,7 @@ import (
 // Steps can list them for `labctl plan`; problems in the lab that only a
 // step can detect are returned when the step runs.
 type role struct {
-	name     string
+	name     topology.Role
 	packages []string
 	steps    func(lab *topology.Lab, vm *topology.VM) []step
 	// files renders the role's configuration files for vm (no I/O); the
@@ -53,7 +53,7 @@ func allRoles() []*role {
 	}
 }
 
-func roleByName(name string) *role {
+func roleByName(name topology.Role) *role {
 	for _, r := range allRoles() {
 		if r.name == name {
 			return r

@@ -36,9 +36,9 @@ const (
 
 // StepID names one step of one VM.
 type StepID struct {
-	VM   string `json:"vm"`
-	Role string `json:"role"`
-	Step string `json:"step"`
+	VM   string        `json:"vm"`
+	Role topology.Role `json:"role"`
+	Step string        `json:"step"`
 }
 
 // PlannedStep is one step Apply would run, in run order.
@@ -79,8 +79,10 @@ type Hosts func(vm string) (ssh.Runner, error)
 // and step; Err is usually an *ssh.CommandError with command, exit code and
 // stderr tail.
 type StepError struct {
-	VM, Role, Step string
-	Err            error
+	VM   string
+	Role topology.Role
+	Step string
+	Err  error
 }
 
 func (e *StepError) Error() string {

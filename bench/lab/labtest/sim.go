@@ -71,7 +71,7 @@ type Sim struct {
 func New(l *topology.Lab) *Sim {
 	s := &Sim{Lab: l, Service: l.LVS[0], Fakes: map[string]*rolestest.Fake{}, down: map[string]bool{},
 		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, goneAt: map[string]time.Time{}, kept: map[string]bool{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
-	s.sched = s.Service.Scheduler
+	s.sched = string(s.Service.Scheduler)
 	for _, b := range s.Service.Backends {
 		s.apache[b.VM.Name] = true
 	}

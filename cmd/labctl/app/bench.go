@@ -280,7 +280,7 @@ func adhocExperiment(l *topology.Lab, bf benchFlags) (*topology.Experiment, erro
 		return nil, fmt.Errorf("lab %s has no VM with the client role: name one with --client", l.Name)
 	}
 	return &topology.Experiment{Name: "adhoc", Service: svc.Name, Client: client, Tool: "builtin",
-		Concurrency: 10, DurationSec: 10, Repeat: 3, RealServers: []int{len(svc.Backends)}, Schedulers: []string{svc.Scheduler}}, nil
+		Concurrency: 10, DurationSec: 10, Repeat: 3, RealServers: []int{len(svc.Backends)}, Schedulers: []topology.Scheduler{svc.Scheduler}}, nil
 }
 
 // override copies e with the flags that were set.
@@ -308,7 +308,7 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 		x.RateRPS = bf.rate
 	}
 	if changed("tool") {
-		x.Tool = bf.tool
+		x.Tool = topology.Tool(bf.tool)
 	}
 	if x.Concurrency < 1 {
 		x.Concurrency = 10
@@ -324,7 +324,7 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 		x.Schedulers = nil
 		for _, s := range strings.Split(bf.schedulers, ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				x.Schedulers = append(x.Schedulers, s)
+				x.Schedulers = append(x.Schedulers, topology.Scheduler(s))
 			}
 		}
 	}

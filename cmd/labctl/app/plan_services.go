@@ -101,7 +101,7 @@ func servicesOf(lab *topology.Lab) planServices {
 		l := planLVS{
 			Name: s.Name, VIP: addr(s.VIP), VIPNetwork: netName(s.VIPNetwork),
 			GatewayVIP: addr(s.GatewayVIP), GatewayNetwork: netName(s.GatewayNet),
-			Port: s.Port, Protocol: s.Protocol, Mode: string(s.Mode), Scheduler: s.Scheduler,
+			Port: s.Port, Protocol: s.Protocol, Mode: string(s.Mode), Scheduler: string(s.Scheduler),
 			HealthCheck: planHealthCheck{Type: s.Health.Type, Path: s.Health.Path, Status: s.Health.Status,
 				IntervalSec: s.Health.IntervalSec, TimeoutSec: s.Health.TimeoutSec, Retries: s.Health.Retries},
 			SorryServer: s.SorryServer, RouterID: s.RouterID, Directors: vmNames(s.Directors), Backends: []planBackend{},
@@ -133,14 +133,17 @@ func servicesOf(lab *topology.Lab) planServices {
 		out.Web = append(out.Web, p)
 	}
 	for _, e := range lab.Experiments {
-		x := planExperiment{Name: e.Name, Service: e.Service, Tool: e.Tool, Concurrency: e.Concurrency,
+		x := planExperiment{Name: e.Name, Service: e.Service, Tool: string(e.Tool), Concurrency: e.Concurrency,
 			Requests: e.Requests, DurationSec: e.DurationSec, RateRPS: e.RateRPS, Repeat: e.Repeat,
-			RealServers: e.RealServers, Schedulers: e.Schedulers, Faults: []planFault{}}
+			RealServers: e.RealServers, Faults: []planFault{}}
+		for _, s := range e.Schedulers {
+			x.Schedulers = append(x.Schedulers, string(s))
+		}
 		if e.Client != nil {
 			x.Client = e.Client.Name
 		}
 		for _, f := range e.Faults {
-			x.Faults = append(x.Faults, planFault{Kind: f.Kind, Target: f.Target, AfterSec: f.AfterSec})
+			x.Faults = append(x.Faults, planFault{Kind: string(f.Kind), Target: f.Target, AfterSec: f.AfterSec})
 		}
 		out.Experiments = append(out.Experiments, x)
 	}

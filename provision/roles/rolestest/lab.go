@@ -26,7 +26,7 @@ func ThesisLab(mode topology.LVSMode) *topology.Lab {
 		Networks: []*topology.Network{ext, in, mgmt}, Management: mgmt}
 
 	mgmtIP := 10
-	vm := func(name, group string, index int, roles []string, nics ...*topology.NIC) *topology.VM {
+	vm := func(name, group string, index int, roles []topology.Role, nics ...*topology.NIC) *topology.VM {
 		mgmtIP++
 		nics = append(nics, &topology.NIC{Network: mgmt, IP: netip.AddrFrom4([4]byte{10, 254, 0, byte(mgmtIP)}), Prefix: 24, Management: true})
 		for i, n := range nics {
@@ -44,15 +44,15 @@ func ThesisLab(mode topology.LVSMode) *topology.Lab {
 	}
 	ip := netip.MustParseAddr
 	gw := ip("10.0.10.254")
-	client := vm("client", "client", 0, []string{topology.RoleClient},
+	client := vm("client", "client", 0, []topology.Role{topology.RoleClient},
 		&topology.NIC{Network: ext, IP: ip("192.168.100.50"), Gateway: ip("192.168.100.1")})
-	d1 := vm("director-1", "director", 0, []string{topology.RoleDirector},
+	d1 := vm("director-1", "director", 0, []topology.Role{topology.RoleDirector},
 		&topology.NIC{Network: ext, IP: ip("192.168.100.11"), Gateway: ip("192.168.100.1")},
 		&topology.NIC{Network: in, IP: ip("10.0.10.1")})
-	d2 := vm("director-2", "director", 1, []string{topology.RoleDirector},
+	d2 := vm("director-2", "director", 1, []topology.Role{topology.RoleDirector},
 		&topology.NIC{Network: ext, IP: ip("192.168.100.12"), Gateway: ip("192.168.100.1")},
 		&topology.NIC{Network: in, IP: ip("10.0.10.2")})
-	storage := vm("storage", "storage", 0, []string{topology.RoleRAID, topology.RoleNFSServer},
+	storage := vm("storage", "storage", 0, []topology.Role{topology.RoleRAID, topology.RoleNFSServer},
 		&topology.NIC{Network: in, IP: ip("10.0.10.20")})
 	storage.RAID = &topology.RAID{Name: "data", Level: 6, Members: 5, MemberSize: 1 << 30, ChunkKiB: 512,
 		Filesystem: "ext4", Mount: "/srv/raid", Bus: "virtio"}
@@ -74,7 +74,7 @@ func ThesisLab(mode topology.LVSMode) *topology.Lab {
 			backendIP = extIP
 		}
 		w := vm(fmt.Sprintf("web-%d", i+1), "web", i,
-			[]string{topology.RoleNFSClient, topology.RoleWeb, topology.RoleRealServer}, nics...)
+			[]topology.Role{topology.RoleNFSClient, topology.RoleWeb, topology.RoleRealServer}, nics...)
 		webs = append(webs, w)
 		backends = append(backends, &topology.Backend{VM: w, IP: backendIP, Weight: 1})
 	}

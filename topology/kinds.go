@@ -1,0 +1,79 @@
+package topology
+
+// The cluster's vocabulary: each kind with its one list. Validation,
+// "did you mean" hints, roles and bench all read these lists.
+
+// Scheduler is an IPVS scheduler (ipvsadm(8), Linux 6.1).
+type Scheduler string
+
+// Schedulers are the IPVS schedulers labctl accepts.
+var Schedulers = []Scheduler{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh"}
+
+// FaultKind is what a fault of an experiment does to its target.
+type FaultKind string
+
+// Fault kinds.
+const (
+	DestroyDirector FaultKind = "destroy_director"
+	KillKeepalived  FaultKind = "kill_keepalived"
+	StopWeb         FaultKind = "stop_web"
+	DestroyVM       FaultKind = "destroy_vm"
+	FailRAIDMember  FaultKind = "fail_raid_member"
+	StopNFS         FaultKind = "stop_nfs"
+	LinkDown        FaultKind = "link_down"
+)
+
+// FaultKinds lists every fault kind.
+var FaultKinds = []FaultKind{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown}
+
+// Tool is the load generator of an experiment.
+type Tool string
+
+// Load tools.
+const (
+	ToolBuiltin Tool = "builtin" // labctl's own HTTP load generator
+	ToolAB      Tool = "ab"
+	ToolSiege   Tool = "siege"
+)
+
+// Tools lists every load tool.
+var Tools = []Tool{ToolBuiltin, ToolAB, ToolSiege}
+
+// Role is what labctl configures on a VM.
+type Role string
+
+// Role names, in the order they are applied on a VM and across the lab.
+const (
+	RoleRAID       Role = "raid"
+	RoleNFSServer  Role = "nfs_server"
+	RoleNFSClient  Role = "nfs_client"
+	RoleWeb        Role = "web"
+	RoleRealServer Role = "real_server"
+	RoleDirector   Role = "lvs_director"
+	RoleClient     Role = "client"
+)
+
+// RoleOrder lists every role in apply order (storage → NFS → web → directors).
+var RoleOrder = []Role{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RoleClient}
+
+// Unit is the systemd unit the role runs, "" when it runs none.
+func (r Role) Unit() string {
+	switch r {
+	case RoleDirector:
+		return "keepalived"
+	case RoleWeb:
+		return "apache2"
+	case RoleNFSServer:
+		return "nfs-server"
+	}
+	return ""
+}
+
+// strs converts a kind's list for the generic validation helpers.
+func strs[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
