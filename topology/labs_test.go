@@ -24,13 +24,11 @@ func loadLab(t *testing.T, dir string, opts LoadOptions) *Lab {
 
 func vmByName(t *testing.T, lab *Lab, name string) *VM {
 	t.Helper()
-	for _, v := range lab.VMs {
-		if v.Name == name {
-			return v
-		}
+	v := lab.VM(name)
+	if v == nil {
+		t.Fatalf("no vm %q", name)
 	}
-	t.Fatalf("no vm %q", name)
-	return nil
+	return v
 }
 
 func nicOn(t *testing.T, vm *VM, net string) *NIC {

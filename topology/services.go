@@ -425,12 +425,7 @@ func (x *expander) backendIP(e *lvsEval, b *vmEval) netip.Addr {
 
 func (x *expander) experiment(e *expEval) {
 	xp := e.e
-	var svc *LVSService
-	for _, s := range x.lab.LVS {
-		if s.Name == e.service {
-			svc = s
-		}
-	}
+	svc := x.lab.Service(e.service)
 	if svc == nil {
 		return // already reported
 	}

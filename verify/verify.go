@@ -121,7 +121,7 @@ func Run(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Res
 		v.nfs(ctx, e)
 	}
 	for _, vm := range lab.VMs {
-		if vm.RAID != nil && slices.Contains(vm.Roles, topology.RoleRAID) {
+		if vm.RAID != nil && vm.HasRole(topology.RoleRAID) {
 			v.raid(ctx, vm)
 		}
 	}
@@ -345,7 +345,7 @@ func (v *verifier) clientFor(s *topology.LVSService) *topology.VM {
 		}
 	}
 	for _, vm := range v.lab.VMs {
-		if slices.Contains(vm.Roles, topology.RoleClient) {
+		if vm.HasRole(topology.RoleClient) {
 			return vm
 		}
 	}

@@ -36,7 +36,7 @@ func plan(lab *topology.Lab, only []string) []stage {
 		}
 		st := stage{role: name}
 		for _, vm := range lab.VMs {
-			if !slices.Contains(vm.Roles, name) {
+			if !vm.HasRole(name) {
 				continue
 			}
 			if len(only) > 0 && !slices.Contains(only, vm.Name) {
@@ -54,7 +54,7 @@ func plan(lab *topology.Lab, only []string) []stage {
 
 func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Report, error) {
 	for _, name := range opts.Only {
-		if findVM(lab, name) == nil {
+		if lab.VM(name) == nil {
 			return Report{}, fmt.Errorf("lab %q has no VM %q", lab.Name, name)
 		}
 	}
@@ -157,13 +157,4 @@ func sortReport(lab *topology.Lab, rep *Report) {
 func progress(w io.Writer, r StepResult) {
 	// A failure's details come once, in the error Apply returns.
 	fmt.Fprintf(w, "[%s] %s/%s: %s (%s)\n", r.VM, r.Role, r.Step, r.Status, r.Duration.Round(time.Millisecond))
-}
-
-func findVM(lab *topology.Lab, name string) *topology.VM {
-	for _, vm := range lab.VMs {
-		if vm.Name == name {
-			return vm
-		}
-	}
-	return nil
 }

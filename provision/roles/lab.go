@@ -86,5 +86,3 @@ func sitesServedBy(lab *topology.Lab, vm *topology.VM) []*topology.WebSite {
 	}
 	return out
 }
-
-func hasRole(vm *topology.VM, role topology.Role) bool { return slices.Contains(vm.Roles, role) }
