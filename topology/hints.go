@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -169,4 +170,26 @@ func (x *expander) checkImage(e *vmEval, warned map[string]bool) {
 			x.l.errorf(n.s.rng("model"), "NIC model not supported by image", "image %q has no %s driver in its kernel (it drives %s); use model = \"virtio\" or build an image with --kernel generic.", e.vm.Image, busNames[n.model], strings.Join(ms, ", "))
 		}
 	}
+}
+
+// didYouMean returns ` Did you mean "x"?` for the closest candidate.
+func didYouMean[T ~string](given string, candidates []T) string {
+	best, bestD := "", 4
+	for _, c := range candidates {
+		if d := levenshtein.Distance(given, string(c), nil); d < bestD {
+			best, bestD = string(c), d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+func quoteList[T ~string](list []T) string {
+	q := make([]string, len(list))
+	for i, x := range list {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
 }
