@@ -9,7 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Addresses: explicit ones are taken first, then service VIPs, then automatic ones; then MACs and gateways.
+// Addresses: explicit ones are taken first, then service VIPs, then
+// automatic ones; then MACs and gateways.
 
 func (x *expander) take(net *Network, a netip.Addr, owner string, rng hcl.Range) {
 	m := x.taken[net.Name]

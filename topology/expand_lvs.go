@@ -6,7 +6,8 @@ import (
 	"slices"
 )
 
-// Expansion of lvs blocks: directors, backends and their addresses, VRRP router IDs.
+// Expansion of lvs blocks: directors, backends and their addresses, VRRP
+// router IDs.
 
 func (x *expander) lvs(e *lvsEval) {
 	s := e.x

@@ -8,7 +8,8 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 )
 
-// The loader: state of one Load call and its phases (collect, vars, from, graph, evaluate, expand).
+// The loader: the state of one Load call and its phases (collect, vars,
+// from, graph, evaluate, expand).
 
 // block is a decoded block: its attributes and nested blocks.
 type block struct {

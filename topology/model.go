@@ -1,9 +1,11 @@
 // Package topology loads a lab written in HCL and expands it into a flat,
 // validated, deterministic model that the rest of labctl consumes.
 //
-// The types in this file are the contract between the loader (load.go and
-// friends) and everything downstream (plan, provision, roles, bench): they
-// hold only expanded, defaulted, validated values.
+// The types in this file, with the cluster's vocabulary in kinds.go
+// (schedulers, fault kinds, tools, roles: each list defined once) and the
+// lookups in lookup.go, are the contract between the loader (load.go and
+// friends) and everything downstream (plan, provision, roles, verify,
+// bench): they hold only expanded, defaulted, validated values.
 package topology
 
 import (

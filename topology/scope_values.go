@@ -9,7 +9,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Typed reads of one attribute (strings, numbers, lists, enums, addresses, sizes, durations).
+// Typed reads of one attribute: strings, numbers, lists, enums, addresses,
+// sizes and durations.
 
 func (s scope) str(name, def string) string {
 	v, ok := s.val(name, cty.String)
