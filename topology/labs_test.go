@@ -190,44 +190,6 @@ func TestDRAndTUNLabs(t *testing.T) {
 	}
 }
 
-func TestVarsOverrideDefaults(t *testing.T) {
-	lab := loadLab(t, "lvs-nat-ha", LoadOptions{Vars: map[string]string{"web_count": "2"}})
-	if len(lab.LVS[0].Backends) != 2 {
-		t.Errorf("backends = %d, want 2", len(lab.LVS[0].Backends))
-	}
-	dir := t.TempDir()
-	vf := filepath.Join(dir, "small.hcl")
-	if err := os.WriteFile(vf, []byte("web_count = 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lab = loadLab(t, "lvs-nat-ha", LoadOptions{VarFiles: []string{vf}})
-	for _, e := range lab.Experiments {
-		if e.Name == "scaling_ab" && !reflect.DeepEqual(e.RealServers, []int{1}) {
-			t.Errorf("real_servers = %v, want [1]", e.RealServers)
-		}
-	}
-	bad := filepath.Join(dir, "bad.hcl")
-	if err := os.WriteFile(bad, []byte("web_count = \"three\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, _, diags := Load(filepath.Join("..", "labs", "lvs-nat-ha"), LoadOptions{VarFiles: []string{bad}})
-	if !diags.HasErrors() || diags[0].Summary != "Invalid value for variable" || diags[0].Subject.Filename != bad {
-		t.Errorf("bad var file: %v", diags)
-	}
-	_, _, diags = Load(filepath.Join("..", "labs", "lvs-nat-ha"), LoadOptions{Vars: map[string]string{"web_cuont": "1"}})
-	if !strings.Contains(diags.Error(), `Did you mean "web_count"?`) {
-		t.Errorf("undeclared -var: %v", diags)
-	}
-}
-
-func TestParseVarValue(t *testing.T) {
-	for in, want := range map[string]string{"3": "cty.NumberIntVal(3)", "true": "cty.True", "bookworm-cloud": `cty.StringVal("bookworm-cloud")`, `["a"]`: `cty.TupleVal([]cty.Value{cty.StringVal("a")})`} {
-		if got := parseVarValue(in).GoString(); got != want {
-			t.Errorf("parseVarValue(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestImageCaps(t *testing.T) {
 	src := []byte(`lab "t" {}
 network "n" { cidr = "10.1.0.0/24" }
@@ -302,37 +264,6 @@ vm "two" {
 	// Auto addresses: host 10 upward, skipping explicit ones, in VM order.
 	if two.NICs[0].IP.String() != "10.1.0.10" || two.NICs[1].IP.String() != "10.2.0.10" {
 		t.Errorf("two ips = %s %s", two.NICs[0].IP, two.NICs[1].IP)
-	}
-}
-
-func TestResolvePath(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	if p, err := ResolvePath(""); err != nil || p != "." {
-		t.Errorf("no lab.hcl: %q %v", p, err)
-	}
-	if err := os.WriteFile("lab.hcl", []byte(`lab "x" {}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := ResolvePath(""); err != nil || p != "lab.hcl" {
-		t.Errorf("with lab.hcl: %q %v", p, err)
-	}
-	if _, err := ResolvePath("missing"); err == nil {
-		t.Errorf("missing path: no error")
-	}
-}
-
-func TestMultiFileLabAndDiagnosticOrder(t *testing.T) {
-	srcs := map[string][]byte{
-		"b.hcl": []byte("vm \"a\" {\n  memory = 256\n}\n"),
-		"a.hcl": []byte("lab \"t\" {\n  accel = \"fast\"\n}\nnetwork \"n\" { cidr = \"10.0.0.0/24\" }\n"),
-	}
-	lab, files, diags := LoadSource(srcs, LoadOptions{})
-	if lab != nil || len(files) != 2 || len(diags) != 2 {
-		t.Fatalf("lab=%v files=%d diags=%v", lab != nil, len(files), diags)
-	}
-	if diags[0].Subject.Filename != "a.hcl" || diags[1].Subject.Filename != "b.hcl" {
-		t.Errorf("diagnostics not sorted by file: %v", diags)
 	}
 }
 
