@@ -68,12 +68,3 @@ func (r Role) Unit() string {
 	}
 	return ""
 }
-
-// strs converts a kind's list for the generic validation helpers.
-func strs[T ~string](list []T) []string {
-	out := make([]string, len(list))
-	for i, v := range list {
-		out[i] = string(v)
-	}
-	return out
-}

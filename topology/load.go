@@ -3,9 +3,11 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,11 +107,7 @@ func ResolvePath(arg string) (string, error) {
 // LoadSource is Load for in-memory sources (file name → content).
 func LoadSource(srcs map[string][]byte, opts LoadOptions) (*Lab, map[string]*hcl.File, hcl.Diagnostics) {
 	p := hclparse.NewParser()
-	names := make([]string, 0, len(srcs))
-	for n := range srcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(srcs))
 	var diags hcl.Diagnostics
 	var files []*hcl.File
 	for _, n := range names {
