@@ -56,7 +56,8 @@ const (
 // RoleOrder lists every role in apply order (storage → NFS → web → directors).
 var RoleOrder = []Role{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RoleClient}
 
-// Unit is the systemd unit the role runs, "" when it runs none.
+// Unit is the systemd unit the role runs ("" when none): roles reload it,
+// bench waits for it after restarting a VM.
 func (r Role) Unit() string {
 	switch r {
 	case RoleDirector:

@@ -28,7 +28,7 @@ func directorRole() *role {
 				{name: "sysctl", writes: []string{directorSysctlConf}, run: directorSysctlStep},
 				{name: "keepalived.conf", writes: []string{keepalivedConf}, run: keepalivedConfStep},
 				{name: "keepalived service", run: func(ctx context.Context, h *host) (bool, error) {
-					return h.ensureService(ctx, "keepalived", "reload")
+					return h.ensureService(ctx, topology.RoleDirector.Unit(), "reload")
 				}},
 			}
 		},
@@ -222,7 +222,7 @@ func keepalivedConfStep(ctx context.Context, h *host) (bool, error) {
 	}
 	// Marked before the live file changes: a run cut off after the write
 	// would otherwise find the file current and never reload.
-	if err := h.markPending(ctx, "keepalived"); err != nil {
+	if err := h.markPending(ctx, topology.RoleDirector.Unit()); err != nil {
 		return false, err
 	}
 	if err := h.write(ctx, keepalivedConf, want.data, want.mode); err != nil {

@@ -31,7 +31,7 @@ func nfsServerRole() *role {
 				{name: "exports", writes: []string{exportsFile}, run: nfsExportsStep},
 				{name: "nfs-server service", run: func(ctx context.Context, h *host) (bool, error) {
 					// nfs-server's reload is `exportfs -r`.
-					return h.ensureService(ctx, "nfs-server", "reload")
+					return h.ensureService(ctx, topology.RoleNFSServer.Unit(), "reload")
 				}},
 			}
 		},

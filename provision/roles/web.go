@@ -32,7 +32,7 @@ func webRole() *role {
 				{name: "apache modules", run: webModulesStep},
 				{name: "site", writes: filePaths(webFiles(lab, vm)), run: webSiteStep},
 				{name: "apache2 service", run: func(ctx context.Context, h *host) (bool, error) {
-					return h.ensureService(ctx, "apache2", "reload")
+					return h.ensureService(ctx, topology.RoleWeb.Unit(), "reload")
 				}},
 			}
 		},
@@ -163,7 +163,7 @@ func webModulesStep(ctx context.Context, h *host) (bool, error) {
 	}
 	// Marked first: a run cut off after a2enmod would find the modules
 	// enabled and never reload.
-	if err := h.markPending(ctx, "apache2"); err != nil {
+	if err := h.markPending(ctx, topology.RoleWeb.Unit()); err != nil {
 		return false, err
 	}
 	if _, err := h.run(ctx, "a2enmod -q "+strings.Join(missing, " ")); err != nil {
@@ -224,7 +224,7 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 		if _, ok, err := h.read(ctx, apacheDropin); err != nil {
 			return false, err
 		} else if ok {
-			if err := h.markPending(ctx, "apache2"); err != nil {
+			if err := h.markPending(ctx, topology.RoleWeb.Unit()); err != nil {
 				return false, err
 			}
 			if _, err := h.run(ctx, "rm -f "+apacheDropin); err != nil {
@@ -232,12 +232,12 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 			}
 		}
 	}
-	changed, err := h.ensureUnitFiles(ctx, "apache2", files, validate)
+	changed, err := h.ensureUnitFiles(ctx, topology.RoleWeb.Unit(), files, validate)
 	if err != nil {
 		return changed, err
 	}
 	if !changed && (!linked || hasDefault) {
-		if err := h.markPending(ctx, "apache2"); err != nil {
+		if err := h.markPending(ctx, topology.RoleWeb.Unit()); err != nil {
 			return false, err
 		}
 		if err := validate(ctx); err != nil {
