@@ -71,7 +71,8 @@ var schemas = map[string]*hcl.BodySchema{
 	"fault": {Attributes: required(attrs("target", "after"), "target")},
 }
 
-// Allowed values of enumerations.
+// Allowed values of enumerations (schedulers, load tools, fault kinds and
+// roles are in kinds.go).
 var (
 	accels       = []string{"auto", "kvm", "tcg"}
 	netModes     = []string{"nat", "isolated", "routed", "bridge"}
