@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/internal/version"
@@ -28,8 +28,8 @@ import (
 // benchEnv is a lab opened for benchmarking.
 type benchEnv struct {
 	lab        *topology.Lab
-	hosts      lab.Hosts
-	power      lab.Power
+	hosts      testbed.Hosts
+	power      testbed.Power
 	provenance func(ctx context.Context, tool string, client *topology.VM) result.Provenance
 	close      func()
 }
@@ -113,7 +113,7 @@ fail_raid_member, stop_nfs, link_down.`,
 			if !a.Quiet {
 				progress = a.IO.Err
 			}
-			b := &lab.Bench{
+			b := &testbed.Bench{
 				Lab: env.lab, Hosts: env.hosts, Power: env.power, ResultsDir: bf.results,
 				Agent: agent, Provenance: env.provenance, Settle: bf.settle,
 				FaultHold: bf.faultHold, FaultAfter: bf.faultAfter, FaultRecover: bf.faultUntil, Progress: progress,
@@ -314,7 +314,7 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 		x.Concurrency = 10
 	}
 	if changed("real-servers") {
-		rs, err := lab.ParseInts(bf.realServers)
+		rs, err := testbed.ParseInts(bf.realServers)
 		if err != nil {
 			return nil, fmt.Errorf("--real-servers %w", err)
 		}
@@ -331,7 +331,7 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 	if changed("fault") {
 		x.Faults = nil
 		for _, v := range bf.faults {
-			ft, err := lab.ParseFault(v)
+			ft, err := testbed.ParseFault(v)
 			if err != nil {
 				return nil, err
 			}
@@ -467,11 +467,11 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 	}
 	uri := lc.opts.URI
 	env := &benchEnv{
-		lab: lc.lab, hosts: h, power: &lab.LibvirtPower{HV: lc.hv, Lab: lc.lab.Name},
+		lab: lc.lab, hosts: h, power: &testbed.LibvirtPower{HV: lc.hv, Lab: lc.lab.Name},
 		close: func() { h.pool.Close(); lc.hv.Close() },
 	}
 	env.provenance = func(ctx context.Context, tool string, client *topology.VM) result.Provenance {
-		in := lab.ProvenanceInput{HV: lc.hv, Local: isLocalURI(uri), DomainType: lc.opts.DomainType, Tool: tool, Version: version.String()}
+		in := testbed.ProvenanceInput{HV: lc.hv, Local: isLocalURI(uri), DomainType: lc.opts.DomainType, Tool: tool, Version: version.String()}
 		if client != nil {
 			in.Image = client.Image
 			if r, err := h.Runner(client.Name); err == nil {
@@ -484,12 +484,12 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 		if img, err := image.DefaultStore().Get(in.Image); err == nil {
 			in.ImageDigest = img.Manifest.SHA256
 		}
-		return lab.Provenance(ctx, in)
+		return testbed.Provenance(ctx, in)
 	}
 	return env, nil
 }
 
-// poolHosts is lab.Hosts over an ssh.Pool.
+// poolHosts is testbed.Hosts over an ssh.Pool.
 type poolHosts struct {
 	pool *ssh.Pool
 	cfgs map[string]ssh.Config
@@ -519,7 +519,7 @@ func newLoadAgentCmd(a *App) *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if code := lab.Agent(cmd.Context(), args, a.IO.Out, a.IO.Err); code != 0 {
+			if code := testbed.Agent(cmd.Context(), args, a.IO.Out, a.IO.Err); code != 0 {
 				return &ExitError{Code: code}
 			}
 			return nil

@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"github.com/labctl/labctl/topology"
 )
 
-// State is one observation of an LVS service (and, when watched, a RAID
+// ClusterState is one observation of an LVS service (and, when watched, a RAID
 // array) from inside the lab.
-type State struct {
+type ClusterState struct {
 	// At is when the answer arrived (what it says was true at some
 	// point of the TookMs before); Snapshot: when the last one arrived.
 	At     time.Time `json:"at"`
@@ -36,7 +36,7 @@ type State struct {
 }
 
 // key is what makes two observations the same cluster state.
-func (s State) key() string {
+func (s ClusterState) key() string {
 	return s.Holder + "|" + strings.Join(s.Pool, ",") + "|" + s.Scheduler
 }
 
@@ -89,11 +89,11 @@ func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
 
 func (v *view) end() time.Time { return v.at.Add(v.took) }
 
-// merge makes a State, as known at at, from one view per director (in the
+// merge makes a ClusterState, as known at at, from one view per director (in the
 // service's order; nil = no answer) and the RAID state. Directors without
 // a usable answer are listed as unreachable.
-func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) State {
-	st := State{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
+func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) ClusterState {
+	st := ClusterState{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
 	var holders []string
 	for i, d := range o.Service.Directors {
 		v := views[i]
@@ -114,7 +114,7 @@ func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid s
 
 // Snapshot asks every director (in parallel) which addresses it holds and
 // what its IPVS table says, and waits for all answers.
-func (o *Observer) Snapshot(ctx context.Context) State {
+func (o *Observer) Snapshot(ctx context.Context) ClusterState {
 	start := time.Now()
 	views := make([]*view, len(o.Service.Directors))
 	var wg sync.WaitGroup
@@ -226,7 +226,7 @@ func (t *Timeline) add(e event) {
 	t.events = append(t.events, e)
 }
 
-// States merges the answers in the order they arrived: each State is the
+// States merges the answers in the order they arrived: each ClusterState is the
 // cluster as known when one answer arrived. A director's last answer
 // counts until its next call has been pending for longer than Patience;
 // then (or when the call failed) it is unreachable. So a powered-off
@@ -235,7 +235,7 @@ func (t *Timeline) add(e event) {
 // takes it over (VRRP needs ≥ 3 s), while two directors that both keep
 // answering that they hold the VIP show as a split brain. States start
 // once every director has answered (or Patience after the first answer).
-func (t *Timeline) States() []State {
+func (t *Timeline) States() []ClusterState {
 	t.mu.Lock()
 	events, o, patience := slices.Clone(t.events), t.obs, t.patience
 	t.mu.Unlock()
@@ -247,7 +247,7 @@ func (t *Timeline) States() []State {
 	latest, pending, current := make([]*view, n), make([]time.Time, n), make([]*view, n)
 	raid := ""
 	var first time.Time
-	out := make([]State, 0, len(events))
+	out := make([]ClusterState, 0, len(events))
 	for _, e := range events {
 		switch {
 		case e.director < 0:

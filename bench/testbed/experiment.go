@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -104,7 +104,7 @@ func (b *Bench) Run(ctx context.Context, e *topology.Experiment) (string, *resul
 	if b.Provenance != nil {
 		prov = b.Provenance(ctx, driver.Name(), e.Client)
 	}
-	cluster := &Cluster{Service: svc, Hosts: b.Hosts, Progress: b.stepf}
+	cluster := &Variations{Service: svc, Hosts: b.Hosts, Progress: b.stepf}
 	settle := b.Settle
 	if settle <= 0 {
 		settle = time.Second

@@ -1,4 +1,4 @@
-// Package lab connects the bench library to a running lab: it applies
+// Package testbed connects the bench library to a running lab: it applies
 // experiment variations to the cluster (active real servers, IPVS
 // scheduler), injects and reverts real faults (libvirt destroy, stopped
 // services, failed RAID members, downed links), runs the load generator
@@ -8,4 +8,4 @@
 // Everything that talks to the lab goes through two narrow interfaces,
 // Hosts (SSH runners per VM) and Power (libvirt domains), so tests use
 // fakes and labctl wires ssh.Pool and provision/libvirt.
-package lab
+package testbed

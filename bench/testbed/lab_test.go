@@ -1,4 +1,4 @@
-package lab_test
+package testbed_test
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/bench/fault"
-	"github.com/labctl/labctl/bench/lab"
-	"github.com/labctl/labctl/bench/lab/labtest"
+	"github.com/labctl/labctl/bench/testbed"
+	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"
 )
 
-func newSim(t *testing.T) *labtest.Sim {
+func newSim(t *testing.T) *testbedtest.Sim {
 	t.Helper()
-	s := labtest.New(rolestest.ThesisLab(topology.LVSNAT))
+	s := testbedtest.New(rolestest.ThesisLab(topology.LVSNAT))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -27,7 +27,7 @@ func newSim(t *testing.T) *labtest.Sim {
 func TestClusterApplyAndRestore(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
-	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
+	c := &testbed.Variations{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
 	if err := c.Apply(ctx, result.Variation{RealServers: 1, Scheduler: "wlc", Mode: "nat"}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,27 +63,27 @@ func TestClusterApplyTimesOutOnWrongPool(t *testing.T) {
 	s := newSim(t)
 	// web-3's Apache does not stop (say, another unit restarts it).
 	s.Fakes["web-3"].Reply(`systemctl stop apache2`, "")
-	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 700 * time.Millisecond}
+	c := &testbed.Variations{Service: s.Service, Hosts: s.Hosts(), Timeout: 700 * time.Millisecond}
 	err := c.Apply(context.Background(), result.Variation{RealServers: 2})
 	if err == nil || !strings.Contains(err.Error(), "want pool [web-1 web-2]") || !strings.Contains(err.Error(), "[web-1 web-2 web-3]") {
 		t.Errorf("err = %v", err)
 	}
 }
 
-func injector(s *labtest.Sim) *lab.Injector {
-	return &lab.Injector{Lab: s.Lab, Service: s.Service, Hosts: s.Hosts(), Power: s.Power(), RebuildTimeout: 10 * time.Second}
+func injector(s *testbedtest.Sim) *testbed.Injector {
+	return &testbed.Injector{Lab: s.Lab, Service: s.Service, Hosts: s.Hosts(), Power: s.Power(), RebuildTimeout: 10 * time.Second}
 }
 
 func TestInjectDestroyDirectorTakesVIPHolder(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
-	obs := &lab.Observer{Hosts: s.Hosts(), Service: s.Service}
+	obs := &testbed.Observer{Hosts: s.Hosts(), Service: s.Service}
 	// director-1 lost keepalived earlier: director-2 is the MASTER now.
 	if _, err := s.Fakes["director-1"].Run(ctx, "systemctl kill -s SIGKILL keepalived"); err != nil {
 		t.Fatal(err)
 	}
 	in := injector(s)
-	f := topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"}
+	f := topology.Fault{Kind: testbed.DestroyDirector, Target: "director-1"}
 	if err := in.Inject(ctx, f); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestInjectDestroyDirectorTakesVIPHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := in.Notes()
-	if n["vm"] != "director-2" || n["method"] != lab.MethodDestroy || n["boot_to_services_sec"] == "" {
+	if n["vm"] != "director-2" || n["method"] != testbed.MethodDestroy || n["boot_to_services_sec"] == "" {
 		t.Errorf("notes %v", n)
 	}
 	if s.Down("director-2") || !slices.Equal(s.Reconnects(), []string{"director-2"}) {
@@ -108,19 +108,19 @@ func TestInjectDestroyDirectorTakesVIPHolder(t *testing.T) {
 func TestInjectServiceFaults(t *testing.T) {
 	for _, tc := range []struct {
 		kind, target string
-		broken       func(*labtest.Sim) bool
+		broken       func(*testbedtest.Sim) bool
 	}{
-		{lab.StopWeb, "web-2", func(s *labtest.Sim) bool { return !s.Apache("web-2") }},
-		{lab.DestroyVM, "web-3", func(s *labtest.Sim) bool { return s.Down("web-3") }},
-		{lab.KillKeepalived, "director-1", func(s *labtest.Sim) bool {
-			st := (&lab.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
+		{testbed.StopWeb, "web-2", func(s *testbedtest.Sim) bool { return !s.Apache("web-2") }},
+		{testbed.DestroyVM, "web-3", func(s *testbedtest.Sim) bool { return s.Down("web-3") }},
+		{testbed.KillKeepalived, "director-1", func(s *testbedtest.Sim) bool {
+			st := (&testbed.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
 			return st.Holder == "director-2"
 		}},
-		{lab.LinkDown, "director-1", func(s *labtest.Sim) bool {
+		{testbed.LinkDown, "director-1", func(s *testbedtest.Sim) bool {
 			// Cut in libvirt, not in the guest: no `ip link` ran.
 			return s.Link("director-1", "eth0") == "down" && !strings.Contains(strings.Join(s.Fakes["director-1"].Commands(), "\n"), "ip link")
 		}},
-		{lab.StopNFS, "storage", func(s *labtest.Sim) bool {
+		{testbed.StopNFS, "storage", func(s *testbedtest.Sim) bool {
 			return slices.Contains(s.Fakes["storage"].Commands(), "systemctl stop nfs-server")
 		}},
 	} {
@@ -137,11 +137,11 @@ func TestInjectServiceFaults(t *testing.T) {
 			if err := in.Revert(context.Background(), f); err != nil {
 				t.Fatal(err)
 			}
-			st := (&lab.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
+			st := (&testbed.Observer{Hosts: s.Hosts(), Service: s.Service}).Snapshot(context.Background())
 			if st.Holder != "director-1" || len(st.Pool) != 3 {
 				t.Errorf("after revert: %+v", st)
 			}
-			if tc.kind == lab.LinkDown && s.Link("director-1", "eth0") != "up" {
+			if tc.kind == testbed.LinkDown && s.Link("director-1", "eth0") != "up" {
 				t.Errorf("link after revert: %q", s.Link("director-1", "eth0"))
 			}
 		})
@@ -153,7 +153,7 @@ func TestLibvirtPowerOwnership(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
 	web := s.Lab.VMs[slices.IndexFunc(s.Lab.VMs, func(vm *topology.VM) bool { return vm.Name == "web-1" })]
-	other := &lab.LibvirtPower{HV: s.HV, Lab: "someone-else"}
+	other := &testbed.LibvirtPower{HV: s.HV, Lab: "someone-else"}
 	if _, err := other.Destroy(ctx, web); !errors.Is(err, libvirt.ErrNotOwned) {
 		t.Errorf("destroy by another lab: %v", err)
 	}
@@ -161,8 +161,8 @@ func TestLibvirtPowerOwnership(t *testing.T) {
 		t.Errorf("link by another lab: %v", err)
 	}
 	// The lab name derives from the domain name ("thesis-web-1").
-	p := &lab.LibvirtPower{HV: s.HV}
-	if m, err := p.Destroy(ctx, web); err != nil || m != lab.MethodDestroy {
+	p := &testbed.LibvirtPower{HV: s.HV}
+	if m, err := p.Destroy(ctx, web); err != nil || m != testbed.MethodDestroy {
 		t.Fatalf("destroy: %q %v", m, err)
 	}
 	doms, _ := s.HV.ListDomains(ctx)
@@ -186,7 +186,7 @@ func TestLibvirtPowerOwnership(t *testing.T) {
 func TestInjectRAIDMemberRebuild(t *testing.T) {
 	s := newSim(t)
 	in := injector(s)
-	f := topology.Fault{Kind: lab.FailRAIDMember, Target: "storage"}
+	f := topology.Fault{Kind: testbed.FailRAIDMember, Target: "storage"}
 	ctx := context.Background()
 	if err := in.Inject(ctx, f); err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestInjectUnknownKindAndVM(t *testing.T) {
 	if err := in.Inject(context.Background(), topology.Fault{Kind: "flood", Target: "web-1"}); err == nil || !strings.Contains(err.Error(), "unknown kind") {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if err := in.Inject(context.Background(), topology.Fault{Kind: lab.StopWeb, Target: "web-9"}); err == nil || !strings.Contains(err.Error(), `no VM "web-9"`) {
+	if err := in.Inject(context.Background(), topology.Fault{Kind: testbed.StopWeb, Target: "web-9"}); err == nil || !strings.Contains(err.Error(), `no VM "web-9"`) {
 		t.Errorf("unknown VM: %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func TestAnalyzeCluster(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	full := []string{"web-1", "web-2"}
-	states := []lab.State{
+	states := []testbed.ClusterState{
 		{At: at(0), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
 		{At: at(500), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
 		{At: at(1500), Holder: "", Unreachable: []string{"director-1"}, RAID: "degraded [5/4 UUUU_]"},
@@ -235,7 +235,7 @@ func TestAnalyzeCluster(t *testing.T) {
 		{At: at(6000), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
 		{At: at(6500), Holder: "director-1", Pool: full, Scheduler: "rr", RAID: "clean"},
 	}
-	a := lab.AnalyzeCluster(states, at(1000), at(5000))
+	a := testbed.AnalyzeCluster(states, at(1000), at(5000))
 	if !a.VIPMoved || a.NewHolder != "director-2" || a.VIPMovedSec != 2 {
 		t.Errorf("VIP: %+v", a)
 	}
@@ -253,7 +253,7 @@ func TestAnalyzeCluster(t *testing.T) {
 		t.Errorf("raid phases %v %+v", phases, a.RAID)
 	}
 	// Nothing happened: nothing moved, restored at once.
-	quiet := lab.AnalyzeCluster(states[:2], at(100), at(400))
+	quiet := testbed.AnalyzeCluster(states[:2], at(100), at(400))
 	if quiet.VIPMoved || quiet.PoolChanged || !quiet.Restored || quiet.RestoredSec != 0 {
 		t.Errorf("quiet: %+v", quiet)
 	}
@@ -263,15 +263,15 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	s := newSim(t)
 	s.ClockSkew = 1500 * time.Millisecond // the guest clock runs ahead
 	// One real server left: stopping it is an outage.
-	c := &lab.Cluster{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
+	c := &testbed.Variations{Service: s.Service, Hosts: s.Hosts(), Timeout: 5 * time.Second}
 	ctx := context.Background()
 	if err := c.Apply(ctx, result.Variation{RealServers: 1}); err != nil {
 		t.Fatal(err)
 	}
-	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	r := &testbed.FaultRunner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
 	start := time.Now()
-	out, rep, err := r.Run(ctx, lab.Scenario{
-		Fault:  topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
+	out, rep, err := r.Run(ctx, testbed.FaultScenario{
+		Fault:  topology.Fault{Kind: testbed.StopWeb, Target: "web-1"},
 		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: 600 * time.Millisecond, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
 	})
@@ -300,7 +300,7 @@ func TestScenarioStopWebOnClientProber(t *testing.T) {
 	if rep.Notes["vm"] != "web-1" || len(rep.Timeline) < 10 {
 		t.Errorf("notes %v, %d states", rep.Notes, len(rep.Timeline))
 	}
-	if line := lab.FaultSummary(1, 1, 1, out, rep); !strings.Contains(line, "fault 1 stop_web on web-1") || !strings.Contains(line, "pool → []") {
+	if line := testbed.FaultSummary(1, 1, 1, out, rep); !strings.Contains(line, "fault 1 stop_web on web-1") || !strings.Contains(line, "pool → []") {
 		t.Errorf("summary %q", line)
 	}
 }
@@ -320,10 +320,10 @@ func TestScenarioWaitsUntilRestored(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSim(t)
 			s.HealthLag = 1500 * time.Millisecond
-			r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+			r := &testbed.FaultRunner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
 			start := time.Now()
-			_, rep, err := r.Run(context.Background(), lab.Scenario{
-				Fault:  topology.Fault{Kind: lab.StopWeb, Target: "web-1"},
+			_, rep, err := r.Run(context.Background(), testbed.FaultScenario{
+				Fault:  topology.Fault{Kind: testbed.StopWeb, Target: "web-1"},
 				Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 				Before: 200 * time.Millisecond, Hold: 300 * time.Millisecond, After: 100 * time.Millisecond,
 				Recover: tc.recover, Watch: 50 * time.Millisecond,
@@ -354,9 +354,9 @@ func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 	// Scaled down: VRRP fails over after 0.6 s, the watch gives up on a
 	// pending call after 0.3 s, a dead VM's SSH call hangs for 2 s.
 	s.DownHang, s.FailoverLag = 2*time.Second, 600*time.Millisecond
-	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
-	out, rep, err := r.Run(context.Background(), lab.Scenario{
-		Fault:  topology.Fault{Kind: lab.DestroyDirector, Target: "director-1"},
+	r := &testbed.FaultRunner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	out, rep, err := r.Run(context.Background(), testbed.FaultScenario{
+		Fault:  topology.Fault{Kind: testbed.DestroyDirector, Target: "director-1"},
 		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: 3 * time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
 		Patience: 300 * time.Millisecond,
@@ -390,9 +390,9 @@ func TestWatchIsNotHeldBackByADeadDirector(t *testing.T) {
 func TestWatchShowsASplitBrain(t *testing.T) {
 	s := newSim(t)
 	s.KeepVIPOnKill, s.FailoverLag = true, 300*time.Millisecond
-	r := &lab.Runner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
-	_, rep, err := r.Run(context.Background(), lab.Scenario{
-		Fault:  topology.Fault{Kind: lab.KillKeepalived, Target: "director-1"},
+	r := &testbed.FaultRunner{Service: s.Service, Hosts: s.Hosts(), Client: "client", Injector: injector(s)}
+	_, rep, err := r.Run(context.Background(), testbed.FaultScenario{
+		Fault:  topology.Fault{Kind: testbed.KillKeepalived, Target: "director-1"},
 		Probe:  fault.ProberConfig{URL: "http://192.168.100.200/", Interval: 20 * time.Millisecond, Timeout: 500 * time.Millisecond},
 		Before: 300 * time.Millisecond, Hold: time.Second, After: 300 * time.Millisecond, Watch: 50 * time.Millisecond,
 		Patience: 300 * time.Millisecond,
@@ -415,18 +415,18 @@ func TestWatchShowsASplitBrain(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	if f, err := lab.ParseFault("destroy_vm:web-1"); err != nil || f.Kind != "destroy_vm" || f.Target != "web-1" {
+	if f, err := testbed.ParseFault("destroy_vm:web-1"); err != nil || f.Kind != "destroy_vm" || f.Target != "web-1" {
 		t.Errorf("%+v %v", f, err)
 	}
 	for _, bad := range []string{"destroy_vm", "melt:web-1", ":web-1"} {
-		if _, err := lab.ParseFault(bad); err == nil {
+		if _, err := testbed.ParseFault(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if n, err := lab.ParseInts("1, 2,3"); err != nil || !slices.Equal(n, []int{1, 2, 3}) {
+	if n, err := testbed.ParseInts("1, 2,3"); err != nil || !slices.Equal(n, []int{1, 2, 3}) {
 		t.Errorf("%v %v", n, err)
 	}
-	if _, err := lab.ParseInts("1,x"); err == nil {
+	if _, err := testbed.ParseInts("1,x"); err == nil {
 		t.Error("1,x accepted")
 	}
 }

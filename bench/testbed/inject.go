@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -102,7 +102,7 @@ func (in *Injector) vmNamed(name string) (*topology.VM, error) {
 // TCG host, or a failover in progress).
 func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 	obs := &Observer{Hosts: in.Hosts, Service: in.Service}
-	var st State
+	var st ClusterState
 	err := poll(ctx, time.Second, time.Minute, "find the VIP holder", func(ctx context.Context) (bool, error) {
 		st = obs.Snapshot(ctx)
 		return st.Holder != "" && !strings.Contains(st.Holder, ","), nil
