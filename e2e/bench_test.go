@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
 )
 
 // TestBench runs a short ad-hoc experiment with labctl bench on a lab that

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
 )
 
 // checkFailover asserts one repetition of master_failover: director-1

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/testbed/testbedtest"
-	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/topology"
 )
 

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/testbed/testbedtest"
-	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"

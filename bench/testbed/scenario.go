@@ -57,7 +57,7 @@ type FaultReport struct {
 	Notes        map[string]string `json:"notes"`
 	Clock        Clock             `json:"client_clock"`
 	Cluster      ClusterAnalysis   `json:"cluster"`
-	Timeline     []ClusterState           `json:"timeline"`
+	Timeline     []ClusterState    `json:"timeline"`
 	VerifyBefore *verify.Result    `json:"verify_before,omitempty"`
 	VerifyAfter  *verify.Result    `json:"verify_after,omitempty"`
 }

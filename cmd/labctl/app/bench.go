@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/internal/version"
 	"github.com/labctl/labctl/provision"

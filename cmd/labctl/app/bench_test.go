@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"
 )
