@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Variations applies experiment variations to a running LVS service
-// (bench.Cluster) and undoes them with Restore.
+// Variations applies experiment variations to a running LVS service and
+// undoes them with Restore.
 //
 // Active real servers: the first N backends stay up; Apache is stopped on
 // the others, so keepalived's own health check removes them and keeps
@@ -45,7 +45,7 @@ func (c *Variations) progress(format string, args ...any) {
 	}
 }
 
-// Apply implements bench.Cluster.
+// Apply puts v in force and waits until the pool shows it.
 func (c *Variations) Apply(ctx context.Context, v result.Variation) error {
 	s := c.Service
 	if v.Mode != "" && v.Mode != string(s.Mode) {

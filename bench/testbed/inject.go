@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labctl/labctl/bench/fault"
 	"github.com/labctl/labctl/topology"
 )
 
@@ -26,8 +25,7 @@ const (
 // Kinds lists every fault kind the Injector knows.
 var Kinds = []string{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown}
 
-// Injector injects and reverts real faults in a running lab
-// (fault.Injector). What it did to which object is kept per fault in
+// Injector injects and reverts real faults in a running lab. What it did to which object is kept per fault in
 // Notes, e.g. which director held the VIP and was destroyed.
 type Injector struct {
 	Lab     *topology.Lab
@@ -58,8 +56,6 @@ func (in *Injector) Effective() time.Time {
 	defer in.mu.Unlock()
 	return in.effective
 }
-
-var _ fault.Injector = (*Injector)(nil)
 
 // Notes returns what the last Inject and Revert did (method, VM, device,
 // rebuild timeline).
@@ -113,8 +109,8 @@ func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 	return in.vmNamed(st.Holder)
 }
 
-// Inject implements fault.Injector.
-func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
+// Inject puts fault f in force.
+func (in *Injector) Inject(ctx context.Context, f topology.Fault) error {
 	in.mu.Lock()
 	in.notes, in.vm, in.dev, in.nic, in.effective = map[string]string{"kind": f.Kind, "target": f.Target}, nil, "", nil, time.Time{}
 	in.mu.Unlock()
@@ -167,10 +163,10 @@ func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	return nil
 }
 
-// Revert implements fault.Injector. It returns when the lab is back:
+// Revert undoes f. It returns when the lab is back:
 // a destroyed VM answers SSH (and a director runs keepalived again), a
 // RAID array is clean again.
-func (in *Injector) Revert(ctx context.Context, f fault.Fault) error {
+func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 	vm := in.vm
 	if vm == nil { // Inject failed before choosing: nothing to undo
 		return nil

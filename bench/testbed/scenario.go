@@ -21,8 +21,8 @@ import (
 // a health check that takes a real server back a few seconds late is
 // measured instead of cut off.
 //
-// Unlike fault.Run, the prober runs on the client VM (traffic to lab
-// addresses never starts on the host) and the directors are watched.
+// The prober runs on the client VM (traffic to lab addresses never starts
+// on the host) and the directors are watched.
 type FaultScenario struct {
 	Fault  topology.Fault
 	Probe  fault.ProberConfig // URL, Interval, Timeout; MaxDuration is set here
