@@ -3,7 +3,6 @@ package fault
 import (
 	"time"
 
-	"github.com/labctl/labctl/bench/load"
 	"github.com/labctl/labctl/topology"
 )
 
@@ -34,7 +33,6 @@ type Outcome struct {
 	Start  time.Time      `json:"start"`
 	Events []Event        `json:"events"`
 	Probes []Probe        `json:"-"` // stored beside results.json (probes CSV)
-	Load   *load.Result   `json:"load,omitempty"`
 	// During: from the start of Inject to the start of Revert.
 	// Revert: from the start of Revert to the end (e.g. failback).
 	During Analysis  `json:"fault_analysis"`
