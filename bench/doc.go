@@ -1,12 +1,9 @@
-// Package bench runs labctl's experiments: for every variation of an
-// experiment (active real servers × scheduler, with the service's
-// forwarding mode and persistence) it configures the cluster, measures
-// Repeat samples with a load driver, then runs the declared faults, and
-// writes one result directory (see bench/result). The subpackages do the
-// work: load (built-in generator), tool (ab, siege), fault (prober,
-// analyzer, injector runner), stats, result and report.
-//
-// The lab-facing parts are interfaces wired by the caller: Cluster
-// (ipvsadm/keepalived changes per variation), Driver (where the load runs)
-// and fault.Injector (virsh destroy, …).
+// Package bench holds what labctl's experiments measure with: Plan expands
+// an experiment into its variations (active real servers × scheduler, with
+// the service's forwarding mode and persistence) and a Driver measures one
+// sample of load (the built-in generator, ab or siege). bench/testbed is
+// the one experiment runner: it puts each variation in force on a running
+// lab, measures it, runs the faults and writes the run directory once. The
+// other subpackages do the work: load (built-in generator), tool (ab,
+// siege), fault (prober, analyzer), stats, result and report.
 package bench

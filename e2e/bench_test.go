@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	benchlab "github.com/labctl/labctl/bench/lab"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
 )
 
 // TestBench runs a short ad-hoc experiment with labctl bench on a lab that
@@ -148,7 +148,7 @@ func checkPoints(t *testing.T, r *result.Run) {
 
 // onlyFault returns the single fault of r and what the lab saw during it;
 // a run with another number of faults fails the test.
-func onlyFault(t *testing.T, r benchRun) (*result.FaultResult, *benchlab.FaultReport) {
+func onlyFault(t *testing.T, r benchRun) (*result.FaultResult, *testbed.FaultReport) {
 	t.Helper()
 	if len(r.Run.Faults) != 1 {
 		t.Fatalf("run %s: %d faults, want 1", r.Dir, len(r.Run.Faults))
@@ -158,13 +158,13 @@ func onlyFault(t *testing.T, r benchRun) (*result.FaultResult, *benchlab.FaultRe
 
 // readFaultReport reads what the lab saw during fault n (1-based) of the
 // run in dir: raw/fault-N-lab.json.
-func readFaultReport(t *testing.T, dir string, n int) *benchlab.FaultReport {
+func readFaultReport(t *testing.T, dir string, n int) *testbed.FaultReport {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "raw", "fault-"+strconv.Itoa(n)+"-lab.json"))
 	if err != nil {
 		t.Fatalf("fault report: %v", err)
 	}
-	var rep benchlab.FaultReport
+	var rep testbed.FaultReport
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatalf("fault report %d of %s: %v", n, dir, err)
 	}
@@ -234,7 +234,7 @@ func revertStart(f *result.FaultResult) time.Time {
 // stateChanges condenses the watcher's timeline to its changes of VIP
 // holder and pool, with seconds since the first observation, so that a
 // failed assertion shows what the directors did.
-func stateChanges(rep *benchlab.FaultReport) []string {
+func stateChanges(rep *testbed.FaultReport) []string {
 	var out []string
 	last := "-"
 	for _, s := range rep.Timeline {
@@ -250,7 +250,7 @@ func stateChanges(rep *benchlab.FaultReport) []string {
 	return out
 }
 
-func raidPhases(rep *benchlab.FaultReport) []string {
+func raidPhases(rep *testbed.FaultReport) []string {
 	var out []string
 	for _, p := range rep.Cluster.RAID {
 		w := strings.Fields(p.State)[0]

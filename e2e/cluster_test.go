@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	benchlab "github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/roles"
@@ -532,8 +532,8 @@ func thesisBench(t *testing.T, ctx context.Context, l *lab) {
 		c := rep.Cluster
 		t.Logf("FIGURE lvs-nat-ha link_down web-3: %s %s, outage %.2fs (%d failed probes), pool → %v after %.2fs, restored %.2fs after revert",
 			rep.Notes["method"], rep.Notes["device"], f.During.Outage, f.During.Failed, c.PoolDuring, c.PoolChangedSec, c.RestoredSec)
-		if rep.Notes["method"] != benchlab.MethodLink {
-			t.Errorf("link cut by %q, want %q", rep.Notes["method"], benchlab.MethodLink)
+		if rep.Notes["method"] != testbed.MethodLink {
+			t.Errorf("link cut by %q, want %q", rep.Notes["method"], testbed.MethodLink)
 		}
 		if !c.PoolChanged || slices.Contains(c.PoolDuring, "web-3") || len(c.PoolDuring) != 2 || !c.Restored {
 			t.Errorf("pool during link_down of web-3: %+v\nevents %+v\nwatched: %s", c, f.Events, strings.Join(stateChanges(rep), "; "))

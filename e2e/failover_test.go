@@ -8,21 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	benchlab "github.com/labctl/labctl/bench/lab"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
 )
 
 // checkFailover asserts one repetition of master_failover: director-1
 // powered off through libvirt, a finite outage, the VIP on the other
 // director, no failure from the recovery to the revert, and after the
 // revert the service answering and the cluster as before.
-func checkFailover(t *testing.T, f *result.FaultResult, rep *benchlab.FaultReport) {
+func checkFailover(t *testing.T, f *result.FaultResult, rep *testbed.FaultReport) {
 	t.Helper()
 	d, c := f.During, rep.Cluster
 	t.Logf("FIGURE lvs-nat-ha failover %d: %s on %s, outage %.2fs (%d failed probes of %d), VIP %s → %s after %.2fs, restored %.2fs after revert, reboot to services %ss",
 		f.Repeat, rep.Notes["method"], rep.Notes["vm"], d.Outage, d.Failed, d.Probes, c.Before.Holder, c.NewHolder, c.VIPMovedSec, c.RestoredSec, rep.Notes["boot_to_services_sec"])
-	if rep.Notes["method"] != benchlab.MethodDestroy {
-		t.Errorf("repetition %d: director powered off by %q, want %q", f.Repeat, rep.Notes["method"], benchlab.MethodDestroy)
+	if rep.Notes["method"] != testbed.MethodDestroy {
+		t.Errorf("repetition %d: director powered off by %q, want %q", f.Repeat, rep.Notes["method"], testbed.MethodDestroy)
 	}
 	// A finite outage window: the service failed and answered again.
 	if d.FirstFailAfter == nil || d.FirstOKAfter == nil || d.Outage <= 0 || !d.Recovered {
@@ -64,7 +64,7 @@ func checkFaultStats(t *testing.T, r benchRun, n int) {
 		t.Fatalf("run %s: fault stats %+v, want one fault", r.Dir, r.Run.FaultStats)
 	}
 	s := r.Run.FaultStats[0]
-	t.Logf("FIGURE lvs-nat-ha %s", benchlab.FaultStatsSummary(&s))
+	t.Logf("FIGURE lvs-nat-ha %s", testbed.FaultStatsSummary(&s))
 	if len(s.Repetitions) != n || s.Asked != n || s.Outage.N != n {
 		t.Errorf("%d repetitions of %d asked, outage over %d, want %d", len(s.Repetitions), s.Asked, s.Outage.N, n)
 	}

@@ -1,7 +1,8 @@
 // Package fault measures what a fault does to the service: a fine-grained
 // prober records a timeline of single requests, an analyzer turns the
-// timeline and the fault time into outage and recovery figures, and a
-// runner orchestrates load, probing, injection and revert.
+// timeline and the fault time into outage and recovery figures, and an
+// Outcome holds one fault's timeline, injector events and analyses.
+// bench/testbed runs the prober on the client VM and the faults on the lab.
 package fault
 
 import (

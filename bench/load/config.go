@@ -93,7 +93,7 @@ func (c Config) Mode() string {
 	return "closed"
 }
 
-// Args renders c as command-line flags for labctl-load (see BindFlags).
+// Args renders c as command-line flags for labctl load-agent (see BindFlags).
 func (c Config) Args() []string {
 	args := []string{
 		"-url", c.URL,
@@ -128,7 +128,7 @@ func (c Config) Args() []string {
 	return args
 }
 
-// BindFlags registers labctl-load's flags on fs, filling c when fs is parsed.
+// BindFlags registers labctl load-agent's flags on fs, filling c when fs is parsed.
 func BindFlags(fs *flag.FlagSet, c *Config) {
 	def := DefaultIdentifier()
 	fs.StringVar(&c.URL, "url", "", "target URL (required)")

@@ -7,7 +7,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// ResultSchema versions the JSON labctl-load prints.
+// ResultSchema versions the JSON labctl load-agent prints.
 const ResultSchema = "labctl.load/v1"
 
 // Histogram geometry: microseconds from 1 µs to 10 min, 3 significant digits.

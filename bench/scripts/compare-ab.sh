@@ -2,11 +2,12 @@
 # Shows that labctl's built-in load generator is not the bottleneck: against
 # a fast Go server on 127.0.0.1 it must reach at least ab's request rate at
 # the same concurrency and request count. For keep-alive off (ab default,
-# labctl-load default: what the thesis ran) and on (ab -k, -keepalive) it
+# labctl load-agent default: what the thesis ran) and on (ab -k, -keepalive) it
 # runs ROUNDS rounds; each round runs both tools once, alternating which
 # goes first so drift (other jobs, TIME_WAIT build-up) hits both alike. It
 # prints every round's rates and the client's CPU per request, then the
-# medians and the median of the per-round ratios labctl-load/ab.
+# medians and the median of the per-round ratios generator/ab. The
+# generator is `labctl load-agent`, what labctl bench runs on the client VM.
 #
 #   bench/scripts/compare-ab.sh                       # from the repository root
 #   N=20000 N_ON=100000 C=10 ROUNDS=7 MODES="off on" bench/scripts/compare-ab.sh
@@ -43,7 +44,7 @@ trap cleanup EXIT INT TERM
 for tool in ab go awk; do
 	command -v "$tool" >/dev/null || { echo "compare-ab: $tool not found" >&2; exit 1; }
 done
-CGO_ENABLED=0 go build -trimpath -o "$tmp/labctl-load" ./bench/cmd/labctl-load
+CGO_ENABLED=0 go build -trimpath -o "$tmp/labctl" ./cmd/labctl
 go build -o "$tmp/fastserver" ./bench/scripts/fastserver
 
 srv_cpu= cli_cpu=
@@ -73,9 +74,11 @@ measure() {
 	"$@" >"$tmp/out" 2>"$tmp/err" || { echo "compare-ab: $name failed:" >&2; cat "$tmp/err" >&2; exit 1; }
 	c1=$(awk '{print $16 + $17}' /proc/$$/stat)
 	s1=$(cpu_ticks "$srv_pid")
-	rate=$(awk '/^Requests per second:/ {print $4} /^  "rps":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
+	# ab prints text, the agent one line of JSON (its first "rps" and
+	# "errors" are the run's totals).
+	rate=$(awk '/^Requests per second:/ {print $4} /"rps":/ {match($0, /"rps":[0-9.eE+-]+/); print substr($0, RSTART + 6, RLENGTH - 6)}' "$tmp/out")
 	[ -n "$rate" ] || { echo "compare-ab: $name printed no rate" >&2; cat "$tmp/out" >&2; exit 1; }
-	failed=$(awk '/^Failed requests:/ {print $3} /^  "errors":/ {gsub(/[",]/, ""); print $2}' "$tmp/out")
+	failed=$(awk '/^Failed requests:/ {print $3} /"errors":/ {match($0, /"errors":[0-9]+/); print substr($0, RSTART + 9, RLENGTH - 9)}' "$tmp/out")
 	echo "$rate $(((c1 - c0) * 1000000 / hz / n)) $(((s1 - s0) * 1000000 / hz / n)) ${failed:-?}" >>"$tmp/$name"
 }
 
@@ -92,15 +95,15 @@ series() {
 	while [ $r -le "$ROUNDS" ]; do
 		if [ $((r % 2)) -eq 1 ]; then
 			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$n" "$url"
-			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$n" -d 120s -url "$url"
+			measure lg $cli_cpu "$tmp/labctl" load-agent $lflag -c "$C" -n "$n" -d 120s -url "$url"
 		else
-			measure lg $cli_cpu "$tmp/labctl-load" $lflag -c "$C" -n "$n" -d 120s -url "$url"
+			measure lg $cli_cpu "$tmp/labctl" load-agent $lflag -c "$C" -n "$n" -d 120s -url "$url"
 			measure ab $cli_cpu ab $abflag -q -c "$C" -n "$n" "$url"
 		fi
 		set -- $(sed -n "${r}p" "$tmp/ab") $(sed -n "${r}p" "$tmp/lg")
 		# CPU per request × rate = CPUs busy: near 1.00 for the client
 		# (pinned) means the client, not the server, is the limit.
-		printf 'keep-alive %-3s round %d: ab %6.0f req/s (CPU µs/req client %2d server %2d; CPUs busy client %.2f server %.2f; failed %s)  labctl-load %6.0f req/s (client %2d server %2d; busy %.2f %.2f; errors %s)  ratio %.2f\n' \
+		printf 'keep-alive %-3s round %d: ab %6.0f req/s (CPU µs/req client %2d server %2d; CPUs busy client %.2f server %.2f; failed %s)  load-agent %6.0f req/s (client %2d server %2d; busy %.2f %.2f; errors %s)  ratio %.2f\n' \
 			"$ka" "$r" "$1" "$2" "$3" "$(busy "$1" "$2")" "$(busy "$1" "$3")" "$4" \
 			"$5" "$6" "$7" "$(busy "$5" "$6")" "$(busy "$5" "$7")" "$8" "$(awk -v a="$1" -v b="$5" 'BEGIN {print b / a}')"
 		echo "$1 $5" | awk '{print $2 / $1}' >>"$tmp/ratio"
@@ -109,7 +112,7 @@ series() {
 	ab_m=$(awk '{print $1}' "$tmp/ab" | median)
 	lg_m=$(awk '{print $1}' "$tmp/lg" | median)
 	ratio_m=$(tail -n "$ROUNDS" "$tmp/ratio" | median)
-	printf 'keep-alive %-3s MEDIAN: ab %.0f req/s, labctl-load %.0f req/s, ratio of medians %.2f, median ratio %.2f (client CPU median: ab %s µs/req, labctl-load %s µs/req)\n' \
+	printf 'keep-alive %-3s MEDIAN: ab %.0f req/s, load-agent %.0f req/s, ratio of medians %.2f, median ratio %.2f (client CPU median: ab %s µs/req, load-agent %s µs/req)\n' \
 		"$ka" "$ab_m" "$lg_m" "$(awk -v a="$ab_m" -v b="$lg_m" 'BEGIN {print b / a}')" "$ratio_m" \
 		"$(awk '{print $2}' "$tmp/ab" | median)" "$(awk '{print $2}' "$tmp/lg" | median)"
 }

@@ -85,7 +85,7 @@ func TestImportsRunDownTheLayers(t *testing.T) {
 }
 
 func TestRank(t *testing.T) {
-	for pkg, want := range map[string]int{"provision": 2, "provision/roles/rolestest": 1, "provision/libvirt/fake": 2, "bench/lab": 3, "cmd/labctl/app": 4} {
+	for pkg, want := range map[string]int{"provision": 2, "provision/roles/rolestest": 1, "provision/libvirt/fake": 2, "bench/testbed": 3, "cmd/labctl/app": 4} {
 		if got, ok := rank(pkg); !ok || got != want {
 			t.Errorf("rank(%s) = %d, %v; want %d", pkg, got, ok, want)
 		}

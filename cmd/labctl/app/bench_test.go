@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labctl/labctl/bench/lab/labtest"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"
 )
 
 // simOpener serves a simulated running thesis lab.
-func simOpener(s *labtest.Sim) benchOpener {
+func simOpener(s *testbedtest.Sim) benchOpener {
 	return func(ctx context.Context, arg string, f lifecycleFlags) (*benchEnv, error) {
 		return &benchEnv{lab: s.Lab, hosts: s.Hosts(), power: s.Power(), close: func() {},
 			provenance: func(ctx context.Context, tool string, client *topology.VM) result.Provenance {
@@ -28,7 +28,7 @@ func simOpener(s *labtest.Sim) benchOpener {
 func fakeAgent() ([]byte, error) { return []byte("labctl"), nil }
 
 func TestBenchCmdAdhocVariationsAndFault(t *testing.T) {
-	s := labtest.New(rolestest.ThesisLab(topology.LVSNAT))
+	s := testbedtest.New(rolestest.ThesisLab(topology.LVSNAT))
 	defer s.Close()
 	results := filepath.Join(t.TempDir(), "results")
 	var out, errb bytes.Buffer
@@ -96,7 +96,7 @@ func TestBenchCmdAdhocVariationsAndFault(t *testing.T) {
 }
 
 func TestBenchCmdLabExperimentJSON(t *testing.T) {
-	s := labtest.New(rolestest.ThesisLab(topology.LVSNAT))
+	s := testbedtest.New(rolestest.ThesisLab(topology.LVSNAT))
 	defer s.Close()
 	results := t.TempDir()
 	var out, errb bytes.Buffer
@@ -119,7 +119,7 @@ func TestBenchCmdLabExperimentJSON(t *testing.T) {
 }
 
 func TestBenchCmdBadInput(t *testing.T) {
-	s := labtest.New(rolestest.ThesisLab(topology.LVSNAT))
+	s := testbedtest.New(rolestest.ThesisLab(topology.LVSNAT))
 	defer s.Close()
 	for _, tc := range []struct {
 		args []string

@@ -1,9 +1,9 @@
-// Package labtest simulates a running LVS lab for tests of bench/lab and
+// Package testbedtest simulates a running LVS lab for tests of bench/testbed and
 // labctl bench: directors, real servers, storage and client are
 // rolestest.Fakes that share one cluster state (VIP holder, Apache per
 // real server, scheduler, RAID), and the client runs the load agent in
 // this process against a loopback HTTP server standing in for the VIP.
-package labtest
+package testbedtest
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labctl/labctl/bench/lab"
+	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
 	"github.com/labctl/labctl/provision/roles/rolestest"
@@ -35,7 +35,7 @@ type Sim struct {
 	Fakes   map[string]*rolestest.Fake
 	Server  *httptest.Server // answers for the VIP
 	// HV holds one running domain per VM, owned by the lab: Power acts
-	// on it through lab.LibvirtPower, as labctl bench does on libvirt.
+	// on it through testbed.LibvirtPower, as labctl bench does on libvirt.
 	HV *fake.Hypervisor
 	// ClockSkew is added to the client's `date` (guest clock ahead).
 	ClockSkew time.Duration
@@ -312,7 +312,7 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 			}
 		}
 		var out, errb bytes.Buffer
-		code := lab.Agent(context.Background(), args, &out, &errb)
+		code := testbed.Agent(context.Background(), args, &out, &errb)
 		res := ssh.Result{Stdout: out.Bytes(), Stderr: errb.Bytes(), ExitCode: code}
 		if len(args) > 0 && args[0] == "probe" && code == 0 {
 			res.Stdout = s.skew(res.Stdout) // probe times come from the guest clock
@@ -323,7 +323,7 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 }
 
 func (s *Sim) skew(out []byte) []byte {
-	var po lab.ProbeOutput
+	var po testbed.ProbeOutput
 	if json.Unmarshal(out, &po) != nil {
 		return out
 	}
@@ -398,96 +398,4 @@ func (s *Sim) raidHandlers(f *rolestest.Fake, vm *topology.VM) {
 		}
 		return result(head + "      307200 blocks super 1.2 level 6, 512k chunk, algorithm 2 [5/4] [UUUU_]\n\nunused devices: <none>\n")
 	})
-}
-
-// Hosts returns lab.Hosts over the fakes; a powered-off VM's commands fail
-// like a lost connection.
-func (s *Sim) Hosts() lab.Hosts { return simHosts{s} }
-
-type simHosts struct{ s *Sim }
-
-func (h simHosts) Runner(vm string) (ssh.Runner, error) {
-	f, ok := h.s.Fakes[vm]
-	if !ok {
-		return nil, fmt.Errorf("no VM %q", vm)
-	}
-	return downRunner{f, h.s}, nil
-}
-
-func (h simHosts) Reconnect(ctx context.Context, vm string, timeout time.Duration) error {
-	h.s.mu.Lock()
-	h.s.reconnects = append(h.s.reconnects, vm)
-	h.s.mu.Unlock()
-	if h.s.Down(vm) {
-		return fmt.Errorf("ssh on %s not ready: powered off", vm)
-	}
-	return nil
-}
-
-type downRunner struct {
-	*rolestest.Fake
-	s *Sim
-}
-
-func (r downRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
-	if r.s.Down(r.Name) {
-		t := time.NewTimer(r.s.DownHang)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		return ssh.Result{ExitCode: -1}, fmt.Errorf("ssh to %s: connection lost", r.Name)
-	}
-	return r.Fake.Run(ctx, cmd)
-}
-
-// Power returns lab.LibvirtPower over HV; the domains' state changes
-// drive the simulation (a destroyed VM is down, a director whose VIP link
-// is down loses the VIP, as VRRP would).
-func (s *Sim) Power() lab.Power { return &lab.LibvirtPower{HV: simHV{s.HV, s}} }
-
-type simHV struct {
-	*fake.Hypervisor
-	s *Sim
-}
-
-func (h simHV) vmOf(domain string) string {
-	for _, vm := range h.s.Lab.VMs {
-		if vm.LibvirtName == domain {
-			return vm.Name
-		}
-	}
-	return ""
-}
-
-func (h simHV) DestroyDomain(ctx context.Context, lab, name string) error {
-	if err := h.Hypervisor.DestroyDomain(ctx, lab, name); err != nil {
-		return err
-	}
-	h.s.PowerOff(h.vmOf(name))
-	return nil
-}
-
-func (h simHV) StartDomain(ctx context.Context, name string) error {
-	if err := h.Hypervisor.StartDomain(ctx, name); err != nil {
-		return err
-	}
-	h.s.PowerOn(h.vmOf(name))
-	return nil
-}
-
-func (h simHV) SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error {
-	if err := h.Hypervisor.SetInterfaceLink(ctx, lab, name, mac, up); err != nil {
-		return err
-	}
-	vm := h.vmOf(name)
-	for _, d := range h.s.Service.Directors {
-		if d.Name == vm {
-			h.s.mu.Lock()
-			h.s.keepalived[vm] = up
-			h.s.mu.Unlock()
-		}
-	}
-	return nil
 }

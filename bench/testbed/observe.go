@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"github.com/labctl/labctl/topology"
 )
 
-// State is one observation of an LVS service (and, when watched, a RAID
+// ClusterState is one observation of an LVS service (and, when watched, a RAID
 // array) from inside the lab.
-type State struct {
+type ClusterState struct {
 	// At is when the answer arrived (what it says was true at some
 	// point of the TookMs before); Snapshot: when the last one arrived.
 	At     time.Time `json:"at"`
@@ -36,7 +36,7 @@ type State struct {
 }
 
 // key is what makes two observations the same cluster state.
-func (s State) key() string {
+func (s ClusterState) key() string {
 	return s.Holder + "|" + strings.Join(s.Pool, ",") + "|" + s.Scheduler
 }
 
@@ -89,11 +89,11 @@ func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
 
 func (v *view) end() time.Time { return v.at.Add(v.took) }
 
-// merge makes a State, as known at at, from one view per director (in the
+// merge makes a ClusterState, as known at at, from one view per director (in the
 // service's order; nil = no answer) and the RAID state. Directors without
 // a usable answer are listed as unreachable.
-func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) State {
-	st := State{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
+func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid string) ClusterState {
+	st := ClusterState{At: at, TookMs: float64(took.Microseconds()) / 1000, RAID: raid}
 	var holders []string
 	for i, d := range o.Service.Directors {
 		v := views[i]
@@ -114,7 +114,7 @@ func (o *Observer) merge(at time.Time, took time.Duration, views []*view, raid s
 
 // Snapshot asks every director (in parallel) which addresses it holds and
 // what its IPVS table says, and waits for all answers.
-func (o *Observer) Snapshot(ctx context.Context) State {
+func (o *Observer) Snapshot(ctx context.Context) ClusterState {
 	start := time.Now()
 	views := make([]*view, len(o.Service.Directors))
 	var wg sync.WaitGroup
@@ -199,130 +199,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// Timeline is what a Watch has seen so far: when each call to a director
-// started and what it answered (and the RAID readings), merged into States
-// on demand, so the scenario can read it while Watch goes on.
-type Timeline struct {
-	mu       sync.Mutex
-	obs      *Observer
-	patience time.Duration
-	events   []event
-}
-
-// event is a director's call starting (view nil) or its answer, or a RAID
-// reading (director -1), at time at.
-type event struct {
-	director int
-	at       time.Time
-	view     *view
-	raid     string
-}
-
-func (t *Timeline) add(e event) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.events = append(t.events, e)
-}
-
-// States merges the answers in the order they arrived: each State is the
-// cluster as known when one answer arrived. A director's last answer
-// counts until its next call has been pending for longer than Patience;
-// then (or when the call failed) it is unreachable. So a powered-off
-// director, whose SSH call hangs until the timeout, neither delays what
-// the other reports nor still counts as holding the VIP when the other
-// takes it over (VRRP needs ≥ 3 s), while two directors that both keep
-// answering that they hold the VIP show as a split brain. States start
-// once every director has answered (or Patience after the first answer).
-func (t *Timeline) States() []State {
-	t.mu.Lock()
-	events, o, patience := slices.Clone(t.events), t.obs, t.patience
-	t.mu.Unlock()
-	if o == nil || len(events) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	n := len(o.Service.Directors)
-	latest, pending, current := make([]*view, n), make([]time.Time, n), make([]*view, n)
-	raid := ""
-	var first time.Time
-	out := make([]State, 0, len(events))
-	for _, e := range events {
-		switch {
-		case e.director < 0:
-			raid = e.raid
-		case e.view == nil:
-			pending[e.director] = e.at
-			continue
-		default:
-			latest[e.director], pending[e.director] = e.view, time.Time{}
-		}
-		if first.IsZero() {
-			first = e.at
-		}
-		if slices.Contains(latest, nil) && e.at.Sub(first) < patience {
-			continue
-		}
-		for i, v := range latest {
-			current[i] = v
-			if !pending[i].IsZero() && e.at.Sub(pending[i]) > patience {
-				current[i] = nil
-			}
-		}
-		took := time.Duration(0)
-		if e.view != nil {
-			took = e.view.took
-		}
-		out = append(out, o.merge(e.at, took, current, raid))
-	}
-	return out
-}
-
-// Watch polls every director (and the RAID VM) in a loop of its own, one
-// call per interval, until ctx ends, and adds each call's start and answer
-// to tl. A director that does not answer (powered off: its SSH call runs
-// into the timeout) thus does not hold back what the others report.
-func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeline) {
-	tl.mu.Lock()
-	tl.obs, tl.patience = o, o.Patience
-	if tl.patience <= 0 {
-		tl.patience = 2500 * time.Millisecond
-	}
-	tl.mu.Unlock()
-	every := func(f func()) {
-		for {
-			next := time.Now().Add(interval)
-			f()
-			t := time.NewTimer(time.Until(next))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	for i, d := range o.Service.Directors {
-		wg.Go(func() {
-			every(func() {
-				tl.add(event{director: i, at: time.Now()})
-				if v := o.ask(ctx, d); ctx.Err() == nil {
-					tl.add(event{director: i, at: v.end(), view: &v})
-				}
-			})
-		})
-	}
-	if o.RAIDVM != nil && o.RAIDVM.RAID != nil {
-		wg.Go(func() {
-			every(func() {
-				r := o.raidState(ctx)
-				if ctx.Err() == nil {
-					tl.add(event{director: -1, at: time.Now(), raid: r})
-				}
-			})
-		})
-	}
-	wg.Wait()
 }

@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/labctl/labctl/bench/fault"
@@ -23,7 +24,8 @@ type ProbeOutput struct {
 }
 
 // Agent is `labctl load-agent` on the client VM: the built-in load
-// generator with exactly labctl-load's flags (prints a load.Result), or,
+// generator with load.BindFlags's flags (prints a load.Result; -cpuprofile
+// FILE profiles it), or,
 // with "probe" first, the 50 ms fault prober (prints a ProbeOutput). The
 // prober stops at -d, on SIGTERM, or as soon as -stop-file exists, so the
 // caller can end it over a second SSH session and still get every probe.
@@ -36,8 +38,21 @@ func Agent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg load.Config
 	load.BindFlags(fs, &cfg)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (for tuning)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			defer f.Close()
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "labctl load-agent: cpu profile:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := load.Run(ctx, cfg)
 	if err != nil {

@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,32 +105,35 @@ func (b *Bench) Run(ctx context.Context, e *topology.Experiment) (string, *resul
 	if b.Provenance != nil {
 		prov = b.Provenance(ctx, driver.Name(), e.Client)
 	}
-	cluster := &Cluster{Service: svc, Hosts: b.Hosts, Progress: b.stepf}
-	settle := b.Settle
-	if settle <= 0 {
-		settle = time.Second
+	vars, err := bench.Plan(e, svc)
+	if err != nil {
+		return "", nil, err
+	}
+	start := time.Now().UTC()
+	run := &result.Run{ID: result.NewID(b.Lab.Name, e.Name, start), Lab: b.Lab.Name, Experiment: result.FromTopology(e)}
+	run.Experiment.Tool, run.Experiment.URL = driver.Name(), url
+	run.Provenance = mergeProvenance(prov, result.LocalProvenance())
+	run.Provenance.Start = start
+	dir, err := result.Create(b.ResultsDir, run.ID)
+	if err != nil {
+		return "", nil, err
 	}
 	b.logf("experiment %s: %s on %s → %s", e.Name, driver.Name(), e.Client.Name, url)
-	// Faults are run here, with the prober on the client VM, not by bench.Run.
-	pointsOnly := *e
-	pointsOnly.Faults = nil
-	dir, run, err := bench.Run(ctx, bench.Spec{
-		Lab: b.Lab.Name, Experiment: &pointsOnly, Service: svc, URL: url, Driver: driver,
-		Cluster: cluster, Settle: settle, ResultsDir: b.ResultsDir, SourceFiles: b.Lab.SourceFiles,
-		Provenance: prov, Progress: b.Progress,
-	})
+	err = result.CopySpec(dir, run, b.Lab.SourceFiles)
+	vs := &Variations{Service: svc, Hosts: b.Hosts, Progress: b.stepf}
+	if err == nil {
+		err = b.measurePoints(ctx, e, vars, driver, vs, dir, run)
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 	defer cancel()
-	if rerr := cluster.Restore(rctx); rerr != nil {
+	if rerr := vs.Restore(rctx); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("restore cluster: %w", rerr))
 	}
-	if run == nil {
-		return dir, nil, err
-	}
-	run.Experiment.Faults = e.Faults
 	if err == nil && len(e.Faults) > 0 {
 		err = b.runFaults(ctx, e, svc, dir, run)
 	}
+	// results.json is written once, with what was measured even after a
+	// failure part-way.
 	run.Provenance.End = time.Now().UTC()
 	if werr := result.Write(dir, run); werr != nil {
 		err = errors.Join(err, werr)
@@ -219,12 +223,19 @@ func ParseFault(s string) (topology.Fault, error) {
 	if !ok || kind == "" || target == "" {
 		return topology.Fault{}, fmt.Errorf("--fault %q: want KIND:VM, e.g. destroy_director:director-1", s)
 	}
-	for _, k := range Kinds {
-		if k == kind {
-			return topology.Fault{Kind: topology.FaultKind(kind), Target: target}, nil
-		}
+	if !slices.Contains(topology.FaultKinds, topology.FaultKind(kind)) {
+		return topology.Fault{}, fmt.Errorf("--fault %q: kind %q is not one of %s", s, kind, kindList())
 	}
-	return topology.Fault{}, fmt.Errorf("--fault %q: kind %q is not one of %s", s, kind, strings.Join(Kinds, ", "))
+	return topology.Fault{Kind: topology.FaultKind(kind), Target: target}, nil
+}
+
+// kindList is topology.FaultKinds for messages: "a, b, c".
+func kindList() string {
+	k := make([]string, len(topology.FaultKinds))
+	for i, f := range topology.FaultKinds {
+		k[i] = string(f)
+	}
+	return strings.Join(k, ", ")
 }
 
 // ParseInts reads "1,2,3".

@@ -1,4 +1,4 @@
-package lab_test
+package testbed_test
 
 import (
 	"context"
@@ -8,23 +8,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/bench/lab"
-	"github.com/labctl/labctl/bench/lab/labtest"
 	"github.com/labctl/labctl/bench/result"
+	"github.com/labctl/labctl/bench/testbed"
+	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/topology"
 )
 
 // faultBench runs experiment e of s with short fault timings.
-func faultBench(t *testing.T, s *labtest.Sim, e *topology.Experiment, recoverFor time.Duration) (string, *result.Run, error) {
+func faultBench(t *testing.T, s *testbedtest.Sim, e *topology.Experiment, recoverFor time.Duration) (string, *result.Run, error) {
 	t.Helper()
-	b := &lab.Bench{Lab: s.Lab, Hosts: s.Hosts(), Power: s.Power(), ResultsDir: t.TempDir(),
+	b := &testbed.Bench{Lab: s.Lab, Hosts: s.Hosts(), Power: s.Power(), ResultsDir: t.TempDir(),
 		Agent: func() ([]byte, error) { return []byte("labctl"), nil }, Settle: time.Millisecond,
 		FaultHold: 400 * time.Millisecond, FaultAfter: 200 * time.Millisecond, FaultRecover: recoverFor,
 		ProbeInterval: 20 * time.Millisecond, ProbeTimeout: 500 * time.Millisecond}
 	return b.Run(context.Background(), e)
 }
 
-func faultExperiment(s *labtest.Sim, repeat int, f topology.Fault) *topology.Experiment {
+func faultExperiment(s *testbedtest.Sim, repeat int, f topology.Fault) *topology.Experiment {
 	e := *s.Lab.Experiments[0]
 	e.Name, e.Repeat, e.Requests, e.DurationSec, e.Concurrency = "failover", repeat, 20, 1, 2
 	e.Faults = []topology.Fault{f}
@@ -37,7 +37,7 @@ func faultExperiment(s *labtest.Sim, repeat int, f topology.Fault) *topology.Exp
 func TestBenchRepeatsAFault(t *testing.T) {
 	s := newSim(t)
 	s.FailoverLag = 300 * time.Millisecond
-	e := faultExperiment(s, 3, topology.Fault{Kind: lab.KillKeepalived, Target: "director-1", AfterSec: 0.3})
+	e := faultExperiment(s, 3, topology.Fault{Kind: topology.KillKeepalived, Target: "director-1", AfterSec: 0.3})
 	dir, run, err := faultBench(t, s, e, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestBenchRepeatsAFault(t *testing.T) {
 func TestBenchStopsRepeatingWhenNotRestored(t *testing.T) {
 	s := newSim(t)
 	s.HealthLag = 10 * time.Second
-	e := faultExperiment(s, 3, topology.Fault{Kind: lab.StopWeb, Target: "web-1", AfterSec: 0.3})
+	e := faultExperiment(s, 3, topology.Fault{Kind: topology.StopWeb, Target: "web-1", AfterSec: 0.3})
 	_, run, err := faultBench(t, s, e, 500*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "stop_web:web-1 repetition 1/3: the cluster was not as before 500ms after the revert (--fault-recover): 2 repetitions skipped") {
 		t.Fatalf("err = %v", err)

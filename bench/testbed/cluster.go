@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Cluster applies experiment variations to a running LVS service
-// (bench.Cluster) and undoes them with Restore.
+// Variations applies experiment variations to a running LVS service and
+// undoes them with Restore.
 //
 // Active real servers: the first N backends stay up; Apache is stopped on
 // the others, so keepalived's own health check removes them and keeps
@@ -25,7 +25,7 @@ import (
 //
 // Scheduler: `ipvsadm -E` on every director (keepalived does not rewrite
 // a virtual service's scheduler until it reloads).
-type Cluster struct {
+type Variations struct {
 	Service *topology.LVSService
 	Hosts   Hosts
 	// Timeout bounds the wait for the pool (default 2 min: the health
@@ -34,19 +34,19 @@ type Cluster struct {
 	Progress func(format string, args ...any)
 
 	mu        sync.Mutex
-	stopped   map[string]bool // backends whose Apache this Cluster stopped
+	stopped   map[string]bool // backends whose Apache these Variations stopped
 	checked   bool            // active backends were started once (left over from an aborted run?)
-	scheduler string          // scheduler set by this Cluster ("" = untouched)
+	scheduler string          // scheduler set by these Variations ("" = untouched)
 }
 
-func (c *Cluster) progress(format string, args ...any) {
+func (c *Variations) progress(format string, args ...any) {
 	if c.Progress != nil {
 		c.Progress(format, args...)
 	}
 }
 
-// Apply implements bench.Cluster.
-func (c *Cluster) Apply(ctx context.Context, v result.Variation) error {
+// Apply puts v in force and waits until the pool shows it.
+func (c *Variations) Apply(ctx context.Context, v result.Variation) error {
 	s := c.Service
 	if v.Mode != "" && v.Mode != string(s.Mode) {
 		return fmt.Errorf("LVS %s runs %s: switching to %s needs another lab variant", s.Name, s.Mode, v.Mode)
@@ -73,7 +73,7 @@ func (c *Cluster) Apply(ctx context.Context, v result.Variation) error {
 }
 
 // setBackends starts Apache on the first n backends and stops it on the rest.
-func (c *Cluster) setBackends(ctx context.Context, n int) error {
+func (c *Variations) setBackends(ctx context.Context, n int) error {
 	c.mu.Lock()
 	if c.stopped == nil {
 		c.stopped = map[string]bool{}
@@ -138,7 +138,7 @@ func editCmd(s *topology.LVSService, sched string) string {
 	return cmd
 }
 
-func (c *Cluster) setScheduler(ctx context.Context, sched string) error {
+func (c *Variations) setScheduler(ctx context.Context, sched string) error {
 	c.mu.Lock()
 	cur := c.scheduler
 	c.mu.Unlock()
@@ -164,13 +164,13 @@ func (c *Cluster) setScheduler(ctx context.Context, sched string) error {
 
 // waitPool waits until the VIP holder's table has exactly want (by VM
 // name, weight > 0) and the scheduler sched.
-func (c *Cluster) waitPool(ctx context.Context, want []string, sched string) error {
+func (c *Variations) waitPool(ctx context.Context, want []string, sched string) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
 	obs := &Observer{Hosts: c.Hosts, Service: c.Service}
-	var last State
+	var last ClusterState
 	err := waitSaying(ctx, c.Progress, "the IPVS pool "+strings.Join(want, ","), timeout, func(ctx context.Context) error {
 		return poll(ctx, 500*time.Millisecond, timeout, "wait for the IPVS pool", func(ctx context.Context) (bool, error) {
 			last = obs.Snapshot(ctx)
@@ -184,9 +184,9 @@ func (c *Cluster) waitPool(ctx context.Context, want []string, sched string) err
 	return nil
 }
 
-// Restore starts every real server this Cluster stopped and puts the
+// Restore starts every real server these Variations stopped and puts the
 // declared scheduler back, then waits for the full pool.
-func (c *Cluster) Restore(ctx context.Context) error {
+func (c *Variations) Restore(ctx context.Context) error {
 	c.mu.Lock()
 	touched := len(c.stopped) > 0 || c.scheduler != ""
 	c.mu.Unlock()

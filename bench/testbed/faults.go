@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // good, stops the run: the next one would not start from the same state.
 func (b *Bench) runFaults(ctx context.Context, e *topology.Experiment, svc *topology.LVSService, dir string, run *result.Run) error {
 	inj := &Injector{Lab: b.Lab, Service: svc, Hosts: b.Hosts, Power: b.Power, Progress: b.stepf}
-	r := &Runner{Service: svc, Hosts: b.Hosts, Client: e.Client.Name, Injector: inj, Verify: b.Verify, Progress: b.stepf}
+	r := &FaultRunner{Service: svc, Hosts: b.Hosts, Client: e.Client.Name, Injector: inj, Verify: b.Verify, Progress: b.stepf}
 	hold := b.FaultHold
 	if hold <= 0 {
 		hold = 10 * time.Second
@@ -40,7 +40,7 @@ faults:
 	for i, f := range e.Faults {
 		for k := 1; k <= repeats; k++ {
 			b.logf("fault %d/%d %s:%s%s (hold %v)", i+1, len(e.Faults), f.Kind, f.Target, ofRepeats(k, repeats), hold)
-			out, rep, err := r.Run(ctx, Scenario{
+			out, rep, err := r.Run(ctx, FaultScenario{
 				Fault: f, Hold: hold, After: b.FaultAfter, Recover: recoverFor,
 				Probe: fault.ProberConfig{URL: ServiceURL(svc), Interval: b.ProbeInterval, Timeout: b.ProbeTimeout},
 			})

@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -8,26 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labctl/labctl/bench/fault"
 	"github.com/labctl/labctl/topology"
 )
 
-// Fault kinds (topology.Fault.Kind).
-const (
-	DestroyDirector = "destroy_director"
-	KillKeepalived  = "kill_keepalived"
-	StopWeb         = "stop_web"
-	DestroyVM       = "destroy_vm"
-	FailRAIDMember  = "fail_raid_member"
-	StopNFS         = "stop_nfs"
-	LinkDown        = "link_down"
-)
-
-// Kinds lists every fault kind the Injector knows.
-var Kinds = []string{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown}
-
-// Injector injects and reverts real faults in a running lab
-// (fault.Injector). What it did to which object is kept per fault in
+// Injector injects and reverts real faults in a running lab. What it did to which object is kept per fault in
 // Notes, e.g. which director held the VIP and was destroyed.
 type Injector struct {
 	Lab     *topology.Lab
@@ -58,8 +42,6 @@ func (in *Injector) Effective() time.Time {
 	defer in.mu.Unlock()
 	return in.effective
 }
-
-var _ fault.Injector = (*Injector)(nil)
 
 // Notes returns what the last Inject and Revert did (method, VM, device,
 // rebuild timeline).
@@ -102,7 +84,7 @@ func (in *Injector) vmNamed(name string) (*topology.VM, error) {
 // TCG host, or a failover in progress).
 func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 	obs := &Observer{Hosts: in.Hosts, Service: in.Service}
-	var st State
+	var st ClusterState
 	err := poll(ctx, time.Second, time.Minute, "find the VIP holder", func(ctx context.Context) (bool, error) {
 		st = obs.Snapshot(ctx)
 		return st.Holder != "" && !strings.Contains(st.Holder, ","), nil
@@ -113,15 +95,15 @@ func (in *Injector) holder(ctx context.Context) (*topology.VM, error) {
 	return in.vmNamed(st.Holder)
 }
 
-// Inject implements fault.Injector.
-func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
+// Inject puts fault f in force.
+func (in *Injector) Inject(ctx context.Context, f topology.Fault) error {
 	in.mu.Lock()
 	in.notes, in.vm, in.dev, in.nic, in.effective = map[string]string{"kind": string(f.Kind), "target": f.Target}, nil, "", nil, time.Time{}
 	in.mu.Unlock()
 	var err error
 	var vm *topology.VM
 	switch f.Kind {
-	case DestroyDirector, KillKeepalived:
+	case topology.DestroyDirector, topology.KillKeepalived:
 		// The fault is meant for the MASTER: whichever director holds the
 		// VIP now (the declared target may have failed over earlier).
 		vm, err = in.holder(ctx)
@@ -138,28 +120,28 @@ func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	in.effective = time.Now()
 	in.mu.Unlock()
 	switch f.Kind {
-	case DestroyDirector, DestroyVM:
+	case topology.DestroyDirector, topology.DestroyVM:
 		var method string
 		method, err = in.Power.Destroy(ctx, vm)
 		in.note("method", method)
-	case KillKeepalived:
+	case topology.KillKeepalived:
 		// SIGKILL, like a crash: keepalived cannot say goodbye (priority 0)
 		// nor remove its VIPs, so the backup takes over after missing three
 		// adverts while the old MASTER may keep the address.
 		in.note("method", "systemctl kill -s SIGKILL keepalived")
 		_, err = run(ctx, in.Hosts, vm.Name, "systemctl kill -s SIGKILL keepalived")
-	case StopWeb:
+	case topology.StopWeb:
 		in.note("method", "systemctl stop apache2")
 		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop apache2")
-	case StopNFS:
+	case topology.StopNFS:
 		in.note("method", "systemctl stop nfs-server")
 		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop nfs-server")
-	case FailRAIDMember:
+	case topology.FailRAIDMember:
 		err = in.failMember(ctx, vm)
-	case LinkDown:
+	case topology.LinkDown:
 		err = in.linkDown(ctx, vm)
 	default:
-		return fmt.Errorf("fault %q: unknown kind (known: %s)", f.Kind, strings.Join(Kinds, ", "))
+		return fmt.Errorf("fault %q: unknown kind (known: %s)", f.Kind, kindList())
 	}
 	if err != nil {
 		return fmt.Errorf("%s on %s: %w", f.Kind, vm.Name, err)
@@ -167,10 +149,10 @@ func (in *Injector) Inject(ctx context.Context, f fault.Fault) error {
 	return nil
 }
 
-// Revert implements fault.Injector. It returns when the lab is back:
+// Revert undoes f. It returns when the lab is back:
 // a destroyed VM answers SSH (and a director runs keepalived again), a
 // RAID array is clean again.
-func (in *Injector) Revert(ctx context.Context, f fault.Fault) error {
+func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 	vm := in.vm
 	if vm == nil { // Inject failed before choosing: nothing to undo
 		return nil
@@ -178,17 +160,17 @@ func (in *Injector) Revert(ctx context.Context, f fault.Fault) error {
 	in.progress("revert %s on %s", f.Kind, vm.Name)
 	var err error
 	switch f.Kind {
-	case DestroyDirector, DestroyVM:
+	case topology.DestroyDirector, topology.DestroyVM:
 		err = in.restart(ctx, vm)
-	case KillKeepalived:
+	case topology.KillKeepalived:
 		err = in.startService(ctx, vm, "keepalived")
-	case StopWeb:
+	case topology.StopWeb:
 		err = in.startService(ctx, vm, "apache2")
-	case StopNFS:
+	case topology.StopNFS:
 		err = in.startService(ctx, vm, "nfs-server")
-	case FailRAIDMember:
+	case topology.FailRAIDMember:
 		err = in.reAddMember(ctx, vm)
-	case LinkDown:
+	case topology.LinkDown:
 		if in.nic != nil {
 			_, err = in.Power.SetLink(ctx, vm, in.nic, true)
 		}

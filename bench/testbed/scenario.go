@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/labctl/labctl/verify"
 )
 
-// Scenario is one fault run against the lab:
+// FaultScenario is one fault run against the lab:
 //
 //	verify ─ start prober (client VM) and watcher ─ Before ─ Inject ─ Hold ─ Revert ─ After ─ stop ─ verify
 //
@@ -21,9 +21,9 @@ import (
 // a health check that takes a real server back a few seconds late is
 // measured instead of cut off.
 //
-// Unlike fault.Run, the prober runs on the client VM (traffic to lab
-// addresses never starts on the host) and the directors are watched.
-type Scenario struct {
+// The prober runs on the client VM (traffic to lab addresses never starts
+// on the host) and the directors are watched.
+type FaultScenario struct {
 	Fault  topology.Fault
 	Probe  fault.ProberConfig // URL, Interval, Timeout; MaxDuration is set here
 	Before time.Duration      // 0 = Fault.AfterSec, else 2 s
@@ -38,8 +38,8 @@ type Scenario struct {
 	Patience      time.Duration // see Observer.Patience (0 = its default)
 }
 
-// Runner runs fault scenarios on one lab.
-type Runner struct {
+// FaultRunner runs fault scenarios on one lab.
+type FaultRunner struct {
 	Service  *topology.LVSService
 	Hosts    Hosts
 	Client   string // VM the prober runs on
@@ -57,12 +57,12 @@ type FaultReport struct {
 	Notes        map[string]string `json:"notes"`
 	Clock        Clock             `json:"client_clock"`
 	Cluster      ClusterAnalysis   `json:"cluster"`
-	Timeline     []State           `json:"timeline"`
+	Timeline     []ClusterState    `json:"timeline"`
 	VerifyBefore *verify.Result    `json:"verify_before,omitempty"`
 	VerifyAfter  *verify.Result    `json:"verify_after,omitempty"`
 }
 
-func (r *Runner) progress(format string, args ...any) {
+func (r *FaultRunner) progress(format string, args ...any) {
 	if r.Progress != nil {
 		r.Progress(format, args...)
 	}
@@ -70,7 +70,7 @@ func (r *Runner) progress(format string, args ...any) {
 
 // Run executes sc. The outcome (probes, events, analyses) is returned even
 // when a step failed, with the error.
-func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultReport, error) {
+func (r *FaultRunner) Run(ctx context.Context, sc FaultScenario) (*fault.Outcome, *FaultReport, error) {
 	if sc.Hold <= 0 {
 		return nil, nil, fmt.Errorf("fault %s:%s: hold %v must be positive", sc.Fault.Kind, sc.Fault.Target, sc.Hold)
 	}
@@ -110,7 +110,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	sc.Probe.MaxDuration = sc.Before + sc.Hold + sc.Recover + sc.RevertTimeout + 30*time.Second
 	prober := &RemoteProber{Runner: client, Path: r.Agent, Config: sc.Probe, Clock: rep.Clock}
 	obs := &Observer{Hosts: r.Hosts, Service: r.Service, Patience: sc.Patience}
-	if sc.Fault.Kind == FailRAIDMember {
+	if sc.Fault.Kind == topology.FailRAIDMember {
 		obs.RAIDVM = r.Injector.vmOrNil(sc.Fault.Target)
 	}
 
@@ -147,7 +147,7 @@ func (r *Runner) Run(ctx context.Context, sc Scenario) (*fault.Outcome, *FaultRe
 	return out, rep, errors.Join(stepErr, perr)
 }
 
-func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
+func (r *FaultRunner) steps(ctx context.Context, sc FaultScenario, out *fault.Outcome, tl *Timeline) error {
 	name := string(sc.Fault.Kind) + ":" + sc.Fault.Target
 	if err := sleep(ctx, sc.Before); err != nil {
 		return err
@@ -176,7 +176,7 @@ func (r *Runner) steps(ctx context.Context, sc Scenario, out *fault.Outcome, tl 
 // awaitRestored extends the observation after the revert until the
 // cluster is back to its state before the fault, or Recover has passed
 // since the revert ended (then the report says "not restored").
-func (r *Runner) awaitRestored(ctx context.Context, sc Scenario, out *fault.Outcome, tl *Timeline) error {
+func (r *FaultRunner) awaitRestored(ctx context.Context, sc FaultScenario, out *fault.Outcome, tl *Timeline) error {
 	inject, revert := eventStart(out, "inject"), eventStart(out, "revert")
 	deadline := out.Events[len(out.Events)-1].End.Add(sc.Recover)
 	var said time.Time

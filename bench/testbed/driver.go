@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func InstallAgent(ctx context.Context, r ssh.Runner, bin []byte) error {
 }
 
 // AgentDriver runs the built-in generator on the client VM through the
-// installed agent (bench.Driver).
+// installed agent (a bench.Driver).
 type AgentDriver struct {
 	Runner ssh.Runner
 	Path   string // AgentPath unless set

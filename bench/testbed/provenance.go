@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type hvVersioner interface {
 	HypervisorVersion(ctx context.Context) (string, error)
 }
 
-// Provenance fills the lab side of result.Provenance; bench.Run adds the
+// Provenance fills the lab side of result.Provenance; Bench.Run adds the
 // host side and the times. Lookups that fail leave their field empty.
 func Provenance(ctx context.Context, in ProvenanceInput) result.Provenance {
 	p := result.Provenance{Image: in.Image, ImageDigest: in.ImageDigest, Accel: "tcg"}

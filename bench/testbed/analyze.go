@@ -1,4 +1,4 @@
-package lab
+package testbed
 
 import (
 	"slices"
@@ -11,7 +11,7 @@ import (
 // trip). Durations are seconds from the start of Inject (or of Revert for
 // failback).
 type ClusterAnalysis struct {
-	Before State `json:"before"` // last observation answered before the fault
+	Before ClusterState `json:"before"` // last observation answered before the fault
 	// VIPMoved: a director other than Before.Holder took the VIP.
 	VIPMoved    bool    `json:"vip_moved"`
 	VIPMovedSec float64 `json:"vip_moved_sec,omitempty"`
@@ -38,7 +38,7 @@ type Phase struct {
 
 // AnalyzeCluster computes a ClusterAnalysis of states (in time order) for
 // a fault injected at faultAt and reverted at revertAt (zero: never).
-func AnalyzeCluster(states []State, faultAt, revertAt time.Time) ClusterAnalysis {
+func AnalyzeCluster(states []ClusterState, faultAt, revertAt time.Time) ClusterAnalysis {
 	var a ClusterAnalysis
 	haveBefore := false
 	for _, s := range states {
