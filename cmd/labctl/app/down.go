@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/labctl/labctl/provision"
-	"github.com/labctl/labctl/provision/keys"
-	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -58,18 +56,11 @@ owner's lab (root may, with --force), other volumes, base images.
 			}
 			defer hv.Close()
 			prog := a.newProgress(asJSON)
-			res, err := provision.Down(ctx, hv, lab.Name, provision.DownOptions{
-				Pool: provision.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: prog, Owner: owner, Force: f.force})
+			res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
+				Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})
 			prog.Stop()
 			if err != nil {
-				return fmt.Errorf("down of lab %q: %w", lab.Name, err)
-			}
-			if !keepKeys {
-				if err := keys.RemoveDir(lab.Name); err != nil {
-					return err
-				}
-			} else if err := roles.ForgetAll(keys.DefaultDir(lab.Name)); err != nil {
-				return err // the kept keys serve a new lab, whose roles never ran
+				return err
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, res)

@@ -104,7 +104,7 @@ func localAccel(want topology.Accel) (string, string) {
 // planImage resolves an image from the store, or stands in for one not
 // built yet so a plan can be made before the first `labctl image build`.
 func planImage(name string) (*provision.BaseImage, error) {
-	bi, err := storeImage(name)
+	bi, err := provision.StoreImage(name)
 	if errors.Is(err, provision.ErrImageMissing) {
 		return &provision.BaseImage{Name: name, SHA256: unbuiltSHA, Disk: "(not built yet)", DiskFormat: "qcow2",
 			VirtualSize: 2 << 30, Kernel: "vmlinuz", Initrd: "initrd.img"}, nil

@@ -22,16 +22,12 @@ func newStatusCmd(a *App) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			lc, err := a.openLab(ctx, argOr(args), f)
+			s, err := a.openSession(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
-			defer lc.hv.Close()
-			st, _, _, err := provision.Plan(ctx, lc.hv, lc.lab, lc.opts)
-			if st == nil {
-				return err
-			}
-			rows, err := provision.Status(ctx, lc.hv, st, time.Now())
+			defer s.Close()
+			st, rows, err := s.Status(ctx, time.Now())
 			if err != nil {
 				return err
 			}

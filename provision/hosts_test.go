@@ -1,4 +1,4 @@
-package app
+package provision
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
@@ -52,7 +51,7 @@ func TestGuestDialerChosenByURI(t *testing.T) {
 }
 
 // TestSSHConfigUsesTheJump: every guest SSH user (up, roles, verify,
-// bench, ssh) gets its config from sshConfig, which must carry the dialer
+// bench, ssh) gets its config from SSHConfig, which must carry the dialer
 // and still pin the VM's host key.
 func TestSSHConfigUsesTheJump(t *testing.T) {
 	store, err := keys.Open(t.TempDir())
@@ -68,8 +67,8 @@ func TestSSHConfigUsesTheJump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := &lifecycle{lab: &topology.Lab{Name: "rmt", SSHUser: "labctl"}, hv: hv, keys: store, dial: dial}
-	cfg, err := lc.sshConfig(&provision.VMSpec{Name: "web-1", Address: "172.16.5.10"}, true)
+	lc := &Session{Lab: &topology.Lab{Name: "rmt", SSHUser: "labctl"}, HV: hv, Keys: store, dial: dial}
+	cfg, err := lc.SSHConfig(&VMSpec{Name: "web-1", Address: "172.16.5.10"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func TestSSHConfigUsesTheJump(t *testing.T) {
 	}
 
 	lc.dial = nil // local URI
-	if cfg, _ := lc.sshConfig(&provision.VMSpec{Name: "web-1", Address: "172.16.5.10"}, true); cfg.DialContext != nil {
+	if cfg, _ := lc.SSHConfig(&VMSpec{Name: "web-1", Address: "172.16.5.10"}, true); cfg.DialContext != nil {
 		t.Error("local URI: guest SSH should dial directly")
 	}
 }
