@@ -79,3 +79,11 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
+
+// AccelName names a domain type for people: KVM or TCG.
+func AccelName(domainType string) string {
+	if domainType == "kvm" {
+		return "KVM"
+	}
+	return "TCG"
+}

@@ -46,7 +46,7 @@ only that, asking first unless --yes.`,
 				return err
 			}
 			defer s.Close()
-			a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, accelName(s.Opts.DomainType), s.Opts.AccelReason)
+			a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, provision.AccelName(s.Opts.DomainType), s.Opts.AccelReason)
 
 			prog := a.newProgress(asJSON)
 			req := provision.UpRequest{Parallel: parallel, Progress: prog, BootParallel: bootParallel,
@@ -125,13 +125,6 @@ func argOr(args []string) string {
 		return args[0]
 	}
 	return ""
-}
-
-func accelName(domainType string) string {
-	if domainType == "kvm" {
-		return "KVM"
-	}
-	return "TCG"
 }
 
 func writeJSON(w io.Writer, v any) error {
