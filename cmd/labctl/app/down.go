@@ -50,7 +50,7 @@ owner's lab (root may, with --force), other volumes, base images.
 					return err
 				}
 			}
-			hv, err := dial(ctx, labURI(f.uri, lab))
+			hv, err := dial(ctx, provision.LabURI(f.uri, lab))
 			if err != nil {
 				return err
 			}

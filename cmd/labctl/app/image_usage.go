@@ -36,7 +36,7 @@ type basePool struct {
 // openBasePool connects to libvirt ($LABCTL_URI / --connect, default
 // qemu:///system) and reads the base pool's usage.
 func (f *imageFlags) openBasePool(ctx context.Context) (*basePool, error) {
-	uri := labURI(f.uri, &topology.Lab{})
+	uri := provision.LabURI(f.uri, &topology.Lab{})
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	hv, err := f.dial(dctx, uri)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/labctl/labctl/provision"
-	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
@@ -47,12 +46,6 @@ func (f *lifecycleFlags) json() (bool, error) {
 	return false, fmt.Errorf("--output %q: want text or json", f.output)
 }
 
-// labURI picks the libvirt URI: flag, environment, lab file, default.
-func labURI(flag string, lab *topology.Lab) string { return provision.LabURI(flag, lab) }
-
-// isLocalURI reports whether uri names a libvirt daemon on this machine.
-func isLocalURI(uri string) bool { return provision.IsLocalURI(uri) }
-
 // openSession opens the lab at arg through provision.Open, with the
 // flags' owner and URI, printing the lab file's warnings unless -q.
 func (a *App) openSession(ctx context.Context, arg string, f lifecycleFlags) (*provision.Session, error) {
@@ -73,30 +66,6 @@ func (a *App) openSession(ctx context.Context, arg string, f lifecycleFlags) (*p
 		s.Out = a.IO.Err
 	}
 	return s, nil
-}
-
-// lifecycle is the Session under the names bench.go uses.
-type lifecycle struct {
-	s    *provision.Session
-	lab  *topology.Lab
-	hv   libvirt.Hypervisor
-	opts provision.Options
-}
-
-func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifecycle, error) {
-	s, err := a.openSession(ctx, arg, f)
-	if err != nil {
-		return nil, err
-	}
-	return &lifecycle{s: s, lab: s.Lab, hv: s.HV, opts: s.Opts}, nil
-}
-
-func (lc *lifecycle) checkHolder(ctx context.Context, _ ownerFlags) error {
-	return lc.s.CheckHolder(ctx)
-}
-
-func (lc *lifecycle) sshConfig(vm *provision.VMSpec, sudo bool) (ssh.Config, error) {
-	return lc.s.SSHConfig(vm, sudo)
 }
 
 // hostsOpener loads the lab at arg and returns Runners for its VMs plus a
