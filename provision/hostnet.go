@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 )
 
@@ -21,7 +22,7 @@ func subnetsInUse(ctx context.Context, hv libvirt.Hypervisor, lab string, local 
 	if err != nil {
 		return nil, keep, err
 	}
-	avoid, keep = NetworkPrefixes(nets, lab)
+	avoid, keep = engine.NetworkPrefixes(nets, lab)
 	if !local {
 		return avoid, keep, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/image"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/ssh"
 )
 
@@ -86,9 +87,9 @@ func (h *Hosts) Close() error { return h.t.Close() }
 
 // Machines is the lab's desired state with only names and addresses
 // filled in: what reaching the VMs needs, without the image store.
-func (s *Session) Machines() (*State, error) {
-	return Desired(s.Lab, Options{DomainType: s.Opts.DomainType, Images: func(n string) (*BaseImage, error) {
-		return &BaseImage{Name: n}, nil
+func (s *Session) Machines() (*engine.State, error) {
+	return engine.Desired(s.Lab, engine.Options{DomainType: s.Opts.DomainType, Images: func(n string) (*engine.BaseImage, error) {
+		return &engine.BaseImage{Name: n}, nil
 	}})
 }
 
@@ -115,7 +116,7 @@ func (s *Session) Hosts(ctx context.Context) (*Hosts, error) {
 }
 
 // SSHConfig says how to reach vm with the lab's pinned keys.
-func (s *Session) SSHConfig(vm *VMSpec, sudo bool) (ssh.Config, error) {
+func (s *Session) SSHConfig(vm *engine.VMSpec, sudo bool) (ssh.Config, error) {
 	signer, _, err := s.Keys.UserKey()
 	if err != nil {
 		return ssh.Config{}, err

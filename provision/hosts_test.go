@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
@@ -68,7 +69,7 @@ func TestSSHConfigUsesTheJump(t *testing.T) {
 		t.Fatal(err)
 	}
 	lc := &Session{Lab: &topology.Lab{Name: "rmt", SSHUser: "labctl"}, HV: hv, Keys: store, dial: dial}
-	cfg, err := lc.SSHConfig(&VMSpec{Name: "web-1", Address: "172.16.5.10"}, true)
+	cfg, err := lc.SSHConfig(&engine.VMSpec{Name: "web-1", Address: "172.16.5.10"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestSSHConfigUsesTheJump(t *testing.T) {
 	}
 
 	lc.dial = nil // local URI
-	if cfg, _ := lc.SSHConfig(&VMSpec{Name: "web-1", Address: "172.16.5.10"}, true); cfg.DialContext != nil {
+	if cfg, _ := lc.SSHConfig(&engine.VMSpec{Name: "web-1", Address: "172.16.5.10"}, true); cfg.DialContext != nil {
 		t.Error("local URI: guest SSH should dial directly")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles"
@@ -18,9 +19,9 @@ type UpRequest struct {
 	BootParallel int           // guests booting at once (0 = from the host)
 	BootSlice    time.Duration // admit the next guest after this long
 	BootTimeout  time.Duration // per VM, restarts included
-	Progress     Progress
+	Progress     engine.Progress
 	// Confirm is asked before deleting or replacing objects (nil = yes).
-	Confirm func(*Changes) (bool, error)
+	Confirm func(*engine.Changes) (bool, error)
 	// NoConfigure skips the roles; Reconfigure runs them all even on a no-op.
 	NoConfigure, Reconfigure bool
 }
@@ -34,12 +35,12 @@ type UpRequest struct {
 // the next up). On a no-op, roles run only where the lab file changed them
 // since they last ran (a full run costs minutes under TCG), or everywhere
 // with Reconfigure.
-func (s *Session) Up(ctx context.Context, r UpRequest) (*UpResult, error) {
+func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error) {
 	hosts := newHosts(s.Lab.Name, s.guests.Transport())
 	defer hosts.Close()
-	opts := UpOptions{Options: s.Opts, Force: s.force, Parallel: r.Parallel, Progress: r.Progress,
+	opts := engine.UpOptions{Options: s.Opts, Force: s.force, Parallel: r.Parallel, Progress: r.Progress,
 		BootParallel: r.BootParallel, BootSlice: r.BootSlice, BootTimeout: r.BootTimeout, Confirm: r.Confirm}
-	opts.WaitSSH = func(ctx context.Context, vm *VMSpec) error {
+	opts.WaitSSH = func(ctx context.Context, vm *engine.VMSpec) error {
 		cfg, err := s.SSHConfig(vm, true)
 		if err != nil {
 			return err
@@ -50,13 +51,13 @@ func (s *Session) Up(ctx context.Context, r UpRequest) (*UpResult, error) {
 		hosts.add(cfg)
 		return nil
 	}
-	opts.BeforeChange = func(*Changes) error { return s.forget(nil) }
+	opts.BeforeChange = func(*engine.Changes) error { return s.forget(nil) }
 	if !r.NoConfigure {
-		opts.Configure = func(ctx context.Context, st *State) error {
+		opts.Configure = func(ctx context.Context, st *engine.State) error {
 			return s.configure(ctx, st, hosts, nil)
 		}
 	}
-	res, err := Up(ctx, s.HV, s.Lab, opts)
+	res, err := engine.Up(ctx, s.HV, s.Lab, opts)
 	if err != nil || !res.NoOp || r.NoConfigure {
 		return res, err
 	}
@@ -104,7 +105,7 @@ func (s *Session) staleRoles(every bool) ([]string, error) {
 }
 
 // configure runs the roles of the VMs in only (nil = all) of st.
-func (s *Session) configure(ctx context.Context, st *State, hosts *Hosts, only []string) error {
+func (s *Session) configure(ctx context.Context, st *engine.State, hosts *Hosts, only []string) error {
 	for _, vm := range st.VMs {
 		cfg, err := s.SSHConfig(vm, true)
 		if err != nil {
@@ -139,12 +140,12 @@ func ApplyRoles(ctx context.Context, lab *topology.Lab, hosts roles.Hosts, opts 
 }
 
 // Status observes the lab's VMs: state, addresses, accelerator, uptime.
-func (s *Session) Status(ctx context.Context, now time.Time) (*State, []VMStatus, error) {
-	st, _, _, err := Plan(ctx, s.HV, s.Lab, s.Opts)
+func (s *Session) Status(ctx context.Context, now time.Time) (*engine.State, []engine.VMStatus, error) {
+	st, _, _, err := engine.Plan(ctx, s.HV, s.Lab, s.Opts)
 	if st == nil {
 		return nil, nil, err
 	}
-	rows, err := Status(ctx, s.HV, st, now)
+	rows, err := engine.Status(ctx, s.HV, st, now)
 	return st, rows, err
 }
 
@@ -153,14 +154,14 @@ type TeardownOptions struct {
 	Owner    string
 	Force    bool
 	KeepKeys bool // keep the lab's SSH keys (its roles record is still forgotten)
-	Progress Progress
+	Progress engine.Progress
 }
 
 // Teardown removes every libvirt object lab owns (see Down) and its local
 // state. It needs no Session: it works from the lab's name alone.
-func Teardown(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, o TeardownOptions) (*DownResult, error) {
-	res, err := Down(ctx, hv, lab.Name, DownOptions{
-		Pool: LabPoolName(lab), PoolPath: lab.PoolPath, Progress: o.Progress, Owner: o.Owner, Force: o.Force})
+func Teardown(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, o TeardownOptions) (*engine.DownResult, error) {
+	res, err := engine.Down(ctx, hv, lab.Name, engine.DownOptions{
+		Pool: engine.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: o.Progress, Owner: o.Owner, Force: o.Force})
 	if err != nil {
 		return nil, fmt.Errorf("down of lab %q: %w", lab.Name, err)
 	}

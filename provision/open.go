@@ -1,3 +1,7 @@
+// Package provision is labctl's composition root: up, down, status,
+// provision, ssh, verify and bench open a lab through a Session, which ties
+// the libvirt engine (provision/engine), the lab's keys, guest SSH and the
+// record of which VMs' roles ran. Guests and Connect are its seams for fakes.
 package provision
 
 import (
@@ -11,6 +15,7 @@ import (
 
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/internal/version"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
@@ -33,7 +38,7 @@ type OpenOptions struct {
 	// Connect dials libvirt (nil = libvirt.Dial).
 	Connect Connector
 	// Images resolves base images (nil = labctl's image store).
-	Images func(name string) (*BaseImage, error)
+	Images func(name string) (*engine.BaseImage, error)
 	// Guests reaches the booted VMs (nil = over SSH).
 	Guests Guests
 }
@@ -44,7 +49,7 @@ type Session struct {
 	Lab  *topology.Lab
 	HV   libvirt.Hypervisor
 	Keys *keys.Store
-	Opts Options // URI, accelerator, owner, images, seeds
+	Opts engine.Options // URI, accelerator, owner, images, seeds
 	// Out receives the roles' progress lines (nil = silent).
 	Out    io.Writer
 	force  bool
@@ -93,7 +98,7 @@ func open(ctx context.Context, o OpenOptions, hv libvirt.Hypervisor, uri string,
 	if s.dial, err = guestDialer(uri, hv); err != nil {
 		return nil, err
 	}
-	domType, reason, err := ResolveAccel(lab.Accel, libvirt.HostInfo{}, accelProbe(ctx, hv, uri))
+	domType, reason, err := engine.ResolveAccel(lab.Accel, libvirt.HostInfo{}, accelProbe(ctx, hv, uri))
 	if err != nil {
 		return nil, fmt.Errorf("lab %q: %w", lab.Name, err)
 	}
@@ -104,8 +109,8 @@ func open(ctx context.Context, o OpenOptions, hv libvirt.Hypervisor, uri string,
 	if images == nil {
 		images = StoreImage
 	}
-	s.Opts = Options{URI: uri, DomainType: domType, AccelReason: reason, Version: version.String(),
-		Images: images, Seed: Seeder(lab, s.Keys), Owner: o.Owner}
+	s.Opts = engine.Options{URI: uri, DomainType: domType, AccelReason: reason, Version: version.String(),
+		Images: images, Seed: engine.Seeder(lab, s.Keys), Owner: o.Owner}
 	if IsLocalURI(uri) {
 		s.Opts.ListDir = listDir
 	}
@@ -119,12 +124,12 @@ func (s *Session) Close() error { return s.HV.Close() }
 // CheckHolder refuses, naming the owner, a lab held by someone else
 // (commands that change guests without going through Up).
 func (s *Session) CheckHolder(ctx context.Context) error {
-	live, err := Observe(ctx, s.HV, s.Lab.Name, LabPoolName(s.Lab))
+	live, err := engine.Observe(ctx, s.HV, s.Lab.Name, engine.LabPoolName(s.Lab))
 	if err != nil {
 		return err
 	}
 	if h := live.Holder(s.Opts.Owner); h != "" && !s.force {
-		return &OwnerError{Lab: s.Lab.Name, Owner: h, You: s.Opts.Owner}
+		return &engine.OwnerError{Lab: s.Lab.Name, Owner: h, You: s.Opts.Owner}
 	}
 	return nil
 }
@@ -147,24 +152,24 @@ func IsLocalURI(uri string) bool {
 }
 
 // accelProbe asks libvirt for its domain types only when needed.
-func accelProbe(ctx context.Context, hv libvirt.Hypervisor, uri string) AccelProbe {
-	return AccelProbe{Local: IsLocalURI(uri), Host: uri, DomainTypes: func() ([]string, error) {
+func accelProbe(ctx context.Context, hv libvirt.Hypervisor, uri string) engine.AccelProbe {
+	return engine.AccelProbe{Local: IsLocalURI(uri), Host: uri, DomainTypes: func() ([]string, error) {
 		c, err := hv.Capabilities(ctx)
 		return c.DomainTypes, err
 	}}
 }
 
 // StoreImage resolves a base image from labctl's image store.
-func StoreImage(name string) (*BaseImage, error) {
+func StoreImage(name string) (*engine.BaseImage, error) {
 	img, err := image.DefaultStore().Get(name)
 	if err != nil {
 		var nf *image.NotFoundError
 		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("%w: %v (build it with `labctl image build %s`)", ErrImageMissing, err, name)
+			return nil, fmt.Errorf("%w: %v (build it with `labctl image build %s`)", engine.ErrImageMissing, err, name)
 		}
 		return nil, err
 	}
-	return LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.Cmdline, img.Manifest.SHA256)
+	return engine.LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.Cmdline, img.Manifest.SHA256)
 }
 
 // guestDialer picks how guest SSH (up's wait, roles, verify, bench, ssh)

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
@@ -88,6 +90,12 @@ vm "box" {
 	return p
 }
 
+// baseImage is the lab's image "base", never read by the fake.
+func baseImage(name string) (*engine.BaseImage, error) {
+	return &engine.BaseImage{Name: name, SHA256: strings.Repeat("ab", 32), Disk: "/dev/null", DiskFormat: "qcow2",
+		VirtualSize: 2 << 30, Kernel: "/dev/null", Initrd: "/dev/null", Cmdline: "root=/dev/vda console=ttyS0"}, nil
+}
+
 // openFake opens the lab file on hv with guests g, as `labctl up` would.
 func openFake(t *testing.T, path string, hv *fake.Hypervisor, g *fakeGuests) *Session {
 	t.Helper()
@@ -100,7 +108,7 @@ func openFake(t *testing.T, path string, hv *fake.Hypervisor, g *fakeGuests) *Se
 			return lab, nil
 		},
 		Connect: func(context.Context, string) (libvirt.Hypervisor, error) { return hv, nil },
-		Images:  testImages,
+		Images:  baseImage,
 		Guests:  g,
 		Owner:   "tester",
 	})
@@ -123,7 +131,7 @@ func stale(t *testing.T, s *Session) []string {
 	return st
 }
 
-func up(t *testing.T, s *Session, r UpRequest) *UpResult {
+func up(t *testing.T, s *Session, r UpRequest) *engine.UpResult {
 	t.Helper()
 	res, err := s.Up(context.Background(), r)
 	if err != nil {
@@ -163,7 +171,7 @@ func TestSessionUpRecreatedVMRerunsItsRoles(t *testing.T) {
 	up(t, openFake(t, sessionLab(t, dir, 512), hv, g), UpRequest{})
 	g.reset()
 	res := up(t, openFake(t, sessionLab(t, dir, 768), hv, g), UpRequest{})
-	if res.NoOp || !slices.ContainsFunc(res.VMs, func(r VMResult) bool { return r.Name == "client" && r.Action == ActRecreate }) {
+	if res.NoOp || !slices.ContainsFunc(res.VMs, func(r engine.VMResult) bool { return r.Name == "client" && r.Action == engine.ActRecreate }) {
 		t.Fatalf("up after a change: no-op %v, VMs %+v; want client recreated", res.NoOp, res.VMs)
 	}
 	if !g.ran("client") {

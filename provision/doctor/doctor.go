@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
 )
@@ -83,7 +84,7 @@ func Run(ctx context.Context, flagURI string, lab *topology.Lab) []Check {
 		want = lab.Accel
 	}
 	host.DomainTypes = caps.DomainTypes
-	typ, reason, err := provision.ResolveAccel(want, host, provision.AccelProbe{Local: local})
+	typ, reason, err := engine.ResolveAccel(want, host, engine.AccelProbe{Local: local})
 	if err != nil {
 		add("accel", "fail", err.Error(), `set accel = "auto" or "tcg" in the lab`)
 	} else {
@@ -93,7 +94,7 @@ func Run(ctx context.Context, flagURI string, lab *topology.Lab) []Check {
 			st = "warn"
 			fix = "guests run under TCG (slow, ~50 s to SSH); use a host with usable KVM for speed"
 		}
-		add("accel", st, provision.AccelName(typ)+": "+reason, fix)
+		add("accel", st, engine.AccelName(typ)+": "+reason, fix)
 	}
 
 	out = append(out, bridgeChecks(ctx, hv, lab)...)

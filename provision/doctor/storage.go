@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/labctl/labctl/image"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
 )
@@ -24,11 +24,11 @@ func storageChecks(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab
 		p, err := hv.Pool(ctx, name)
 		switch {
 		case errors.Is(err, libvirt.ErrNotFound):
-			dir := filepath.Join(provision.DefaultImagesDir, name)
+			dir := filepath.Join(engine.DefaultImagesDir, name)
 			if local {
-				if werr := writable(provision.DefaultImagesDir); werr != nil {
-					add("pool "+name, "fail", "absent, and "+provision.DefaultImagesDir+" is not writable: "+werr.Error(),
-						"mkdir -p "+provision.DefaultImagesDir+" as root")
+				if werr := writable(engine.DefaultImagesDir); werr != nil {
+					add("pool "+name, "fail", "absent, and "+engine.DefaultImagesDir+" is not writable: "+werr.Error(),
+						"mkdir -p "+engine.DefaultImagesDir+" as root")
 					continue
 				}
 			}
@@ -83,7 +83,7 @@ func storageChecks(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab
 	}
 
 	if local {
-		for _, dir := range []string{provision.DefaultImagesDir, store.Dir} {
+		for _, dir := range []string{engine.DefaultImagesDir, store.Dir} {
 			free, err := freeBytes(dir)
 			if err != nil {
 				continue
@@ -100,9 +100,9 @@ func storageChecks(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab
 }
 
 func poolsToCheck(lab *topology.Lab) []string {
-	out := []string{provision.BasePool}
+	out := []string{engine.BasePool}
 	if lab != nil {
-		out = append(out, provision.LabPoolName(lab))
+		out = append(out, engine.LabPoolName(lab))
 	}
 	return out
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/internal/version"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 	"github.com/labctl/labctl/verify"
@@ -447,8 +447,8 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 		lc.hv.Close()
 		return nil, err
 	}
-	st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
-		return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
+	st, err := engine.Desired(lc.lab, engine.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*engine.BaseImage, error) {
+		return &engine.BaseImage{Name: n}, nil // only names and addresses are needed
 	}})
 	if err != nil {
 		lc.hv.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -18,7 +19,7 @@ type lifecycle struct {
 	s    *provision.Session
 	lab  *topology.Lab
 	hv   libvirt.Hypervisor
-	opts provision.Options
+	opts engine.Options
 }
 
 func (a *App) openLab(ctx context.Context, arg string, f lifecycleFlags) (*lifecycle, error) {
@@ -33,7 +34,7 @@ func (lc *lifecycle) checkHolder(ctx context.Context, _ ownerFlags) error {
 	return lc.s.CheckHolder(ctx)
 }
 
-func (lc *lifecycle) sshConfig(vm *provision.VMSpec, sudo bool) (ssh.Config, error) {
+func (lc *lifecycle) sshConfig(vm *engine.VMSpec, sudo bool) (ssh.Config, error) {
 	return lc.s.SSHConfig(vm, sudo)
 }
 

@@ -8,13 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 )
 
-// progress renders provision.Progress: one mpb line per VM with phase and
+// progress renders engine.Progress: one mpb line per VM with phase and
 // elapsed time on a terminal, plain lines otherwise, nothing with -q.
 type progress struct {
 	mu     sync.Mutex
@@ -23,21 +23,21 @@ type progress struct {
 	start  time.Time
 	p      *mpb.Progress
 	bars   map[string]*mpb.Bar
-	phases map[string]provision.Phase
+	phases map[string]engine.Phase
 	since  map[string]time.Time
 	paused bool
 }
 
 func (a *App) newProgress(asJSON bool) *progress {
 	pr := &progress{w: a.IO.Err, quiet: a.Quiet, start: time.Now(), bars: map[string]*mpb.Bar{},
-		phases: map[string]provision.Phase{}, since: map[string]time.Time{}}
+		phases: map[string]engine.Phase{}, since: map[string]time.Time{}}
 	if f, ok := a.IO.Err.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.Quiet && !asJSON {
 		pr.p = mpb.New(mpb.WithOutput(a.IO.Err), mpb.WithRefreshRate(250*time.Millisecond))
 	}
 	return pr
 }
 
-func (p *progress) VM(vm string, phase provision.Phase, err error) {
+func (p *progress) VM(vm string, phase engine.Phase, err error) {
 	if p.quiet {
 		return
 	}
@@ -66,7 +66,7 @@ func (p *progress) VM(vm string, phase provision.Phase, err error) {
 		})))
 		p.bars[vm] = bar
 	}
-	final := phase == provision.PhaseReady || phase == provision.PhaseUpToDate || phase == provision.PhaseFailed || phase == provision.PhaseDone
+	final := phase == engine.PhaseReady || phase == engine.PhaseUpToDate || phase == engine.PhaseFailed || phase == engine.PhaseDone
 	if final {
 		p.since[vm] = now // freezes the elapsed time shown
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/vbauerster/mpb/v8"
 )
 
@@ -15,9 +15,9 @@ func TestProgressPlainLines(t *testing.T) {
 	var buf bytes.Buffer
 	a := &App{IO: IO{Err: &buf}}
 	p := a.newProgress(false)
-	p.VM("web-1", provision.PhaseQueued, nil)
+	p.VM("web-1", engine.PhaseQueued, nil)
 	p.Info("creating network lab-ext")
-	p.VM("web-1", provision.PhaseFailed, errors.New("start domain: boom\ndetails"))
+	p.VM("web-1", engine.PhaseFailed, errors.New("start domain: boom\ndetails"))
 	p.Stop()
 	out := buf.String()
 	for _, want := range []string{"web-1            queued", "creating network lab-ext", "failed", "start domain: boom"} {
@@ -33,16 +33,16 @@ func TestProgressPlainLines(t *testing.T) {
 func TestProgressBarsFinish(t *testing.T) {
 	var buf bytes.Buffer
 	p := &progress{w: &buf, start: time.Now(), bars: map[string]*mpb.Bar{},
-		phases: map[string]provision.Phase{}, since: map[string]time.Time{}}
+		phases: map[string]engine.Phase{}, since: map[string]time.Time{}}
 	p.p = mpb.New(mpb.WithOutput(&buf), mpb.WithRefreshRate(5*time.Millisecond), mpb.WithAutoRefresh())
 	done := make(chan struct{})
 	go func() {
-		for _, ph := range []provision.Phase{provision.PhaseQueued, provision.PhaseStart, provision.PhaseBoot} {
+		for _, ph := range []engine.Phase{engine.PhaseQueued, engine.PhaseStart, engine.PhaseBoot} {
 			p.VM("a", ph, nil)
 			p.VM("b", ph, nil)
 			time.Sleep(10 * time.Millisecond)
 		}
-		p.VM("a", provision.PhaseReady, nil)
+		p.VM("a", engine.PhaseReady, nil)
 		p.Info("configuring guests")
 		p.Stop() // b never finished: Stop completes it
 		close(done)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
@@ -33,9 +33,9 @@ func newStatusCmd(a *App) *cobra.Command {
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, struct {
-					Lab string               `json:"lab"`
-					URI string               `json:"uri"`
-					VMs []provision.VMStatus `json:"vms"`
+					Lab string            `json:"lab"`
+					URI string            `json:"uri"`
+					VMs []engine.VMStatus `json:"vms"`
 				}{st.Lab, st.URI, rows})
 			}
 			t := tablewriter.NewWriter(a.IO.Out)
@@ -51,7 +51,7 @@ func newStatusCmd(a *App) *cobra.Command {
 				if accel == "" {
 					accel = "-"
 				}
-				if err := t.Append(r.Name, state, strings.Join(r.IPs, " "), accel, provision.FormatUptime(r.UptimeSec)); err != nil {
+				if err := t.Append(r.Name, state, strings.Join(r.IPs, " "), accel, engine.FormatUptime(r.UptimeSec)); err != nil {
 					return err
 				}
 			}

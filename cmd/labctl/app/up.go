@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -46,13 +47,13 @@ only that, asking first unless --yes.`,
 				return err
 			}
 			defer s.Close()
-			a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, provision.AccelName(s.Opts.DomainType), s.Opts.AccelReason)
+			a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, engine.AccelName(s.Opts.DomainType), s.Opts.AccelReason)
 
 			prog := a.newProgress(asJSON)
 			req := provision.UpRequest{Parallel: parallel, Progress: prog, BootParallel: bootParallel,
 				BootSlice: bootSlice, BootTimeout: timeout, NoConfigure: noConfigure, Reconfigure: reconfigure}
 			if !yes {
-				req.Confirm = func(c *provision.Changes) (bool, error) {
+				req.Confirm = func(c *engine.Changes) (bool, error) {
 					prog.Pause()
 					defer prog.Resume()
 					return a.confirm(c)
@@ -102,7 +103,7 @@ only that, asking first unless --yes.`,
 }
 
 // confirm shows the pending changes and asks whether to apply them.
-func (a *App) confirm(c *provision.Changes) (bool, error) {
+func (a *App) confirm(c *engine.Changes) (bool, error) {
 	if a.Quiet { // otherwise up has just listed them
 		fmt.Fprintln(a.IO.Err, "up will change the lab:")
 		_ = c.Write(a.IO.Err)

@@ -1,8 +1,8 @@
-// Package provision turns an expanded lab (topology.Lab) into libvirt
+// Package engine turns an expanded lab (topology.Lab) into libvirt
 // objects and back: Desired computes what the lab should look like,
 // Observe reads what libvirt has, Diff compares them by spec hash, and Up,
 // Down and Status act on the result through a libvirt.Hypervisor.
-package provision
+package engine
 
 import (
 	"encoding/json"

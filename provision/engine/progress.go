@@ -1,4 +1,4 @@
-package provision
+package engine
 
 // Phase is where one VM is in up or down.
 type Phase string
