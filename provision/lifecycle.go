@@ -61,15 +61,19 @@ func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error)
 	if err != nil || !res.NoOp || r.NoConfigure {
 		return res, err
 	}
+	// Errors from here on return no result: libvirt was fine, the roles were not.
 	only, err := s.staleRoles(r.Reconfigure)
-	if err != nil || len(only) == 0 {
-		return res, err
+	if err != nil {
+		return nil, err
+	}
+	if len(only) == 0 {
+		return res, nil
 	}
 	if !r.Reconfigure && r.Progress != nil {
 		r.Progress.Info(fmt.Sprintf("roles of %s changed since they last ran (or did not finish): configuring them", strings.Join(only, ", ")))
 	}
 	if err := s.configure(ctx, res.State, hosts, only); err != nil {
-		return res, err
+		return nil, err
 	}
 	res.Reconfigured = only
 	return res, nil

@@ -43,8 +43,9 @@ type OpenOptions struct {
 	Guests Guests
 }
 
-// Session is one lab opened on its libvirt host: what up, down, status,
-// provision, verify, ssh and bench share. Close releases it.
+// Session is one lab opened on its libvirt host: what up, status,
+// provision, verify, ssh and bench share (down needs only Teardown).
+// Close releases it.
 type Session struct {
 	Lab  *topology.Lab
 	HV   libvirt.Hypervisor
