@@ -8,7 +8,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newDownCmd(a *App) *cobra.Command { return newDownCmdWith(a, dialLibvirt) }
+func newDownCmd(a *App) *cobra.Command {
+	if a.fakes.Connect != nil {
+		return newDownCmdWith(a, dialFunc(a.fakes.Connect))
+	}
+	return newDownCmdWith(a, dialLibvirt)
+}
 
 func newDownCmdWith(a *App, dial dialFunc) *cobra.Command {
 	var f lifecycleFlags

@@ -54,7 +54,8 @@ func (a *App) openSession(ctx context.Context, arg string, f lifecycleFlags) (*p
 		return nil, err
 	}
 	f.instance = f.ownerFlags.owner
-	o := provision.OpenOptions{URI: f.uri, Owner: owner, Force: f.force}
+	o := a.fakes
+	o.URI, o.Owner, o.Force = f.uri, owner, f.force
 	o.Load = func(base topology.LoadOptions, warn bool) (*topology.Lab, error) {
 		return a.loadWith(arg, f.labFlags, base, a.Quiet || !warn)
 	}
