@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/image"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 )
 
@@ -144,10 +144,10 @@ func indent(s string) string {
 }
 
 // up runs `labctl up --yes -o json` and decodes the result.
-func up(t *testing.T, ctx context.Context, l *lab) provision.UpResult {
+func up(t *testing.T, ctx context.Context, l *lab) engine.UpResult {
 	t.Helper()
 	out := mustLabctl(t, ctx, "up", "--yes", "--timeout", "15m", "-o", "json", l.dir)
-	var res provision.UpResult
+	var res engine.UpResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("up output is not JSON: %v\n%s", err, out)
 	}
@@ -155,11 +155,11 @@ func up(t *testing.T, ctx context.Context, l *lab) provision.UpResult {
 }
 
 // owned lists what libvirt says lab owns.
-func owned(t *testing.T, name string) *provision.Live {
+func owned(t *testing.T, name string) *engine.Live {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	live, err := provision.Observe(ctx, e.hv, name, name)
+	live, err := engine.Observe(ctx, e.hv, name, name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"libvirt.org/go/libvirtxml"
 )
@@ -123,11 +123,11 @@ func TestLifecycle(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = e.hv.DeleteVolume(context.Background(), pool, name) })
 	}
-	if _, err := e.hv.EnsurePool(ctx, &libvirtxml.StoragePool{Type: "dir", Name: provision.BasePool,
-		Target: &libvirtxml.StoragePoolTarget{Path: "/var/lib/libvirt/images/" + provision.BasePool}}); err != nil {
+	if _, err := e.hv.EnsurePool(ctx, &libvirtxml.StoragePool{Type: "dir", Name: engine.BasePool,
+		Target: &libvirtxml.StoragePoolTarget{Path: "/var/lib/libvirt/images/" + engine.BasePool}}); err != nil {
 		t.Fatal(err)
 	}
-	foreignVol(provision.BasePool, "e2e-foreign.raw")
+	foreignVol(engine.BasePool, "e2e-foreign.raw")
 
 	var first map[string]string
 	t.Run("up creates the 3-VM lab", func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("up result: %+v", res)
 		}
 		for _, vm := range res.VMs {
-			if vm.Action != provision.ActCreate || vm.BootSeconds <= 0 {
+			if vm.Action != engine.ActCreate || vm.BootSeconds <= 0 {
 				t.Errorf("%s: action %s, boot %.1fs", vm.Name, vm.Action, vm.BootSeconds)
 			}
 			t.Logf("FIGURE up-3vm boot-to-ssh %s %.1fs", vm.Name, vm.BootSeconds)
@@ -159,7 +159,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("e2ea-int is not isolated: %+v", n.Def)
 		}
 		for _, v := range live.Volumes {
-			if strings.HasSuffix(v.Name, ".root.qcow2") && !strings.Contains(v.Backing, "/"+provision.BasePool+"/") {
+			if strings.HasSuffix(v.Name, ".root.qcow2") && !strings.Contains(v.Backing, "/"+engine.BasePool+"/") {
 				t.Errorf("%s is not a linked clone of a base volume: backing %q", v.Name, v.Backing)
 			}
 		}
@@ -313,7 +313,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("labs answer %q and %q", outA, outB)
 		}
 		var st struct {
-			VMs []provision.VMStatus `json:"vms"`
+			VMs []engine.VMStatus `json:"vms"`
 		}
 		if err := json.Unmarshal([]byte(mustLabctl(t, ctx, "status", "-o", "json", a.dir)), &st); err != nil {
 			t.Fatal(err)
@@ -346,7 +346,7 @@ func TestLifecycle(t *testing.T) {
 		if !found {
 			t.Error("down removed the foreign network e2e-foreign")
 		}
-		for pool, name := range map[string]string{provision.BasePool: "e2e-foreign.raw", "e2ea": "someone-elses.raw"} {
+		for pool, name := range map[string]string{engine.BasePool: "e2e-foreign.raw", "e2ea": "someone-elses.raw"} {
 			vols, err := e.hv.ListVolumes(ctx, pool)
 			if err != nil {
 				t.Errorf("pool %s: %v", pool, err)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
@@ -99,7 +99,7 @@ func TestOwnership(t *testing.T) {
 	t.Run("alice and bob bring up the same lab file side by side", func(t *testing.T) {
 		for _, o := range []string{"alice", "bob"} {
 			res := upOwner(t, ctx, l, o)
-			if len(res.VMs) != 1 || res.VMs[0].Action != provision.ActCreate {
+			if len(res.VMs) != 1 || res.VMs[0].Action != engine.ActCreate {
 				t.Fatalf("up --owner %s: %+v", o, res)
 			}
 			if o == "alice" {
@@ -168,10 +168,10 @@ func TestOwnership(t *testing.T) {
 	})
 }
 
-func upOwner(t *testing.T, ctx context.Context, l *lab, owner string) provision.UpResult {
+func upOwner(t *testing.T, ctx context.Context, l *lab, owner string) engine.UpResult {
 	t.Helper()
 	out := mustLabctl(t, ctx, "up", "--yes", "--owner", owner, "--timeout", "15m", "-o", "json", l.dir)
-	var res provision.UpResult
+	var res engine.UpResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("up output is not JSON: %v\n%s", err, out)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 )
 
 // labRemote is a 1-VM lab driven over qemu+ssh, with a RAID 1 so that
@@ -122,15 +122,15 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("client namespace %s has a route to the lab network: %s", r.ns, out)
 	}
 
-	res := func() provision.UpResult {
+	res := func() engine.UpResult {
 		out := r.mustLabctl(t, ctx, "up", "--yes", "--timeout", "15m", "-o", "json", l.dir)
-		var res provision.UpResult
+		var res engine.UpResult
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("up output is not JSON: %v\n%s", err, out)
 		}
 		return res
 	}()
-	if len(res.VMs) != 1 || res.VMs[0].Action != provision.ActCreate || res.VMs[0].BootSeconds <= 0 {
+	if len(res.VMs) != 1 || res.VMs[0].Action != engine.ActCreate || res.VMs[0].BootSeconds <= 0 {
 		t.Fatalf("up result: %+v", res)
 	}
 	t.Logf("FIGURE remote-up boot-to-ssh %.1fs, up %.1fs", res.VMs[0].BootSeconds, res.Seconds)

@@ -23,7 +23,8 @@ var layers = []struct {
 	{"internal/version", 0}, {"templates", 0}, {"topology", 0}, // the language and embedded files
 	{"provision/ssh", 1}, {"provision/guestout", 1}, {"provision/keys", 1}, // the guest side
 	{"provision/cloudinit", 1}, {"provision/roles", 1},
-	{"provision", 2}, {"image", 2}, // the libvirt engine, base images
+	{"provision", 2}, {"provision/engine", 2}, {"image", 2}, // the Session that opens a lab, the libvirt engine, base images
+	{"provision/doctor", 2}, {"provision/provisiontest", 2}, // host checks; fake guests for Session tests
 	{"verify", 3}, {"bench", 3}, // checks and experiments on a running lab
 	{"cmd", 4}, {"docs", 4}, // the CLI; the docs' example tests
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/labctl/labctl/provision"
 )
 
 // IO are the streams a command writes to: data on Out, progress and errors on Err.
@@ -30,6 +31,9 @@ type App struct {
 	Quiet   bool
 	Verbose int
 	NoColor bool
+	// fakes are what lifecycle commands open a lab with in tests (libvirt,
+	// images, guests); zero = the real ones.
+	fakes provision.OpenOptions
 }
 
 // ExitError asks Run to exit with Code after printing nothing more

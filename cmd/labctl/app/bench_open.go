@@ -6,20 +6,16 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/labctl/labctl/bench/result"
 	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/internal/version"
 	"github.com/labctl/labctl/provision"
-	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
 
-// benchEnv is a lab opened for benchmarking. openBench is the only bench
-// code that uses up.go's lifecycle (openLab, checkHolder, sshConfig, hv,
-// opts, isLocalURI): the seam to swap for a provision session.
+// benchEnv is a lab opened for benchmarking.
 type benchEnv struct {
 	lab        *topology.Lab
 	hosts      testbed.Hosts
@@ -53,42 +49,24 @@ func selfExecutable() ([]byte, error) {
 	return b, nil
 }
 
-// openBench opens the lab like verify (SSH pool with pinned keys) and
-// keeps the libvirt connection for power actions.
+// openBench opens the lab through a provision session: its Hosts (pinned
+// keys, root) for the guests and its libvirt connection for power actions.
 func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*benchEnv, error) {
-	lc, err := a.openLab(ctx, arg, f)
+	s, err := a.openSession(ctx, arg, f)
 	if err != nil {
 		return nil, err
 	}
-	if err := lc.checkHolder(ctx, f.ownerFlags); err != nil {
-		lc.hv.Close()
-		return nil, err
-	}
-	st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
-		return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
-	}})
+	h, err := s.Hosts(ctx)
 	if err != nil {
-		lc.hv.Close()
+		s.Close()
 		return nil, err
 	}
-	h := &poolHosts{pool: ssh.NewPool(), cfgs: map[string]ssh.Config{}}
-	for _, vm := range st.VMs {
-		cfg, err := lc.sshConfig(vm, true)
-		if err != nil {
-			h.pool.Close()
-			lc.hv.Close()
-			return nil, err
-		}
-		h.cfgs[vm.Name] = cfg
-		h.pool.Add(cfg)
-	}
-	uri := lc.opts.URI
 	env := &benchEnv{
-		lab: lc.lab, hosts: h, power: &testbed.LibvirtPower{HV: lc.hv, Lab: lc.lab.Name},
-		close: func() { h.pool.Close(); lc.hv.Close() },
+		lab: s.Lab, hosts: h, power: &testbed.LibvirtPower{HV: s.HV, Lab: s.Lab.Name},
+		close: func() { h.Close(); s.Close() },
 	}
 	env.provenance = func(ctx context.Context, tool string, client *topology.VM) result.Provenance {
-		in := testbed.ProvenanceInput{HV: lc.hv, Local: isLocalURI(uri), DomainType: lc.opts.DomainType, Tool: tool, Version: version.String()}
+		in := testbed.ProvenanceInput{HV: s.HV, Local: provision.IsLocalURI(s.Opts.URI), DomainType: s.Opts.DomainType, Tool: tool, Version: version.String()}
 		if client != nil {
 			in.Image = client.Image
 			if r, err := h.Runner(client.Name); err == nil {
@@ -96,7 +74,7 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 			}
 		}
 		if in.Image == "" {
-			in.Image = lc.lab.Image
+			in.Image = s.Lab.Image
 		}
 		if img, err := image.DefaultStore().Get(in.Image); err == nil {
 			in.ImageDigest = img.Manifest.SHA256
@@ -104,27 +82,4 @@ func (a *App) openBench(ctx context.Context, arg string, f lifecycleFlags) (*ben
 		return testbed.Provenance(ctx, in)
 	}
 	return env, nil
-}
-
-// poolHosts is testbed.Hosts over an ssh.Pool.
-type poolHosts struct {
-	pool *ssh.Pool
-	cfgs map[string]ssh.Config
-}
-
-func (h *poolHosts) Runner(vm string) (ssh.Runner, error) {
-	if _, ok := h.cfgs[vm]; !ok {
-		return nil, fmt.Errorf("no VM %q in the lab", vm)
-	}
-	return h.pool.Runner(vm), nil
-}
-
-func (h *poolHosts) Reconnect(ctx context.Context, vm string, timeout time.Duration) error {
-	cfg, ok := h.cfgs[vm]
-	if !ok {
-		return fmt.Errorf("no VM %q in the lab", vm)
-	}
-	h.pool.Add(cfg) // drops the connection to the powered-off VM
-	_, err := h.pool.WaitReady(ctx, vm, timeout)
-	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/spf13/cobra"
@@ -29,7 +30,7 @@ func newConsoleCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			uri := labURI(f.uri, lab)
+			uri := provision.LabURI(f.uri, lab)
 			hv, err := libvirt.Dial(ctx, uri)
 			if err != nil {
 				return err
@@ -52,7 +53,7 @@ func newConsoleCmd(a *App) *cobra.Command {
 			if logPath == "" {
 				return fmt.Errorf("lab %s has no VM %q with a console log (is it up?)", lab.Name, args[0])
 			}
-			if !isLocalURI(uri) {
+			if !provision.IsLocalURI(uri) {
 				return followRemote(ctx, uri, logPath, a.IO.Out, !noFollow)
 			}
 			return follow(ctx, logPath, a.IO.Out, !noFollow)

@@ -4,13 +4,16 @@ import (
 	"fmt"
 
 	"github.com/labctl/labctl/provision"
-	"github.com/labctl/labctl/provision/keys"
-	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
 
-func newDownCmd(a *App) *cobra.Command { return newDownCmdWith(a, dialLibvirt) }
+func newDownCmd(a *App) *cobra.Command {
+	if a.fakes.Connect != nil {
+		return newDownCmdWith(a, dialFunc(a.fakes.Connect))
+	}
+	return newDownCmdWith(a, dialLibvirt)
+}
 
 func newDownCmdWith(a *App, dial dialFunc) *cobra.Command {
 	var f lifecycleFlags
@@ -52,24 +55,17 @@ owner's lab (root may, with --force), other volumes, base images.
 					return err
 				}
 			}
-			hv, err := dial(ctx, labURI(f.uri, lab))
+			hv, err := dial(ctx, provision.LabURI(f.uri, lab))
 			if err != nil {
 				return err
 			}
 			defer hv.Close()
 			prog := a.newProgress(asJSON)
-			res, err := provision.Down(ctx, hv, lab.Name, provision.DownOptions{
-				Pool: provision.LabPoolName(lab), PoolPath: lab.PoolPath, Progress: prog, Owner: owner, Force: f.force})
+			res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
+				Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})
 			prog.Stop()
 			if err != nil {
-				return fmt.Errorf("down of lab %q: %w", lab.Name, err)
-			}
-			if !keepKeys {
-				if err := keys.RemoveDir(lab.Name); err != nil {
-					return err
-				}
-			} else if err := roles.ForgetAll(keys.DefaultDir(lab.Name)); err != nil {
-				return err // the kept keys serve a new lab, whose roles never ran
+				return err
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, res)

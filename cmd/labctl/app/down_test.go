@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
@@ -46,7 +46,7 @@ func TestDownTakesYesAndAsksNothing(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		st, err := provision.Desired(lab, provision.Options{Images: fixedImage})
+		st, err := engine.Desired(lab, engine.Options{Images: fixedImage})
 		if err != nil {
 			t.Fatal(err)
 		}

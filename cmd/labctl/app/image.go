@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/image"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +39,7 @@ func newImageCmdWith(a *App, dial dialFunc) *cobra.Command {
 		Use:   "image",
 		Short: "Build, import, list, remove and prune the base images labs boot from",
 		Long: `Base images are shared by all labs. ` + "`labctl up`" + ` copies an image's disk once into
-the libvirt pool ` + provision.BasePool + ` (one copy per image content); VM disks are linked
+the libvirt pool ` + engine.BasePool + ` (one copy per image content); VM disks are linked
 clones of that copy, so rebuilding an image never disturbs running labs.
 Store: $LABCTL_IMAGE_DIR, else /var/lib/labctl/images (root) or
 $XDG_DATA_HOME/labctl/images (~/.local/share/labctl/images).`,

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/labctl/labctl/image"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/spf13/cobra"
 )
@@ -16,7 +16,7 @@ func newImagePruneCmd(a *App, f *imageFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prune [IMAGE...]",
 		Short: "Remove base volumes no lab uses from the shared base pool",
-		Long: `Remove the copies of images in the libvirt pool ` + provision.BasePool + ` that no volume is
+		Long: `Remove the copies of images in the libvirt pool ` + engine.BasePool + ` that no volume is
 backed by and no domain uses, except the current disk of every stored image.
 Only volumes labctl named (<image>-<sha12>.<ext>) are considered; with
 IMAGE names, only those images' copies.
@@ -80,5 +80,5 @@ func noteGarbage(a *App, bp *basePool, s image.Store) {
 		bytes += c.Bytes()
 	}
 	fmt.Fprintf(a.IO.Err, "note: %d unused image copy(ies) (%s) in pool %s: `labctl image prune` removes them\n",
-		len(garbage), libvirt.FormatBytes(bytes), provision.BasePool)
+		len(garbage), libvirt.FormatBytes(bytes), engine.BasePool)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labctl/labctl/image"
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
 )
@@ -30,20 +31,20 @@ const dialTimeout = 10 * time.Second
 type basePool struct {
 	uri   string
 	hv    libvirt.Hypervisor
-	usage *provision.BaseUsage
+	usage *engine.BaseUsage
 }
 
 // openBasePool connects to libvirt ($LABCTL_URI / --connect, default
 // qemu:///system) and reads the base pool's usage.
 func (f *imageFlags) openBasePool(ctx context.Context) (*basePool, error) {
-	uri := labURI(f.uri, &topology.Lab{})
+	uri := provision.LabURI(f.uri, &topology.Lab{})
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	hv, err := f.dial(dctx, uri)
 	if err != nil {
 		return nil, err
 	}
-	u, err := provision.ObserveBase(ctx, hv)
+	u, err := engine.ObserveBase(ctx, hv)
 	if err != nil {
 		hv.Close()
 		return nil, fmt.Errorf("read libvirt at %s: %w", uri, err)
@@ -77,7 +78,7 @@ func currentDisks(s image.Store) (map[string]string, error) {
 // collect removes (or with dryRun only lists) the base copies nothing uses
 // that are not the current disk of a stored image; only limits it to
 // those images' copies. It reports each volume on a's stdout.
-func (b *basePool) collect(ctx context.Context, a *App, s image.Store, dryRun bool, only ...string) ([]*provision.BaseCopy, error) {
+func (b *basePool) collect(ctx context.Context, a *App, s image.Store, dryRun bool, only ...string) ([]*engine.BaseCopy, error) {
 	current, err := currentDisks(s)
 	if err != nil {
 		return nil, err
@@ -92,12 +93,12 @@ func (b *basePool) collect(ctx context.Context, a *App, s image.Store, dryRun bo
 	}
 	for _, c := range garbage {
 		if !dryRun {
-			if err := provision.RemoveCopies(ctx, b.hv, []*provision.BaseCopy{c}); err != nil {
+			if err := engine.RemoveCopies(ctx, b.hv, []*engine.BaseCopy{c}); err != nil {
 				return nil, err
 			}
 		}
 		for _, v := range c.Volumes {
-			fmt.Fprintf(a.IO.Out, "%s base volume %s/%s (%s)\n", verb, provision.BasePool, v.Name, libvirt.FormatBytes(v.Allocation))
+			fmt.Fprintf(a.IO.Out, "%s base volume %s/%s (%s)\n", verb, engine.BasePool, v.Name, libvirt.FormatBytes(v.Allocation))
 		}
 	}
 	return garbage, nil
@@ -115,7 +116,7 @@ func (f *imageFlags) collectAfter(ctx context.Context, a *App, b *basePool, name
 		defer b.Close()
 	}
 	if _, err := b.collect(ctx, a, f.store(), false, name); err != nil {
-		var ue *provision.UncheckedError
+		var ue *engine.UncheckedError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(a.IO.Err, "note: base volumes of image %q were not collected: %v\n", name, err)
 			return
@@ -126,7 +127,7 @@ func (f *imageFlags) collectAfter(ctx context.Context, a *App, b *basePool, name
 	for _, c := range b.usage.Copies {
 		if c.Image == name && c.InUse() {
 			fmt.Fprintf(a.IO.Err, "note: kept base copy %s-%s of image %q in pool %s: used by %s\n",
-				c.Image, c.Digest, name, provision.BasePool, strings.Join(c.Users(), ", "))
+				c.Image, c.Digest, name, engine.BasePool, strings.Join(c.Users(), ", "))
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/labctl/labctl/image"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
 	"libvirt.org/go/libvirtxml"
@@ -69,7 +69,7 @@ func usageFixture(t *testing.T) (string, *fake.Hypervisor) {
 	vol := func(pool, name, backing string, size int64) {
 		def := &libvirtxml.StorageVolume{Name: name, Capacity: &libvirtxml.StorageVolumeSize{Value: 1 << 30}}
 		if backing != "" {
-			def.BackingStore = &libvirtxml.StorageVolumeBackingStore{Path: "/pools/" + provision.BasePool + "/" + backing}
+			def.BackingStore = &libvirtxml.StorageVolumeBackingStore{Path: "/pools/" + engine.BasePool + "/" + backing}
 		}
 		var content *strings.Reader
 		if size > 0 {
@@ -85,10 +85,10 @@ func usageFixture(t *testing.T) (string, *fake.Hypervisor) {
 			t.Fatal(err)
 		}
 	}
-	pool(provision.BasePool)
+	pool(engine.BasePool)
 	for _, n := range []string{"bookworm-cloud-111111111111.qcow2", "bookworm-cloud-111111111111.vmlinuz",
 		"bookworm-cloud-222222222222.qcow2", "bookworm-cloud-222222222222.vmlinuz", "deb12-222222222222.qcow2", "keep-me.qcow2"} {
-		vol(provision.BasePool, n, "", 4096)
+		vol(engine.BasePool, n, "", 4096)
 	}
 	pool("web")
 	vol("web", "web.www.root.qcow2", "bookworm-cloud-111111111111.qcow2", 0)
@@ -235,7 +235,7 @@ func TestImagePrune(t *testing.T) {
 
 func assertBaseVolumes(t *testing.T, hv *fake.Hypervisor, want ...string) {
 	t.Helper()
-	vols, err := hv.ListVolumes(context.Background(), provision.BasePool)
+	vols, err := hv.ListVolumes(context.Background(), engine.BasePool)
 	if err != nil {
 		t.Fatal(err)
 	}

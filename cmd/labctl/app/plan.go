@@ -10,6 +10,7 @@ import (
 
 	"github.com/labctl/labctl/internal/version"
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/roles"
 	"github.com/labctl/labctl/topology"
@@ -60,7 +61,7 @@ gives a byte-identical plan.`,
 // planInputs are what a plan needs besides the lab; tests fix them so
 // golden files do not depend on the machine.
 type planInputs struct {
-	Images      func(name string) (*provision.BaseImage, error)
+	Images      func(name string) (*engine.BaseImage, error)
 	DomainType  string
 	AccelReason string
 }
@@ -68,13 +69,13 @@ type planInputs struct {
 // plan is the desired libvirt state, the services the guests will run,
 // and the guest role steps that configure them.
 type plan struct {
-	State    *provision.State
+	State    *engine.State
 	Services planServices
 	Steps    []roles.PlannedStep
 }
 
 func makePlan(lab *topology.Lab, in planInputs) (*plan, error) {
-	st, err := provision.Desired(lab, provision.Options{
+	st, err := engine.Desired(lab, engine.Options{
 		URI:         lab.URI,
 		DomainType:  in.DomainType,
 		AccelReason: in.AccelReason,
@@ -94,7 +95,7 @@ func localAccel(want topology.Accel) (string, string) {
 	if _, err := os.Stat("/dev/kvm"); err == nil {
 		host.DomainTypes = append(host.DomainTypes, "kvm")
 	}
-	dt, reason, err := provision.ResolveAccel(want, host, provision.AccelProbe{Local: true})
+	dt, reason, err := engine.ResolveAccel(want, host, engine.AccelProbe{Local: true})
 	if err != nil {
 		return "qemu", err.Error()
 	}
@@ -103,10 +104,10 @@ func localAccel(want topology.Accel) (string, string) {
 
 // planImage resolves an image from the store, or stands in for one not
 // built yet so a plan can be made before the first `labctl image build`.
-func planImage(name string) (*provision.BaseImage, error) {
-	bi, err := storeImage(name)
-	if errors.Is(err, provision.ErrImageMissing) {
-		return &provision.BaseImage{Name: name, SHA256: unbuiltSHA, Disk: "(not built yet)", DiskFormat: "qcow2",
+func planImage(name string) (*engine.BaseImage, error) {
+	bi, err := provision.StoreImage(name)
+	if errors.Is(err, engine.ErrImageMissing) {
+		return &engine.BaseImage{Name: name, SHA256: unbuiltSHA, Disk: "(not built yet)", DiskFormat: "qcow2",
 			VirtualSize: 2 << 30, Kernel: "vmlinuz", Initrd: "initrd.img"}, nil
 	}
 	return bi, err

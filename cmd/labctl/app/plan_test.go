@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/topology"
 	"github.com/labctl/labctl/topology/topologytest"
 )
@@ -20,8 +20,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixedImage stands in for the image store so golden plans do not depend
 // on what this machine has built.
-func fixedImage(name string) (*provision.BaseImage, error) {
-	return &provision.BaseImage{
+func fixedImage(name string) (*engine.BaseImage, error) {
+	return &engine.BaseImage{
 		Name: name, SHA256: "5e1f0c0ffee0123456789abcdef0123456789abcdef0123456789abcdef0123",
 		Disk: "/var/lib/labctl/images/" + name + "/disk.qcow2", DiskFormat: "qcow2", DiskSize: 400 << 20,
 		VirtualSize: 2 << 30, Kernel: "/var/lib/labctl/images/" + name + "/vmlinuz", KernelSize: 8 << 20,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/spf13/cobra"
 )
@@ -28,17 +27,15 @@ func newSSHCmd(a *App) *cobra.Command {
 			} else if dash < 0 && len(rest) > 0 {
 				return fmt.Errorf("unexpected arguments %q: put the command after --", rest)
 			}
-			lc, err := a.openLab(ctx, labPath, f)
+			s, err := a.openSession(ctx, labPath, f)
 			if err != nil {
 				return err
 			}
-			defer lc.hv.Close()
-			if err := lc.checkHolder(ctx, f.ownerFlags); err != nil {
+			defer s.Close()
+			if err := s.CheckHolder(ctx); err != nil {
 				return err
 			}
-			st, err := provision.Desired(lc.lab, provision.Options{DomainType: lc.opts.DomainType, Images: func(n string) (*provision.BaseImage, error) {
-				return &provision.BaseImage{Name: n}, nil // only names and addresses are needed
-			}})
+			st, err := s.Machines()
 			if err != nil {
 				return err
 			}
@@ -48,9 +45,9 @@ func newSSHCmd(a *App) *cobra.Command {
 				for _, v := range st.VMs {
 					names = append(names, v.Name)
 				}
-				return fmt.Errorf("lab %s has no VM %q (VMs: %s)", lc.lab.Name, vmName, strings.Join(names, ", "))
+				return fmt.Errorf("lab %s has no VM %q (VMs: %s)", s.Lab.Name, vmName, strings.Join(names, ", "))
 			}
-			cfg, err := lc.sshConfig(vm, root)
+			cfg, err := s.SSHConfig(vm, root)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
@@ -22,24 +22,20 @@ func newStatusCmd(a *App) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			lc, err := a.openLab(ctx, argOr(args), f)
+			s, err := a.openSession(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
-			defer lc.hv.Close()
-			st, _, _, err := provision.Plan(ctx, lc.hv, lc.lab, lc.opts)
-			if st == nil {
-				return err
-			}
-			rows, err := provision.Status(ctx, lc.hv, st, time.Now())
+			defer s.Close()
+			st, rows, err := s.Status(ctx, time.Now())
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(a.IO.Out, struct {
-					Lab string               `json:"lab"`
-					URI string               `json:"uri"`
-					VMs []provision.VMStatus `json:"vms"`
+					Lab string            `json:"lab"`
+					URI string            `json:"uri"`
+					VMs []engine.VMStatus `json:"vms"`
 				}{st.Lab, st.URI, rows})
 			}
 			t := tablewriter.NewWriter(a.IO.Out)
@@ -55,7 +51,7 @@ func newStatusCmd(a *App) *cobra.Command {
 				if accel == "" {
 					accel = "-"
 				}
-				if err := t.Append(r.Name, state, strings.Join(r.IPs, " "), accel, provision.FormatUptime(r.UptimeSec)); err != nil {
+				if err := t.Append(r.Name, state, strings.Join(r.IPs, " "), accel, engine.FormatUptime(r.UptimeSec)); err != nil {
 					return err
 				}
 			}

@@ -2,57 +2,61 @@ package app
 
 import (
 	"bytes"
-	"errors"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labctl/labctl/provision"
-	"github.com/vbauerster/mpb/v8"
+	"github.com/labctl/labctl/provision/keys"
+	"github.com/labctl/labctl/provision/libvirt"
+	"github.com/labctl/labctl/provision/libvirt/fake"
+	"github.com/labctl/labctl/provision/provisiontest"
 )
 
-func TestProgressPlainLines(t *testing.T) {
-	var buf bytes.Buffer
-	a := &App{IO: IO{Err: &buf}}
-	p := a.newProgress(false)
-	p.VM("web-1", provision.PhaseQueued, nil)
-	p.Info("creating network lab-ext")
-	p.VM("web-1", provision.PhaseFailed, errors.New("start domain: boom\ndetails"))
-	p.Stop()
-	out := buf.String()
-	for _, want := range []string{"web-1            queued", "creating network lab-ext", "failed", "start domain: boom"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("progress output lacks %q:\n%s", want, out)
-		}
+// labctlOnFakes runs labctl args with libvirt, images and guests faked.
+func labctlOnFakes(t *testing.T, hv *fake.Hypervisor, g *provisiontest.Guests, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	a := &App{IO: IO{In: strings.NewReader(""), Out: &out, Err: io.Discard}, Quiet: true,
+		fakes: provision.OpenOptions{Connect: func(context.Context, string) (libvirt.Hypervisor, error) { return hv, nil },
+			Images: provisiontest.Image, Guests: g}}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("labctl %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
-	if strings.Contains(out, "details") {
-		t.Errorf("plain progress printed more than the first error line:\n%s", out)
-	}
+	return out.String()
 }
 
-func TestProgressBarsFinish(t *testing.T) {
-	var buf bytes.Buffer
-	p := &progress{w: &buf, start: time.Now(), bars: map[string]*mpb.Bar{},
-		phases: map[string]provision.Phase{}, since: map[string]time.Time{}}
-	p.p = mpb.New(mpb.WithOutput(&buf), mpb.WithRefreshRate(5*time.Millisecond), mpb.WithAutoRefresh())
-	done := make(chan struct{})
-	go func() {
-		for _, ph := range []provision.Phase{provision.PhaseQueued, provision.PhaseStart, provision.PhaseBoot} {
-			p.VM("a", ph, nil)
-			p.VM("b", ph, nil)
-			time.Sleep(10 * time.Millisecond)
-		}
-		p.VM("a", provision.PhaseReady, nil)
-		p.Info("configuring guests")
-		p.Stop() // b never finished: Stop completes it
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("progress bars deadlocked")
+func TestUpStatusDownOnFakes(t *testing.T) {
+	t.Setenv(keys.EnvStateDir, t.TempDir())
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lab.hcl"), []byte(provisiontest.Lab(512)), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "ready") || !strings.Contains(buf.String(), "booting") {
-		t.Errorf("bars did not render the phases:\n%q", buf.String())
+	hv, g := fake.New(), provisiontest.New("client", "box")
+	if out := labctlOnFakes(t, hv, g, "up", dir); !strings.Contains(out, "lab sess is up: 2 VMs") || !g.Ran("client") {
+		t.Errorf("first up (client configured %v):\n%s", g.Ran("client"), out)
+	}
+	g.Reset()
+	if out := labctlOnFakes(t, hv, g, "up", dir); !strings.Contains(out, "lab sess is up to date: 2 VMs, nothing to do") || g.Ran("client") {
+		t.Errorf("second up (client configured %v):\n%s", g.Ran("client"), out)
+	}
+	out := labctlOnFakes(t, hv, g, "status", dir)
+	for _, want := range []string{"client", "box", "running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "changed: run up") {
+		t.Errorf("status after up shows a change:\n%s", out)
+	}
+	if out := labctlOnFakes(t, hv, g, "down", dir); !strings.Contains(out, "lab sess removed: 2 domains") {
+		t.Errorf("down:\n%s", out)
 	}
 }

@@ -32,7 +32,7 @@ func (h *Hypervisor) AddFile(dir, name string) {
 }
 
 // ListDir lists a host directory (files and pool volumes), like
-// provision.Options.ListDir on a local libvirt host.
+// engine.Options.ListDir on a local libvirt host.
 func (h *Hypervisor) ListDir(dir string) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

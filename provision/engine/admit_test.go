@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/labctl/labctl/provision/libvirt/fake"
+	"github.com/labctl/labctl/topology"
+)
+
+// bigLab is testLab with n VMs (the extra ones copies of client).
+func bigLab(name string, n int) *topology.Lab {
+	lab := testLab(name)
+	base := lab.VMs[0]
+	for i := len(lab.VMs); i < n; i++ {
+		v := *base
+		v.Name = fmt.Sprintf("vm%d", i)
+		v.LibvirtName = name + "-" + v.Name
+		v.Hostname = v.Name
+		v.NICs = nil
+		for j, nic := range base.NICs {
+			c := *nic
+			c.MAC = fmt.Sprintf("52:54:00:01:%02x:%02x", i, j)
+			v.NICs = append(v.NICs, &c)
+		}
+		lab.VMs = append(lab.VMs, &v)
+	}
+	return lab
+}
+
+// bootRecorder is a WaitSSH whose guests take boot (fake time) to answer
+// SSH; it records how many boot at once and when each started.
+type bootRecorder struct {
+	boot   time.Duration
+	mu     sync.Mutex
+	now    int
+	peak   int
+	starts []time.Duration
+	t0     time.Time
+}
+
+func (r *bootRecorder) wait(ctx context.Context, vm *VMSpec) error {
+	r.mu.Lock()
+	r.now++
+	r.peak = max(r.peak, r.now)
+	r.starts = append(r.starts, time.Since(r.t0))
+	r.mu.Unlock()
+	defer func() { r.mu.Lock(); r.now--; r.mu.Unlock() }()
+	select {
+	case <-time.After(r.boot):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestAdmissionNeverMoreThanK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hv := fake.New()
+		hv.Node.CPUs = 2 // TCG: K = 2
+		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = rec.wait
+		var info []string
+		var mu sync.Mutex
+		opts.Progress = progressFunc(func(s string) { mu.Lock(); info = append(info, s); mu.Unlock() })
+		res, err := Up(ctx(), hv, bigLab("lab1", 7), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.peak != 2 {
+			t.Errorf("peak concurrent boots = %d, want K = 2", rec.peak)
+		}
+		// Waves of 2, each 40 s: 7 guests take 4 waves.
+		if got := time.Since(rec.t0); got != 160*time.Second {
+			t.Errorf("up took %v of fake time, want 4 waves of 40s", got)
+		}
+		for _, vm := range res.VMs {
+			if vm.BootSeconds != 40 {
+				t.Errorf("%s boot-to-SSH %.1fs, want 40 (time waiting for a slot is not boot time)", vm.Name, vm.BootSeconds)
+			}
+		}
+		if !slices.ContainsFunc(info, func(s string) bool {
+			return strings.Contains(s, "up to 2 guests boot at once (TCG, 2 host CPUs)")
+		}) {
+			t.Errorf("no admission line in %q", info)
+		}
+		// A heartbeat said what up waits for, with the bounds.
+		if !slices.ContainsFunc(info, func(s string) bool {
+			return strings.Contains(s, "waiting for SSH on") && strings.Contains(s, "waiting for a boot slot") && strings.Contains(s, "restarted after 5m0s")
+		}) {
+			t.Errorf("no heartbeat line in %q", info)
+		}
+	})
+}
+
+func TestAdmissionTimeSliceAdmitsNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hv := fake.New()
+		rec := &bootRecorder{boot: 100 * time.Second, t0: time.Now()}
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = rec.wait
+		opts.BootParallel = 1
+		opts.BootSlice = 30 * time.Second
+		if _, err := Up(ctx(), hv, testLab("lab1"), opts); err != nil {
+			t.Fatal(err)
+		}
+		// One slot: the slow first guest lets the next start after its
+		// 30 s slice, and so on.
+		slices.Sort(rec.starts)
+		want := []time.Duration{0, 30 * time.Second, 60 * time.Second}
+		if !slices.Equal(rec.starts, want) {
+			t.Errorf("boots started at %v, want %v", rec.starts, want)
+		}
+	})
+}
+
+func TestAdmissionReleaseAdmitsNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdmission(2, time.Hour)
+		r1, _ := a.admit(ctx())
+		r2, _ := a.admit(ctx())
+		got := make(chan time.Duration)
+		t0 := time.Now()
+		go func() {
+			r3, err := a.admit(ctx())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got <- time.Since(t0)
+			r3()
+		}()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		select {
+		case <-got:
+			t.Fatal("a third guest was admitted while two boot")
+		default:
+		}
+		r1()
+		r1() // twice frees once
+		if d := <-got; d != 10*time.Second {
+			t.Errorf("admitted after %v, want when the first answered (10s)", d)
+		}
+		r2()
+		// Both slots free again: two admits do not block.
+		cctx, cancel := context.WithTimeout(ctx(), time.Second)
+		defer cancel()
+		for range 2 {
+			if _, err := a.admit(cctx); err != nil {
+				t.Fatalf("slot not freed: %v", err)
+			}
+		}
+	})
+}
+
+func TestDefaultBootParallel(t *testing.T) {
+	for _, c := range []struct {
+		typ  string
+		cpus int
+		want int
+	}{{"qemu", 2, 2}, {"qemu", 0, 1}, {"qemu", 16, 16}, {"kvm", 2, 6}, {"kvm", 0, 4}} {
+		if got := DefaultBootParallel(c.typ, c.cpus); got != c.want {
+			t.Errorf("DefaultBootParallel(%s, %d) = %d, want %d", c.typ, c.cpus, got, c.want)
+		}
+	}
+}
+
+// progressFunc records Info lines.
+type progressFunc func(string)
+
+func (f progressFunc) VM(string, Phase, error) {}
+func (f progressFunc) Info(s string)           { f(s) }
+
+// --timeout bounds a boot from its start: the last of three guests waits
+// 80 s for its slot and still has its whole 60 s.
+func TestBootTimeoutExcludesTheWaitForASlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = rec.wait
+		opts.BootParallel = 1
+		opts.BootTimeout = time.Minute
+		if _, err := Up(ctx(), fake.New(), testLab("lab1"), opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(rec.t0); got != 120*time.Second {
+			t.Errorf("up took %v, want three boots of 40s in a row", got)
+		}
+		// A boot past the bound fails.
+		rec = &bootRecorder{boot: 2 * time.Minute, t0: time.Now()}
+		opts.WaitSSH = rec.wait
+		_, err := Up(ctx(), fake.New(), testLab("lab2"), opts)
+		if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+			t.Errorf("err = %v, want the 1m boot bound", err)
+		}
+	})
+}
