@@ -71,10 +71,8 @@ func (in *Injector) progress(format string, args ...any) {
 }
 
 func (in *Injector) vmNamed(name string) (*topology.VM, error) {
-	for _, vm := range in.Lab.VMs {
-		if vm.Name == name {
-			return vm, nil
-		}
+	if vm := in.Lab.VM(name); vm != nil {
+		return vm, nil
 	}
 	return nil, fmt.Errorf("lab %s has no VM %q", in.Lab.Name, name)
 }
@@ -128,14 +126,11 @@ func (in *Injector) Inject(ctx context.Context, f topology.Fault) error {
 		// SIGKILL, like a crash: keepalived cannot say goodbye (priority 0)
 		// nor remove its VIPs, so the backup takes over after missing three
 		// adverts while the old MASTER may keep the address.
-		in.note("method", "systemctl kill -s SIGKILL keepalived")
-		_, err = run(ctx, in.Hosts, vm.Name, "systemctl kill -s SIGKILL keepalived")
+		err = in.runNoted(ctx, vm, "systemctl kill -s SIGKILL "+topology.RoleDirector.Unit())
 	case topology.StopWeb:
-		in.note("method", "systemctl stop apache2")
-		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop apache2")
+		err = in.runNoted(ctx, vm, "systemctl stop "+topology.RoleWeb.Unit())
 	case topology.StopNFS:
-		in.note("method", "systemctl stop nfs-server")
-		_, err = run(ctx, in.Hosts, vm.Name, "systemctl stop nfs-server")
+		err = in.runNoted(ctx, vm, "systemctl stop "+topology.RoleNFSServer.Unit())
 	case topology.FailRAIDMember:
 		err = in.failMember(ctx, vm)
 	case topology.LinkDown:
@@ -163,11 +158,11 @@ func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 	case topology.DestroyDirector, topology.DestroyVM:
 		err = in.restart(ctx, vm)
 	case topology.KillKeepalived:
-		err = in.startService(ctx, vm, "keepalived")
+		err = in.startService(ctx, vm, topology.RoleDirector.Unit())
 	case topology.StopWeb:
-		err = in.startService(ctx, vm, "apache2")
+		err = in.startService(ctx, vm, topology.RoleWeb.Unit())
 	case topology.StopNFS:
-		err = in.startService(ctx, vm, "nfs-server")
+		err = in.startService(ctx, vm, topology.RoleNFSServer.Unit())
 	case topology.FailRAIDMember:
 		err = in.reAddMember(ctx, vm)
 	case topology.LinkDown:
@@ -181,6 +176,13 @@ func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 		return fmt.Errorf("revert %s on %s: %w", f.Kind, vm.Name, err)
 	}
 	return nil
+}
+
+// runNoted runs cmd on vm and notes it as the fault's method.
+func (in *Injector) runNoted(ctx context.Context, vm *topology.VM, cmd string) error {
+	in.note("method", cmd)
+	_, err := run(ctx, in.Hosts, vm.Name, cmd)
+	return err
 }
 
 func (in *Injector) startService(ctx context.Context, vm *topology.VM, unit string) error {
@@ -234,13 +236,8 @@ func (in *Injector) restart(ctx context.Context, vm *topology.VM) error {
 func unitsOf(vm *topology.VM) []string {
 	var out []string
 	for _, r := range vm.Roles {
-		switch r {
-		case topology.RoleDirector:
-			out = append(out, "keepalived")
-		case topology.RoleWeb:
-			out = append(out, "apache2")
-		case topology.RoleNFSServer:
-			out = append(out, "nfs-server")
+		if u := r.Unit(); u != "" {
+			out = append(out, u)
 		}
 	}
 	return out
