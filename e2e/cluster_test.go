@@ -311,7 +311,7 @@ var backendRE = regexp.MustCompile(`Served by <b id="backend">([^<]+)</b>`)
 func pagesThroughVIP(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 	client := ""
 	for _, vm := range lab.VMs {
-		if slices.Contains(vm.Roles, topology.RoleClient) {
+		if vm.HasRole(topology.RoleClient) {
 			client = vm.Name
 		}
 	}

@@ -58,10 +58,8 @@ func (b *Bench) logf(format string, args ...any) {
 
 // Service returns the LVS service an experiment targets.
 func Service(lab *topology.Lab, e *topology.Experiment) (*topology.LVSService, error) {
-	for _, s := range lab.LVS {
-		if s.Name == e.Service {
-			return s, nil
-		}
+	if s := lab.Service(e.Service); s != nil {
+		return s, nil
 	}
 	return nil, fmt.Errorf("experiment %q: lab %s has no LVS service %q", e.Name, lab.Name, e.Service)
 }

@@ -152,7 +152,7 @@ func TestInjectServiceFaults(t *testing.T) {
 func TestLibvirtPowerOwnership(t *testing.T) {
 	s := newSim(t)
 	ctx := context.Background()
-	web := s.Lab.VMs[slices.IndexFunc(s.Lab.VMs, func(vm *topology.VM) bool { return vm.Name == "web-1" })]
+	web := s.Lab.VM("web-1")
 	other := &testbed.LibvirtPower{HV: s.HV, Lab: "someone-else"}
 	if _, err := other.Destroy(ctx, web); !errors.Is(err, libvirt.ErrNotOwned) {
 		t.Errorf("destroy by another lab: %v", err)

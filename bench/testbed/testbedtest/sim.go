@@ -132,10 +132,8 @@ func (s *Sim) Link(vm, dev string) string {
 }
 
 func (s *Sim) vm(name string) *topology.VM {
-	for _, vm := range s.Lab.VMs {
-		if vm.Name == name {
-			return vm
-		}
+	if vm := s.Lab.VM(name); vm != nil {
+		return vm
 	}
 	return &topology.VM{}
 }

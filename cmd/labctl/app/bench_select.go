@@ -25,11 +25,11 @@ func selectExperiments(l *topology.Lab, names []string, bf benchFlags, changed f
 		exps = []*topology.Experiment{e}
 	case len(names) > 0:
 		for _, n := range names {
-			i := slices.IndexFunc(l.Experiments, func(e *topology.Experiment) bool { return e.Name == n })
-			if i < 0 {
+			e := l.Experiment(n)
+			if e == nil {
 				return nil, fmt.Errorf("lab %s has no experiment %q (it has: %s)", l.Name, n, experimentNames(l))
 			}
-			exps = append(exps, l.Experiments[i])
+			exps = append(exps, e)
 		}
 	default:
 		if len(l.Experiments) == 0 {
@@ -65,18 +65,15 @@ func adhocExperiment(l *topology.Lab, bf benchFlags) (*topology.Experiment, erro
 	}
 	svc := l.LVS[0]
 	if bf.service != "" {
-		i := slices.IndexFunc(l.LVS, func(s *topology.LVSService) bool { return s.Name == bf.service })
-		if i < 0 {
+		if svc = l.Service(bf.service); svc == nil {
 			return nil, fmt.Errorf("--service %q: lab %s has no such LVS service", bf.service, l.Name)
 		}
-		svc = l.LVS[i]
 	}
 	var client *topology.VM
-	for _, vm := range l.VMs {
-		if (bf.client != "" && vm.Name == bf.client) || (bf.client == "" && slices.Contains(vm.Roles, topology.RoleClient)) {
-			client = vm
-			break
-		}
+	if bf.client != "" {
+		client = l.VM(bf.client)
+	} else if i := slices.IndexFunc(l.VMs, func(vm *topology.VM) bool { return vm.HasRole(topology.RoleClient) }); i >= 0 {
+		client = l.VMs[i]
 	}
 	if client == nil {
 		if bf.client != "" {
@@ -140,7 +137,7 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 			if err != nil {
 				return nil, err
 			}
-			if !slices.ContainsFunc(l.VMs, func(vm *topology.VM) bool { return vm.Name == ft.Target }) {
+			if l.VM(ft.Target) == nil {
 				return nil, fmt.Errorf("--fault %q: lab %s has no VM %q", v, l.Name, ft.Target)
 			}
 			x.Faults = append(x.Faults, ft)
