@@ -56,7 +56,7 @@ func TestBenchMeasuresEachVariation(t *testing.T) {
 			}
 		}
 	}
-	if !s.Apache("web-2") || !s.Apache("web-3") || s.Scheduler() != string(s.Service.Scheduler) {
+	if !s.Apache("web-2") || !s.Apache("web-3") || s.Scheduler() != s.Service.Scheduler {
 		t.Errorf("not restored: web-2 %v web-3 %v scheduler %s", s.Apache("web-2"), s.Apache("web-3"), s.Scheduler())
 	}
 	back, err := result.Read(dir)

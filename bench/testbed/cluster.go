@@ -34,9 +34,9 @@ type Variations struct {
 	Progress func(format string, args ...any)
 
 	mu        sync.Mutex
-	stopped   map[string]bool // backends whose Apache these Variations stopped
-	checked   bool            // active backends were started once (left over from an aborted run?)
-	scheduler string          // scheduler set by these Variations ("" = untouched)
+	stopped   map[string]bool    // backends whose Apache these Variations stopped
+	checked   bool               // active backends were started once (left over from an aborted run?)
+	scheduler topology.Scheduler // scheduler set by these Variations ("" = untouched)
 }
 
 func (c *Variations) progress(format string, args ...any) {
@@ -54,9 +54,9 @@ func (c *Variations) Apply(ctx context.Context, v result.Variation) error {
 	if v.RealServers < 1 || v.RealServers > len(s.Backends) {
 		return fmt.Errorf("LVS %s: %d real servers asked, %d declared", s.Name, v.RealServers, len(s.Backends))
 	}
-	sched := v.Scheduler
+	sched := topology.Scheduler(v.Scheduler)
 	if sched == "" {
-		sched = string(s.Scheduler)
+		sched = s.Scheduler
 	}
 	if err := c.setBackends(ctx, v.RealServers); err != nil {
 		return err
@@ -87,6 +87,7 @@ func (c *Variations) setBackends(ctx context.Context, n int) error {
 		c.checked = true
 	}
 	c.mu.Unlock()
+	web := topology.RoleWeb.Unit()
 	var g errgroup.Group
 	for i, b := range c.Service.Backends {
 		name := b.VM.Name
@@ -96,8 +97,8 @@ func (c *Variations) setBackends(ctx context.Context, n int) error {
 		switch {
 		case i >= n && !stopped:
 			g.Go(func() error {
-				c.progress("stop apache2 on %s", name)
-				if _, err := run(ctx, c.Hosts, name, "systemctl stop apache2"); err != nil {
+				c.progress("stop %s on %s", web, name)
+				if _, err := run(ctx, c.Hosts, name, "systemctl stop "+web); err != nil {
 					return fmt.Errorf("deactivate real server %s: %w", name, err)
 				}
 				c.mu.Lock()
@@ -107,8 +108,8 @@ func (c *Variations) setBackends(ctx context.Context, n int) error {
 			})
 		case i < n && stopped:
 			g.Go(func() error {
-				c.progress("start apache2 on %s", name)
-				if _, err := run(ctx, c.Hosts, name, "systemctl start apache2"); err != nil {
+				c.progress("start %s on %s", web, name)
+				if _, err := run(ctx, c.Hosts, name, "systemctl start "+web); err != nil {
 					return fmt.Errorf("activate real server %s: %w", name, err)
 				}
 				c.mu.Lock()
@@ -123,7 +124,7 @@ func (c *Variations) setBackends(ctx context.Context, n int) error {
 
 // editCmd is the ipvsadm command that sets the service's scheduler while
 // keeping its persistence.
-func editCmd(s *topology.LVSService, sched string) string {
+func editCmd(s *topology.LVSService, sched topology.Scheduler) string {
 	flag := "-t"
 	if strings.EqualFold(s.Protocol, "udp") {
 		flag = "-u"
@@ -138,11 +139,11 @@ func editCmd(s *topology.LVSService, sched string) string {
 	return cmd
 }
 
-func (c *Variations) setScheduler(ctx context.Context, sched string) error {
+func (c *Variations) setScheduler(ctx context.Context, sched topology.Scheduler) error {
 	c.mu.Lock()
 	cur := c.scheduler
 	c.mu.Unlock()
-	if cur == sched || (cur == "" && sched == string(c.Service.Scheduler)) {
+	if cur == sched || (cur == "" && sched == c.Service.Scheduler) {
 		return nil
 	}
 	c.progress("scheduler %s on %d directors", sched, len(c.Service.Directors))
@@ -164,7 +165,7 @@ func (c *Variations) setScheduler(ctx context.Context, sched string) error {
 
 // waitPool waits until the VIP holder's table has exactly want (by VM
 // name, weight > 0) and the scheduler sched.
-func (c *Variations) waitPool(ctx context.Context, want []string, sched string) error {
+func (c *Variations) waitPool(ctx context.Context, want []string, sched topology.Scheduler) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -174,7 +175,7 @@ func (c *Variations) waitPool(ctx context.Context, want []string, sched string) 
 	err := waitSaying(ctx, c.Progress, "the IPVS pool "+strings.Join(want, ","), timeout, func(ctx context.Context) error {
 		return poll(ctx, 500*time.Millisecond, timeout, "wait for the IPVS pool", func(ctx context.Context) (bool, error) {
 			last = obs.Snapshot(ctx)
-			return last.Holder != "" && !strings.Contains(last.Holder, ",") && slices.Equal(last.Pool, want) && last.Scheduler == sched, nil
+			return last.Holder != "" && !strings.Contains(last.Holder, ",") && slices.Equal(last.Pool, want) && last.Scheduler == string(sched), nil
 		})
 	})
 	if err != nil {
@@ -196,7 +197,7 @@ func (c *Variations) Restore(ctx context.Context) error {
 	if err := c.setBackends(ctx, len(c.Service.Backends)); err != nil {
 		return err
 	}
-	if err := c.setScheduler(ctx, string(c.Service.Scheduler)); err != nil {
+	if err := c.setScheduler(ctx, c.Service.Scheduler); err != nil {
 		return err
 	}
 	want := make([]string, 0, len(c.Service.Backends))
@@ -204,7 +205,7 @@ func (c *Variations) Restore(ctx context.Context) error {
 		want = append(want, b.VM.Name)
 	}
 	slices.Sort(want)
-	err := c.waitPool(ctx, want, string(c.Service.Scheduler))
+	err := c.waitPool(ctx, want, c.Service.Scheduler)
 	c.mu.Lock()
 	c.scheduler = ""
 	c.mu.Unlock()

@@ -60,7 +60,7 @@ type Sim struct {
 	kept       map[string]bool      // killed directors that kept the VIP
 	keepalived map[string]bool
 	nfs        bool
-	sched      string
+	sched      topology.Scheduler
 	next       int
 	raidFailed string // removed member device
 	rebuild    int    // polls of /proc/mdstat left until clean; -1 = not rebuilding
@@ -71,7 +71,7 @@ type Sim struct {
 func New(l *topology.Lab) *Sim {
 	s := &Sim{Lab: l, Service: l.LVS[0], Fakes: map[string]*rolestest.Fake{}, down: map[string]bool{},
 		apache: map[string]bool{}, apacheAt: map[string]time.Time{}, goneAt: map[string]time.Time{}, kept: map[string]bool{}, keepalived: map[string]bool{}, nfs: true, rebuild: -1}
-	s.sched = string(s.Service.Scheduler)
+	s.sched = s.Service.Scheduler
 	for _, b := range s.Service.Backends {
 		s.apache[b.VM.Name] = true
 	}
@@ -201,7 +201,7 @@ func (s *Sim) Apache(vm string) bool {
 }
 
 // Scheduler is the directors' IPVS scheduler.
-func (s *Sim) Scheduler() string {
+func (s *Sim) Scheduler() topology.Scheduler {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sched
@@ -281,7 +281,7 @@ func (s *Sim) fake(vm *topology.VM) *rolestest.Fake {
 	f.Handle(`ip -o addr show; echo @@; ipvsadm -Ln`, func(*rolestest.Fake, []string) ssh.Result { return result(s.directorView(vm)) })
 	f.Handle(`ipvsadm -E -t (\S+) -s (\S+)`, func(_ *rolestest.Fake, m []string) ssh.Result {
 		s.mu.Lock()
-		s.sched = m[2]
+		s.sched = topology.Scheduler(m[2])
 		s.mu.Unlock()
 		return result("")
 	})
