@@ -10,5 +10,5 @@
 // Everything that talks to the lab goes through two narrow interfaces,
 // Hosts (SSH runners per VM) and Power (libvirt domains), so the unit
 // tests run this same path on testbedtest's simulated lab and labctl wires
-// ssh.Pool and provision/libvirt.
+// the Hosts of the lab's provision.Session and provision/libvirt.
 package testbed

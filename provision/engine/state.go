@@ -1,7 +1,10 @@
 // Package engine turns an expanded lab (topology.Lab) into libvirt
 // objects and back: Desired computes what the lab should look like,
 // Observe reads what libvirt has, Diff compares them by spec hash, and Up,
-// Down and Status act on the result through a libvirt.Hypervisor.
+// Down and Status act on the result through a libvirt.Hypervisor. It also
+// keeps the shared base-image pool, the ownership and clash rules, the
+// cloud-init seeds and boot admission (waves, stuck boots). The guest side
+// (roles, SSH) is not here: provision.Session ties the two.
 package engine
 
 import (
