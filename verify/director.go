@@ -39,7 +39,7 @@ func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
 		}
 	}
 	for _, d := range s.Directors {
-		_, err := v.run(ctx, d.Name, "systemctl is-active keepalived")
+		_, err := v.run(ctx, d.Name, "systemctl is-active "+topology.RoleDirector.Unit())
 		obs := "active"
 		if err != nil {
 			obs = "not active"
