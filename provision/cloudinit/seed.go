@@ -63,6 +63,7 @@ type Files struct {
 	MetaData      []byte
 	UserData      []byte
 	NetworkConfig []byte
+	Labctl        []SeedFile // the LabctlDir files, for labctl's own images
 }
 
 var (
