@@ -170,7 +170,7 @@ func StoreImage(name string) (*engine.BaseImage, error) {
 		}
 		return nil, err
 	}
-	return engine.LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.Cmdline, img.Manifest.SHA256)
+	return engine.LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.BootCmdline(), img.Manifest.SHA256)
 }
 
 // guestDialer picks how guest SSH (up's wait, roles, verify, bench, ssh)
