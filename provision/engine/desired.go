@@ -33,7 +33,8 @@ type Options struct {
 	Images func(name string) (*BaseImage, error)
 	// Seed renders a VM's cloud-init seed ISO; nil leaves seeds empty (the
 	// plan still lists them, but the VM hash then ignores seed content).
-	Seed func(vm *topology.VM) ([]byte, error)
+	// firstboot: the VM's image has labctl's first-boot path.
+	Seed func(vm *topology.VM, firstboot bool) ([]byte, error)
 	// BasePoolPath and LabPoolPath override the pool directories
 	// (default DefaultImagesDir/<pool>, or Lab.PoolPath).
 	BasePoolPath string
@@ -347,7 +348,7 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 	var iso []byte
 	if opts.Seed != nil {
 		var err error
-		if iso, err = opts.Seed(vm); err != nil {
+		if iso, err = opts.Seed(vm, im.Source.Firstboot); err != nil {
 			return nil, fmt.Errorf("VM %q: cloud-init seed: %w", vm.Name, err)
 		}
 		spec.Seed = iso
