@@ -85,7 +85,11 @@ func testSeedFiles(t *testing.T, dir string) cloudinit.Seed {
 		t.Fatal(err)
 	}
 	for _, f := range files.Labctl {
-		writeTestFile(t, filepath.Join(dir, cloudinit.LabctlDir, f.Name), string(f.Data))
+		p := filepath.Join(dir, cloudinit.LabctlDir, f.Name)
+		writeTestFile(t, p, string(f.Data))
+		if err := os.Chmod(p, 0o555); err != nil { // as a mounted ISO without Rock Ridge shows them
+			t.Fatal(err)
+		}
 	}
 	return s
 }
@@ -161,6 +165,8 @@ func TestFirstbootScript(t *testing.T) {
 		"etc/ssh/ssh_host_ed25519_key": 0o600, "home/labctl/.ssh": 0o700 | os.ModeDir,
 		"home/labctl/.ssh/authorized_keys": 0o600, "etc/sudoers.d/90-labctl-users": 0o440,
 		"etc/labctl/role $(touch pwned)": 0o600, "srv/www/index.html": 0o644,
+		"etc/systemd/network/10-labctl-nic00.link": 0o644, "etc/systemd/network/10-labctl-nic01.network": 0o644,
+		"etc/ssh/ssh_host_ed25519_key.pub": 0o644,
 	} {
 		if st, err := os.Stat(filepath.Join(root, p)); err != nil || st.Mode() != mode {
 			t.Errorf("%s: mode %v (%v), want %v", p, st.Mode(), err, mode)
