@@ -222,6 +222,9 @@ func (b *Builder) build(ctx context.Context, o BuildOptions, pkgs []string, hash
 	m := s.manifest
 	m.Name, m.Kind, m.Suite, m.Mirror, m.SecurityMirror = o.Name, KindBuilt, o.Suite, o.Mirror, o.SecurityMirror
 	m.KernelFlavour, m.Trimmed, m.Cmdline = o.Kernel, !o.NoTrim, Cmdline(!o.NoTrim)
+	if !o.NoTrim {
+		m.Firstboot = FirstbootLabctl // rootfs/trim has it
+	}
 	m.ExtraPackages = sortedCopy(o.Packages)
 	m.Disk, m.Kernel, m.Initrd = DiskFile, KernelFile, InitrdFile
 	m.InputsHash, m.LabctlVersion = hash, version.String()

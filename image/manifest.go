@@ -23,8 +23,9 @@ type Manifest struct {
 	Disk             string    `json:"disk"`             // file name of the qcow2, relative to the image dir
 	Kernel           string    `json:"kernel,omitempty"` // vmlinuz file name for direct kernel boot ("" = disk boot)
 	Initrd           string    `json:"initrd,omitempty"`
-	Cmdline          string    `json:"cmdline,omitempty"` // kernel command line for direct kernel boot
-	SHA256           string    `json:"sha256"`            // of Disk
+	Cmdline          string    `json:"cmdline,omitempty"`   // kernel command line for direct kernel boot
+	Firstboot        string    `json:"firstboot,omitempty"` // FirstbootLabctl: boots without cloud-init ("" = cloud-init only)
+	SHA256           string    `json:"sha256"`              // of Disk
 	SizeBytes        int64     `json:"size_bytes"`
 	VirtualSizeBytes int64     `json:"virtual_size_bytes,omitempty"` // guest-visible disk size
 	Buses            []string  `json:"buses"`                        // disk buses the kernel can drive: virtio, scsi, ide, sata
@@ -48,6 +49,26 @@ const (
 	KindBuilt    = "built"
 	KindImported = "imported"
 )
+
+// FirstbootLabctl marks an image with labctl's own first-boot path
+// (rootfs/trim/usr/local/lib/labctl/firstboot), which reads the seed's
+// labctl/ directory instead of running cloud-init. The suffix versions the
+// seed layout it reads.
+const FirstbootLabctl = "labctl-1"
+
+// NoCloudInit is the kernel argument cloud-init's systemd generator
+// honours; labctl-firstboot.service runs only when it is given.
+const NoCloudInit = "cloud-init=disabled"
+
+// BootCmdline is the kernel command line labctl boots the image with:
+// images with labctl's first-boot path skip cloud-init (its Python start
+// is most of a TCG boot); all others boot with Cmdline as built.
+func (m Manifest) BootCmdline() string {
+	if m.Firstboot == FirstbootLabctl && m.Cmdline != "" {
+		return m.Cmdline + " " + NoCloudInit
+	}
+	return m.Cmdline
+}
 
 // ManifestFile is the manifest's file name inside an image directory.
 const ManifestFile = "manifest.json"

@@ -12,7 +12,7 @@ import (
 
 // RecipeVersion changes whenever the build steps change in a way the
 // embedded rootfs files do not show; it is part of the cache key.
-const RecipeVersion = "3"
+const RecipeVersion = "4" // 4: labctl-firstboot enabled, manifest "firstboot"
 
 // rootfsFiles are copied into the image: common/ always, trim/ when trimming.
 //

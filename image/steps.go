@@ -104,6 +104,7 @@ func (s *buildState) finish(ctx context.Context) error {
 	var script strings.Builder
 	script.WriteString("systemctl enable systemd-networkd.service\n")
 	if !s.o.NoTrim {
+		script.WriteString("systemctl enable labctl-firstboot.service\n")
 		fmt.Fprintf(&script, "for u in %s; do ln -sfn /dev/null /etc/systemd/system/$u; done\n", strings.Join(maskedUnits, " "))
 		fmt.Fprintf(&script, "for u in %s; do if [ -e /lib/systemd/system/$u ]; then systemctl disable $u; elif [ -e /etc/init.d/${u%%.service} ]; then update-rc.d ${u%%.service} disable; fi; done\n", strings.Join(roleServices, " "))
 		// cloud-init 22.4 renders static links without IPv6AcceptRA, so

@@ -147,11 +147,18 @@ func (p sshPool) Ready(ctx context.Context, vm string, timeout time.Duration) er
 }
 
 // bootDone succeeds once cloud-init has done what labctl needs (or the
-// image has none). labctl's trimmed images do it all in the init stage,
+// image has none). A guest booted with image.NoCloudInit ran labctl's
+// first-boot script instead, which ends before sshd starts: its marker is
+// all there is to check. labctl's trimmed images do it all in the init stage,
 // which ends before sshd starts, so only that stage's errors are checked;
 // other images may still restart sshd in their later stages, so for them
 // it waits until cloud-init has finished.
-const bootDone = `command -v cloud-init >/dev/null 2>&1 || exit 0
+const bootDone = `if grep -qw ` + image.NoCloudInit + ` /proc/cmdline; then
+	test -f /run/labctl/booted && exit 0
+	cat /run/labctl/failed >&2 2>/dev/null || echo "labctl first boot did not finish (journalctl -u labctl-firstboot)" >&2
+	exit 1
+fi
+command -v cloud-init >/dev/null 2>&1 || exit 0
 if [ -f ` + image.InitStageOnlyMarker + ` ]; then
 	if grep -q '"errors": \[$' /run/cloud-init/status.json; then cat /run/cloud-init/status.json >&2; exit 1; fi
 	exit 0

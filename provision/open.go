@@ -170,7 +170,12 @@ func StoreImage(name string) (*engine.BaseImage, error) {
 		}
 		return nil, err
 	}
-	return engine.LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.Cmdline, img.Manifest.SHA256)
+	im, err := engine.LocalImage(name, img.DiskPath(), img.KernelPath(), img.InitrdPath(), img.Manifest.BootCmdline(), img.Manifest.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	im.Firstboot = img.Manifest.Firstboot == image.FirstbootLabctl
+	return im, nil
 }
 
 // guestDialer picks how guest SSH (up's wait, roles, verify, bench, ssh)

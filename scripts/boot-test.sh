@@ -11,6 +11,8 @@
 #   MEM=1024 SMP=1        guest memory (MiB) and vCPUs
 #   CMDLINE="..."         kernel command line (default: the manifest's cmdline)
 #   EXTRA_CMDLINE="..."   appended to the command line
+#   FIRSTBOOT=none        boot with cloud-init even if the image has labctl's
+#                         first-boot path (default: the manifest's "firstboot")
 #   PORT=2222             host port (inside the namespace) forwarded to guest :22
 #   KEEP=1                keep the work dir (console log, overlay)
 #   DEBUG=1               print boot diagnostics from the guest
@@ -32,11 +34,14 @@ for t in qemu-system-x86_64 qemu-img genisoimage ssh ssh-keygen ip python3; do
 	command -v "$t" >/dev/null || { echo "boot-test: missing $t" >&2; exit 2; }
 done
 
-manifest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] or "")' "$IMG/manifest.json" "$1"; }
+manifest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]) or "")' "$IMG/manifest.json" "$1"; }
 KERNEL=$(manifest kernel)
 [ -n "$KERNEL" ] || { echo "boot-test: $IMG boots from disk (imported); this script tests direct kernel boot" >&2; exit 2; }
 CMDLINE=${CMDLINE:-$(manifest cmdline)}
 [ -z "${EXTRA_CMDLINE:-}" ] || CMDLINE="$CMDLINE $EXTRA_CMDLINE"
+# As labctl up does: an image with labctl's first boot boots without cloud-init.
+FIRSTBOOT=${FIRSTBOOT:-$(manifest firstboot)}
+[ "$FIRSTBOOT" != labctl-1 ] || CMDLINE="$CMDLINE cloud-init=disabled"
 
 WORK=$(mktemp -d /var/tmp/labctl-boottest.XXXXXX)
 QPID=
@@ -61,8 +66,9 @@ ssh-keygen -q -t ed25519 -N '' -C host -f "$WORK/host_ed25519"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1-2 "$WORK/host_ed25519.pub")" >"$WORK/known_hosts"
 
 mkdir "$WORK/seed"
+ID=boottest-$(date +%s)
 cat >"$WORK/seed/meta-data" <<META
-instance-id: boottest-$(date +%s)
+instance-id: $ID
 local-hostname: boottest
 META
 {
@@ -97,8 +103,19 @@ ethernets:
       - to: 0.0.0.0/0
         via: 10.0.2.2
 NET
-genisoimage -quiet -output "$WORK/seed.iso" -volid cidata -joliet -rock \
-	"$WORK/seed/user-data" "$WORK/seed/meta-data" "$WORK/seed/network-config"
+# The same seed as labctl's first-boot script reads it (provision/cloudinit/labctl.go).
+L=$WORK/seed/labctl
+mkdir "$L"
+echo "$ID" >"$L/instance"
+echo boottest >"$L/hostname"
+echo labctl >"$L/user"
+cp "$WORK/id_ed25519.pub" "$L/authkeys"
+cp "$WORK/host_ed25519" "$L/hostkey"
+cut -d' ' -f1-2 "$WORK/host_ed25519.pub" >"$L/hostkey.pub"
+printf '[Match]\nMACAddress=%s\n\n[Link]\nName=lab0\n' "$MAC" >"$L/nic00.link"
+printf '[Match]\nMACAddress=%s\nName=lab0\n\n[Network]\nDHCP=no\nIPv6AcceptRA=no\nAddress=10.0.2.15/24\n\n[Route]\nGateway=10.0.2.2\n' "$MAC" >"$L/nic00.network"
+genisoimage -quiet -output "$WORK/seed.iso" -volid cidata -joliet -rock -graft-points \
+	"$WORK/seed/user-data" "$WORK/seed/meta-data" "$WORK/seed/network-config" labctl/="$L"
 
 # Linked clone: the image itself is never written.
 qemu-img create -q -f qcow2 -F qcow2 -b "$IMG/$(manifest disk)" "$WORK/vm.qcow2"
@@ -154,6 +171,7 @@ echo "guest: nic $(ip -br addr show lab0)"
 echo "guest: machine-id $(cat /etc/machine-id)"
 echo "guest: host keys: $(ls /etc/ssh/ssh_host_*_key | tr "\n" " ")"
 echo "guest: failed units: $(sudo systemctl --failed --no-legend --plain | awk "{print \$1}" | tr "\n" " ")"
+echo "guest: labctl-firstboot: $(systemctl is-active labctl-firstboot.service) $(ls /run/labctl/booted 2>/dev/null)"
 echo "guest: cloud-init: $(sudo cloud-init status --wait 2>/dev/null | tail -1) datasource $(sudo cat /run/cloud-init/.ds-identify.result 2>/dev/null | head -1)"
 echo "guest: renderer: $(sudo grep -hoiE "(selected|chose)[^,]*renderer[^,]*" /var/log/cloud-init.log | tail -1)"
 echo "guest: $(sudo systemd-analyze 2>/dev/null | head -1)"

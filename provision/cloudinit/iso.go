@@ -45,6 +45,11 @@ func WriteISO(w io.Writer, f Files) error {
 			return fmt.Errorf("seed ISO: add %s: %w", e.name, err)
 		}
 	}
+	for _, e := range f.Labctl {
+		if err := iw.AddFile(bytes.NewReader(e.Data), LabctlDir+"/"+e.Name); err != nil {
+			return fmt.Errorf("seed ISO: add %s: %w", e.Name, err)
+		}
+	}
 	var buf bytes.Buffer
 	if err := iw.WriteTo(&buf, VolumeLabel); err != nil {
 		return fmt.Errorf("seed ISO: %w", err)

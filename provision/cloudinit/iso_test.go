@@ -48,14 +48,11 @@ func TestWriteISOReadBack(t *testing.T) {
 		"user-data":      files.UserData,
 		"network-config": files.NetworkConfig,
 	}
-	got := map[string][]byte{}
-	for _, c := range children {
-		data, err := io.ReadAll(c.Reader())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[c.Name()] = data
+	for _, f := range files.Labctl {
+		want[LabctlDir+"/"+f.Name] = f.Data
 	}
+	got := map[string][]byte{}
+	readFiles(t, children, "", got)
 	if len(got) != len(want) {
 		t.Errorf("ISO holds %d files, want %d", len(got), len(want))
 	}
@@ -82,5 +79,26 @@ func BenchmarkRenderAndWriteISO(b *testing.B) {
 		if err := WriteISO(io.Discard, f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// readFiles reads the ISO tree into got, keyed by path as Linux shows it;
+// the names must survive ISO 9660 mangling unchanged.
+func readFiles(t *testing.T, files []*iso9660.File, dir string, got map[string][]byte) {
+	t.Helper()
+	for _, c := range files {
+		if c.IsDir() {
+			sub, err := c.GetChildren()
+			if err != nil {
+				t.Fatal(err)
+			}
+			readFiles(t, sub, dir+c.Name()+"/", got)
+			continue
+		}
+		data, err := io.ReadAll(c.Reader())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[dir+c.Name()] = data
 	}
 }

@@ -114,6 +114,7 @@ func Render(s Seed) (Files, error) {
 	if out.MetaData, err = execute("meta-data.tmpl", struct{ InstanceID, Hostname string }{id, s.Hostname}); err != nil {
 		return Files{}, err
 	}
+	out.Labctl = labctlFiles(s, id)
 	return out, nil
 }
 

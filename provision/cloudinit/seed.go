@@ -16,6 +16,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -63,6 +64,7 @@ type Files struct {
 	MetaData      []byte
 	UserData      []byte
 	NetworkConfig []byte
+	Labctl        []SeedFile // the LabctlDir files, for labctl's own images
 }
 
 var (
@@ -124,8 +126,10 @@ func (s *Seed) validate() error {
 		return errors.New("more than one NIC has a default gateway")
 	}
 	for _, f := range s.Files {
-		if !path.IsAbs(f.Path) || path.Clean(f.Path) != f.Path {
-			return fmt.Errorf("file %q: need a clean absolute path", f.Path)
+		// No control characters: labctl's first-boot script reads the
+		// path as one line.
+		if !path.IsAbs(f.Path) || path.Clean(f.Path) != f.Path || strings.ContainsFunc(f.Path, unicode.IsControl) {
+			return fmt.Errorf("file %q: need a clean absolute path without control characters", f.Path)
 		}
 		if f.Mode&^fs.ModePerm != 0 {
 			return fmt.Errorf("file %q: mode %v has more than permission bits", f.Path, f.Mode)

@@ -164,6 +164,7 @@ func TestRenderRejects(t *testing.T) {
 		}, "more than one"},
 		{"bad mtu", func(s *Seed) { s.NICs[0].MTU = 10 }, "MTU"},
 		{"relative file", func(s *Seed) { s.Files[0].Path = "etc/x" }, "absolute"},
+		{"file path with newline", func(s *Seed) { s.Files[0].Path = "/etc/x\n/etc/y" }, "control characters"},
 		{"bad owner", func(s *Seed) { s.Files[0].Owner = "a b" }, "owner"},
 		{"invalid utf8", func(s *Seed) { s.NICs[0].Search = []string{"a\xffb"} }, "search domain"},
 	}

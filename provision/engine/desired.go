@@ -32,7 +32,8 @@ type Options struct {
 	Images func(name string) (*BaseImage, error)
 	// Seed renders a VM's cloud-init seed ISO; nil leaves seeds empty (the
 	// plan still lists them, but the VM hash then ignores seed content).
-	Seed func(vm *topology.VM) ([]byte, error)
+	// firstboot: the VM's image has labctl's first-boot path.
+	Seed func(vm *topology.VM, firstboot bool) ([]byte, error)
 	// BasePoolPath and LabPoolPath override the pool directories
 	// (default DefaultImagesDir/<pool>, or Lab.PoolPath).
 	BasePoolPath string

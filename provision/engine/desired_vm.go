@@ -97,7 +97,7 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 	var iso []byte
 	if opts.Seed != nil {
 		var err error
-		if iso, err = opts.Seed(vm); err != nil {
+		if iso, err = opts.Seed(vm, im.Source.Firstboot); err != nil {
 			return nil, fmt.Errorf("VM %q: cloud-init seed: %w", vm.Name, err)
 		}
 		spec.Seed = iso

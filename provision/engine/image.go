@@ -23,6 +23,9 @@ type BaseImage struct {
 	Initrd      string `json:"initrd,omitempty"`
 	InitrdSize  int64  `json:"initrd_size,omitempty"`
 	Cmdline     string `json:"cmdline,omitempty"`
+	// Firstboot: the image boots with labctl's first-boot script instead
+	// of cloud-init (image.FirstbootLabctl) and reads the seed's labctl/.
+	Firstboot bool `json:"firstboot,omitempty"`
 }
 
 // LocalImage describes a disk file (qcow2 or raw) with no kernel: disk

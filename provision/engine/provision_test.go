@@ -68,7 +68,7 @@ func testImages(name string) (*BaseImage, error) {
 
 func testOpts() UpOptions {
 	return UpOptions{Options: Options{Version: "test", Images: testImages,
-		Seed: func(vm *topology.VM) ([]byte, error) { return []byte("seed of " + vm.Name), nil }}}
+		Seed: func(vm *topology.VM, _ bool) ([]byte, error) { return []byte("seed of " + vm.Name), nil }}}
 }
 
 func ctx() context.Context { return context.Background() }

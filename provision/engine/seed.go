@@ -12,9 +12,10 @@ import (
 
 // Seeder returns an Options.Seed that renders each VM's NoCloud seed from
 // the lab and its key store: hostname, one static config per NIC matched
-// by MAC, the lab user's public key and the VM's labctl-made host key.
-func Seeder(lab *topology.Lab, ks *keys.Store) func(vm *topology.VM) ([]byte, error) {
-	return func(vm *topology.VM) ([]byte, error) {
+// by MAC, the lab user's public key and the VM's labctl-made host key;
+// for an image with labctl's first-boot path, the same again in labctl/.
+func Seeder(lab *topology.Lab, ks *keys.Store) func(vm *topology.VM, firstboot bool) ([]byte, error) {
+	return func(vm *topology.VM, firstboot bool) ([]byte, error) {
 		_, authorized, err := ks.UserKey()
 		if err != nil {
 			return nil, err
@@ -45,6 +46,9 @@ func Seeder(lab *topology.Lab, ks *keys.Store) func(vm *topology.VM) ([]byte, er
 		files, err := cloudinit.Render(s)
 		if err != nil {
 			return nil, fmt.Errorf("render seed of %s: %w", vm.Name, err)
+		}
+		if !firstboot {
+			files.Labctl = nil // other images keep the seed (and VM hash) they had
 		}
 		var buf bytes.Buffer
 		if err := cloudinit.WriteISO(&buf, files); err != nil {

@@ -17,7 +17,7 @@ const (
 	StageKernel                 // any console output: the kernel runs
 	StageInitramfs              // initramfs-tools scripts
 	StageSystemd                // systemd in the root file system
-	StageCloudInit              // cloud-init's local stage (seed read)
+	StageCloudInit              // cloud-init's local stage or labctl's first boot (seed read)
 	StageNetwork                // cloud-init's network stage: interfaces up
 	StageSSHD                   // systemd got to ssh.service
 	StageLogin                  // the serial getty's login prompt: boot done
@@ -42,7 +42,7 @@ var stageMarkers = []struct {
 }{
 	{StageInitramfs, []string{"Loading, please wait", "Begin: ", "/scripts/", "/init: "}},
 	{StageSystemd, []string{"Welcome to ", "systemd[1]", "[  OK  ]", "[FAILED]", "[ TIME ]", "[DEPEND]", "A start job is running"}},
-	{StageCloudInit, []string{"running 'init-local'"}},
+	{StageCloudInit, []string{"running 'init-local'", "labctl-firstboot: "}},
 	{StageNetwork, []string{"running 'init' at", "Net device info"}},
 	{StageSSHD, []string{"ssh.service", "OpenBSD Secure Shell", "SSH HOST KEY"}},
 	{StageLogin, []string{" login: "}},

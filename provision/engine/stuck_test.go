@@ -160,6 +160,16 @@ func TestSilentBootFailsWithStageAndTail(t *testing.T) {
 	})
 }
 
+// labctl's first boot (no cloud-init) has its own console line.
+func TestBootWatchFirstbootStage(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	w := newBootWatch(DefaultBootBounds("qemu"), t0)
+	w.feed(t0, []byte("labctl-firstboot: labctl-web-1-0123456789ab: network, user and host key from the seed\n"), true)
+	if w.stage != StageCloudInit {
+		t.Errorf("stage %s, want %s", w.stage, StageCloudInit)
+	}
+}
+
 func TestBootWatchStages(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
