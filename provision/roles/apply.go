@@ -74,6 +74,10 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 			progress(opts.Out, r)
 		}
 	}
+	states := map[string]*vmState{}
+	for _, vm := range lab.VMs {
+		states[vm.Name] = &vmState{}
+	}
 	for _, st := range plan(lab, opts.Only) {
 		g, gctx := errgroup.WithContext(ctx)
 		if opts.Parallel > 0 {
@@ -87,7 +91,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 					record(StepResult{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 					return err
 				}
-				h := &host{r: r, vm: w.vm, lab: lab}
+				h := &host{r: r, vm: w.vm, lab: lab, st: states[w.vm.Name]}
 				for _, s := range w.steps {
 					if err := runStep(gctx, h, st.role, s, record); err != nil {
 						return err

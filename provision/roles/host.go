@@ -19,6 +19,13 @@ type host struct {
 	r   ssh.Runner
 	vm  *topology.VM
 	lab *topology.Lab
+	st  *vmState // shared by the VM's stages; nil = nothing shared
+}
+
+// vmState is what one Apply learns about a VM and reuses in its later
+// stages (stages of one VM never run at the same time).
+type vmState struct {
+	installed map[string]bool // packages dpkg reports installed; nil = not asked yet
 }
 
 // file is a rendered configuration file.

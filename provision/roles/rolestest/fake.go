@@ -41,6 +41,7 @@ type Fake struct {
 	Missing  []string          // packages dpkg-query reports as not installed
 	Cmds     []string          // every command run, in order
 	Writes   []string          // every path written, in order
+	Trips    int               // SSH round trips: every Run, WriteFile and ReadFile
 	handlers []handler
 }
 
@@ -84,6 +85,7 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 		return ssh.Result{}, err
 	}
 	f.mu.Lock()
+	f.Trips++
 	f.Cmds = append(f.Cmds, cmd)
 	var fn Handler
 	var m []string
@@ -111,6 +113,7 @@ func (f *Fake) WriteFile(ctx context.Context, p string, data []byte, mode fs.Fil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.Trips++
 	f.Files[p] = slices.Clone(data)
 	f.Modes[p] = mode
 	f.Writes = append(f.Writes, p)
@@ -124,6 +127,7 @@ func (f *Fake) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.Trips++
 	b, ok := f.Files[p]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
@@ -180,12 +184,21 @@ func (f *Fake) Commands() []string {
 	return slices.Clone(f.Cmds)
 }
 
-// ResetCommands forgets the commands run so far.
+// RoundTrips returns how many SSH round trips the commands, reads and
+// writes so far would have cost.
+func (f *Fake) RoundTrips() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Trips
+}
+
+// ResetCommands forgets the commands, writes and round trips so far.
 func (f *Fake) ResetCommands() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Cmds = nil
 	f.Writes = nil
+	f.Trips = 0
 }
 
 func ok(out string) ssh.Result { return ssh.Result{Stdout: []byte(out)} }
