@@ -20,6 +20,8 @@ type host struct {
 	vm  *topology.VM
 	lab *topology.Lab
 	st  *vmState // shared by the VM's stages; nil = nothing shared
+	// sums holds the stage's prefetched file hashes (see prefetch).
+	sums map[string]string
 }
 
 // vmState is what one Apply learns about a VM and reuses in its later
@@ -74,6 +76,7 @@ func (h *host) read(ctx context.Context, p string) ([]byte, bool, error) {
 
 // write replaces p after making sure its directory exists.
 func (h *host) write(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	delete(h.sums, p)
 	if _, err := h.run(ctx, "mkdir -p "+shq(path.Dir(p))); err != nil {
 		return err
 	}
@@ -103,6 +106,16 @@ func (h *host) ensureUnitFiles(ctx context.Context, unit string, files []file, v
 	}
 	var changed []old
 	for _, f := range files {
+		if s, ok := h.cachedSum(f.path); ok {
+			if s == sum(f.data) {
+				continue
+			}
+			if s == sumMissing || validate == nil {
+				// The old content is needed only to roll back a rejected config.
+				changed = append(changed, old{f: f, exists: s != sumMissing})
+				continue
+			}
+		}
 		cur, ok, err := h.read(ctx, f.path)
 		if err != nil {
 			return false, err
@@ -215,7 +228,7 @@ func (h *host) markPending(ctx context.Context, unit string) error {
 // "reload" or "restart"); otherwise it is left alone.
 func (h *host) ensureService(ctx context.Context, unit, action string) (bool, error) {
 	changed := false
-	_, pending, err := h.read(ctx, pendingDir+"/"+unit)
+	pending, err := h.exists(ctx, pendingDir+"/"+unit)
 	if err != nil {
 		return false, err
 	}

@@ -141,7 +141,7 @@ func raidConfStep(ctx context.Context, h *host) (bool, error) {
 			return true, err
 		}
 	}
-	_, pending, err := h.read(ctx, pendingDir+"/"+initramfsMark)
+	pending, err := h.exists(ctx, pendingDir+"/"+initramfsMark)
 	if err != nil || !pending {
 		return changed, err
 	}

@@ -221,7 +221,7 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 	}
 	if !slices.ContainsFunc(files, func(f file) bool { return f.path == apacheDropin }) {
 		// A site without NFS must not keep an old mount dependency.
-		if _, ok, err := h.read(ctx, apacheDropin); err != nil {
+		if ok, err := h.exists(ctx, apacheDropin); err != nil {
 			return false, err
 		} else if ok {
 			if err := h.markPending(ctx, topology.RoleWeb.Unit()); err != nil {

@@ -5,6 +5,7 @@ package rolestest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"path"
@@ -264,6 +265,24 @@ func (f *Fake) basics() {
 		}
 		return ok("")
 	})
+	// The batched hash of a stage's files (roles.sumsCmd).
+	f.Handle(`for p in (.+); do if \[ ! -e "\$p" \]; then echo missing; else sha256sum < "\$p" 2>/dev/null \|\| echo unknown; fi; done`, func(f *Fake, m []string) ssh.Result {
+		var out strings.Builder
+		for _, p := range shellWords(m[1]) {
+			f.mu.Lock()
+			b, isFile := f.Files[p]
+			f.mu.Unlock()
+			switch {
+			case isFile:
+				fmt.Fprintf(&out, "%x  -\n", sha256.Sum256(b))
+			case f.Exists(p):
+				out.WriteString("unknown\n") // a directory, device or link
+			default:
+				out.WriteString("missing\n")
+			}
+		}
+		return ok(out.String())
+	})
 	f.Handle(`command -v (\S+)`, func(*Fake, []string) ssh.Result { return ok("") })
 	f.Handle(`dpkg-query -W -f='\$\{Package\} \$\{db:Status-Status\}\\n' (.+)`, func(f *Fake, m []string) ssh.Result {
 		var out strings.Builder
@@ -277,4 +296,40 @@ func (f *Fake) basics() {
 		}
 		return ssh.Result{Stdout: []byte(out.String()), ExitCode: code}
 	})
+}
+
+// shellWords splits s into words the way sh does for bare, single-quoted
+// and backslash-escaped text (what roles' quoting produces).
+func shellWords(s string) []string {
+	var out []string
+	var w strings.Builder
+	in, esc, word := false, false, false
+	for _, r := range s {
+		switch {
+		case esc:
+			w.WriteRune(r)
+			esc = false
+		case in && r == '\'':
+			in = false
+		case in:
+			w.WriteRune(r)
+		case r == '\'':
+			in, word = true, true
+		case r == '\\':
+			esc, word = true, true
+		case r == ' ':
+			if word {
+				out = append(out, w.String())
+			}
+			w.Reset()
+			word = false
+		default:
+			w.WriteRune(r)
+			word = true
+		}
+	}
+	if word {
+		out = append(out, w.String())
+	}
+	return out
 }
