@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/labctl/labctl/topology"
@@ -107,4 +108,26 @@ func (h *host) matches(ctx context.Context, f file) (bool, error) {
 	}
 	cur, ok, err := h.read(ctx, f.path)
 	return ok && string(cur) == string(f.data), err
+}
+
+// tests runs independent predicates (see test) in one round trip: each
+// prints its exit status on a line of its own.
+func (h *host) tests(ctx context.Context, cmds ...string) ([]bool, error) {
+	parts := make([]string, len(cmds))
+	for i, c := range cmds {
+		parts[i] = "{ " + c + "; } >/dev/null 2>&1; echo $?"
+	}
+	out, err := h.run(ctx, strings.Join(parts, "; "))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Fields(out)
+	if len(lines) != len(cmds) {
+		return nil, fmt.Errorf("%d checks printed %q", len(cmds), out)
+	}
+	res := make([]bool, len(cmds))
+	for i, l := range lines {
+		res[i] = l == "0"
+	}
+	return res, nil
 }

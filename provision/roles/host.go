@@ -238,19 +238,16 @@ func (h *host) ensureService(ctx context.Context, unit, action string) (bool, er
 			return false, err
 		}
 	}
-	enabled, err := h.test(ctx, "systemctl is-enabled --quiet "+unit)
+	st, err := h.tests(ctx, "systemctl is-enabled --quiet "+unit, "systemctl is-active --quiet "+unit)
 	if err != nil {
 		return false, err
 	}
+	enabled, active := st[0], st[1]
 	if !enabled {
 		if _, err := h.run(ctx, "systemctl enable --quiet "+unit); err != nil {
 			return false, err
 		}
 		changed = true
-	}
-	active, err := h.test(ctx, "systemctl is-active --quiet "+unit)
-	if err != nil {
-		return changed, err
 	}
 	switch {
 	case !active:

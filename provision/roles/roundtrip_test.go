@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/labctl/labctl/provision/roles/rolestest"
+	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
 
@@ -52,7 +53,7 @@ func TestPackagesAskedOncePerVM(t *testing.T) {
 // noOpBudget is the most SSH round trips a run that changes nothing may
 // cost per VM of the thesis lab (before batching: client 4, directors 9,
 // storage 17, web servers 22).
-var noOpBudget = map[string]int{"client": 4, "director-1": 6, "director-2": 6, "storage": 13, "web-1": 16, "web-2": 16, "web-3": 16}
+var noOpBudget = map[string]int{"client": 2, "director-1": 5, "director-2": 5, "storage": 12, "web-1": 11, "web-2": 11, "web-3": 11}
 
 // A run that changes nothing reads no rendered file one by one: one hash
 // command per VM and stage answers them.
@@ -125,7 +126,7 @@ func TestSumsCmdUnderRealShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := []string{file, filepath.Join(dir, "nope"), dir}
-	out, err := exec.Command("sh", "-c", sumsCmd(paths)).Output()
+	out, err := (&host{r: shellRunner{}}).run(context.Background(), sumsCmd(paths))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,33 @@ func TestSumsCmdUnderRealShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sum([]byte("hello\n")) + "  -\nmissing\nunknown\n"
-	if string(out) != want || fake != want {
+	if out != want || fake != want {
 		t.Errorf("sh printed %q, fake %q, want %q", out, fake, want)
 	}
+}
+
+// Batched predicates report each exit status under a real sh as the fake
+// does, a failing one not hiding the next.
+func TestTestsUnderRealShell(t *testing.T) {
+	dir := t.TempDir()
+	cmds := []string{"test -d " + shq(dir), "test -e " + shq(filepath.Join(dir, "nope")), "command -v sh", "false | true"}
+	want := []bool{true, false, true, true}
+	real := &host{r: shellRunner{}}
+	f := rolestest.New("x")
+	f.SetPath(dir, true)
+	f.Reply(`false \| true`, "")
+	for name, h := range map[string]*host{"sh": real, "fake": {r: f}} {
+		got, err := h.tests(context.Background(), cmds...)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v, %v; want %v", name, got, err, want)
+		}
+	}
+}
+
+// shellRunner runs commands under the local sh.
+type shellRunner struct{ ssh.Runner }
+
+func (shellRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
+	out, err := exec.CommandContext(ctx, "sh", "-c", cmd).Output()
+	return ssh.Result{Stdout: out}, err
 }

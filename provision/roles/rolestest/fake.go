@@ -88,6 +88,17 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	f.mu.Lock()
 	f.Trips++
 	f.Cmds = append(f.Cmds, cmd)
+	f.mu.Unlock()
+	res := f.dispatch(cmd)
+	if res.ExitCode != 0 {
+		return res, &ssh.CommandError{Host: f.Name, Cmd: cmd, ExitCode: res.ExitCode, Stderr: res.Stderr}
+	}
+	return res, nil
+}
+
+// dispatch answers cmd by its handler.
+func (f *Fake) dispatch(cmd string) ssh.Result {
+	f.mu.Lock()
 	var fn Handler
 	var m []string
 	for i := len(f.handlers) - 1; i >= 0; i-- {
@@ -97,14 +108,10 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 		}
 	}
 	f.mu.Unlock()
-	res := ssh.Result{ExitCode: 127, Stderr: []byte("fake: no handler for command: " + cmd + "\n")}
-	if fn != nil {
-		res = fn(f, m) // handlers lock as needed through Fake's methods
+	if fn == nil {
+		return ssh.Result{ExitCode: 127, Stderr: []byte("fake: no handler for command: " + cmd + "\n")}
 	}
-	if res.ExitCode != 0 {
-		return res, &ssh.CommandError{Host: f.Name, Cmd: cmd, ExitCode: res.ExitCode, Stderr: res.Stderr}
-	}
-	return res, nil
+	return fn(f, m) // handlers lock as needed through Fake's methods
 }
 
 // WriteFile implements ssh.Runner.
@@ -202,6 +209,9 @@ func (f *Fake) ResetCommands() {
 	f.Trips = 0
 }
 
+// batchSep ends each predicate of a batch.
+const batchSep = "; } >/dev/null 2>&1; echo $?"
+
 func ok(out string) ssh.Result { return ssh.Result{Stdout: []byte(out)} }
 
 func exit(code int) ssh.Result { return ssh.Result{ExitCode: code} }
@@ -280,6 +290,15 @@ func (f *Fake) basics() {
 			default:
 				out.WriteString("missing\n")
 			}
+		}
+		return ok(out.String())
+	})
+	// Predicates run in one round trip (roles' host.tests): each one's
+	// exit status on its own line.
+	f.Handle(`(\{ .+; \} >/dev/null 2>&1; echo \$\?)`, func(f *Fake, m []string) ssh.Result {
+		var out strings.Builder
+		for _, part := range strings.Split(strings.TrimSuffix(m[1], batchSep), batchSep+"; ") {
+			fmt.Fprintln(&out, f.dispatch(strings.TrimPrefix(part, "{ ")).ExitCode)
 		}
 		return ok(out.String())
 	})
