@@ -23,6 +23,7 @@ type stage struct {
 type vmWork struct {
 	vm    *topology.VM
 	steps []step
+	paths []string // what the steps read, hashed in one round trip first
 }
 
 // plan builds the stages for lab, limited to the VMs named in only
@@ -43,7 +44,7 @@ func plan(lab *topology.Lab, only []string) []stage {
 				continue
 			}
 			steps := append([]step{packagesStep(r.packages, lab, vm)}, r.steps(lab, vm)...)
-			st.work = append(st.work, vmWork{vm: vm, steps: steps})
+			st.work = append(st.work, vmWork{vm: vm, steps: steps, paths: stagePaths(r, lab, vm)})
 		}
 		if len(st.work) > 0 {
 			stages = append(stages, st)
@@ -74,7 +75,13 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 			progress(opts.Out, r)
 		}
 	}
-	for _, st := range plan(lab, opts.Only) {
+	states := map[string]*vmState{}
+	for _, vm := range lab.VMs {
+		states[vm.Name] = &vmState{}
+	}
+	stages := plan(lab, opts.Only)
+	defer askPackagesEarly(ctx, lab, stages, hosts, states, opts.Parallel)()
+	for _, st := range stages {
 		g, gctx := errgroup.WithContext(ctx)
 		if opts.Parallel > 0 {
 			g.SetLimit(opts.Parallel)
@@ -87,7 +94,8 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 					record(StepResult{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 					return err
 				}
-				h := &host{r: r, vm: w.vm, lab: lab}
+				h := &host{r: r, vm: w.vm, lab: lab, st: states[w.vm.Name]}
+				h.prefetch(gctx, w.paths)
 				for _, s := range w.steps {
 					if err := runStep(gctx, h, st.role, s, record); err != nil {
 						return err

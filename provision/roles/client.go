@@ -23,13 +23,17 @@ func clientRole() *role {
 }
 
 func clientToolsStep(ctx context.Context, h *host) (bool, error) {
+	checks := make([]string, len(clientTools))
+	for i, t := range clientTools {
+		checks[i] = "command -v " + t
+	}
+	ok, err := h.tests(ctx, checks...)
+	if err != nil {
+		return false, err
+	}
 	var missing []string
-	for _, t := range clientTools {
-		ok, err := h.test(ctx, "command -v "+t)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
+	for i, t := range clientTools {
+		if !ok[i] {
 			missing = append(missing, t)
 		}
 	}

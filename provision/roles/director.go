@@ -1,7 +1,6 @@
 package roles
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -203,12 +202,9 @@ func keepalivedConfStep(ctx context.Context, h *host) (bool, error) {
 		return false, err
 	}
 	want := pick(files, keepalivedConf)[0]
-	cur, _, err := h.read(ctx, keepalivedConf)
-	if err != nil {
+	same, err := h.matches(ctx, want)
+	if err != nil || same {
 		return false, err
-	}
-	if bytes.Equal(cur, want.data) {
-		return false, nil
 	}
 	// Check a side file first: the live path only ever holds a config
 	// keepalived accepted, even if keepalived restarts on its own meanwhile.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -19,6 +20,16 @@ type host struct {
 	r   ssh.Runner
 	vm  *topology.VM
 	lab *topology.Lab
+	st  *vmState // shared by the VM's stages; nil = nothing shared
+	// sums holds the stage's prefetched file hashes (see prefetch).
+	sums map[string]string
+}
+
+// vmState is what one Apply learns about a VM and reuses in its later
+// stages (stages of one VM never run at the same time).
+type vmState struct {
+	mu        sync.Mutex      // held while dpkg is asked (askPackagesEarly runs beside the stages)
+	installed map[string]bool // packages dpkg reports installed; nil = not asked yet
 }
 
 // file is a rendered configuration file.
@@ -67,6 +78,7 @@ func (h *host) read(ctx context.Context, p string) ([]byte, bool, error) {
 
 // write replaces p after making sure its directory exists.
 func (h *host) write(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	delete(h.sums, p)
 	if _, err := h.run(ctx, "mkdir -p "+shq(path.Dir(p))); err != nil {
 		return err
 	}
@@ -96,6 +108,16 @@ func (h *host) ensureUnitFiles(ctx context.Context, unit string, files []file, v
 	}
 	var changed []old
 	for _, f := range files {
+		if s, ok := h.cachedSum(f.path); ok {
+			if s == sum(f.data) {
+				continue
+			}
+			if s == sumMissing || validate == nil {
+				// The old content is needed only to roll back a rejected config.
+				changed = append(changed, old{f: f, exists: s != sumMissing})
+				continue
+			}
+		}
 		cur, ok, err := h.read(ctx, f.path)
 		if err != nil {
 			return false, err
@@ -208,7 +230,7 @@ func (h *host) markPending(ctx context.Context, unit string) error {
 // "reload" or "restart"); otherwise it is left alone.
 func (h *host) ensureService(ctx context.Context, unit, action string) (bool, error) {
 	changed := false
-	_, pending, err := h.read(ctx, pendingDir+"/"+unit)
+	pending, err := h.exists(ctx, pendingDir+"/"+unit)
 	if err != nil {
 		return false, err
 	}
@@ -218,19 +240,16 @@ func (h *host) ensureService(ctx context.Context, unit, action string) (bool, er
 			return false, err
 		}
 	}
-	enabled, err := h.test(ctx, "systemctl is-enabled --quiet "+unit)
+	st, err := h.tests(ctx, "systemctl is-enabled --quiet "+unit, "systemctl is-active --quiet "+unit)
 	if err != nil {
 		return false, err
 	}
+	enabled, active := st[0], st[1]
 	if !enabled {
 		if _, err := h.run(ctx, "systemctl enable --quiet "+unit); err != nil {
 			return false, err
 		}
 		changed = true
-	}
-	active, err := h.test(ctx, "systemctl is-active --quiet "+unit)
-	if err != nil {
-		return changed, err
 	}
 	switch {
 	case !active:

@@ -260,11 +260,13 @@ func nfsMountStep(ctx context.Context, h *host) (bool, error) {
 				return true, fmt.Errorf("remount %s with its new fstab options (or reboot the VM): %w", e.Target, err)
 			}
 		}
-		m, err := ensureMounted(ctx, h, e.Target)
-		if err != nil {
-			return changed, err
+		if src == "" {
+			// findmnt already said nothing is mounted there.
+			if err := mountFromFstab(ctx, h, e.Target); err != nil {
+				return changed, err
+			}
+			changed = true
 		}
-		changed = changed || m
 	}
 	return changed, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -22,6 +23,54 @@ func Packages() []string {
 	return slices.Compact(out)
 }
 
+// vmPackages is the sorted union of the packages of every role vm has: the
+// first packages step of a VM asks dpkg about all of them at once.
+func vmPackages(vm *topology.VM) []string {
+	var out []string
+	for _, name := range topology.RoleOrder {
+		if r := roleByName(name); r != nil && vm.HasRole(name) {
+			out = append(out, r.packages...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// installedPackages returns which of the VM's packages dpkg reports
+// installed. The first call asks the guest (one dpkg-query for every role
+// of the VM); later stages of the same Apply reuse the answer, which is
+// safe because roles never install or remove packages.
+func (h *host) installedPackages(ctx context.Context) (map[string]bool, error) {
+	if h.st != nil {
+		h.st.mu.Lock()
+		defer h.st.mu.Unlock()
+		if h.st.installed != nil {
+			return h.st.installed, nil
+		}
+	}
+	pkgs := vmPackages(h.vm)
+	// dpkg-query exits 1 when a package is unknown but still prints the
+	// others, so judge by what it printed.
+	res, err := h.r.Run(ctx, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(pkgs, " "))
+	var ce *ssh.CommandError
+	if err != nil && !errors.As(err, &ce) {
+		// Not an exit status (host key mismatch, unreachable VM,
+		// cancellation): the guest was never asked, so say why.
+		return nil, err
+	}
+	installed := map[string]bool{}
+	for _, line := range strings.Split(string(res.Stdout), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == "installed" {
+			installed[strings.SplitN(f[0], ":", 2)[0]] = true
+		}
+	}
+	if h.st != nil {
+		h.st.installed = installed
+	}
+	return installed, nil
+}
+
 // packagesStep checks that the image has the role's packages; roles never
 // install anything.
 func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
@@ -29,21 +78,9 @@ func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
 		if len(pkgs) == 0 {
 			return false, nil
 		}
-		// dpkg-query exits 1 when a package is unknown but still prints the
-		// others, so judge by what it printed.
-		res, err := h.r.Run(ctx, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(pkgs, " "))
-		var ce *ssh.CommandError
-		if err != nil && !errors.As(err, &ce) {
-			// Not an exit status (host key mismatch, unreachable VM,
-			// cancellation): the guest was never asked, so say why.
+		installed, err := h.installedPackages(ctx)
+		if err != nil {
 			return false, err
-		}
-		installed := map[string]bool{}
-		for _, line := range strings.Split(string(res.Stdout), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 2 && f[1] == "installed" {
-				installed[strings.SplitN(f[0], ":", 2)[0]] = true
-			}
 		}
 		var missing []string
 		for _, p := range pkgs {
@@ -61,4 +98,41 @@ func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
 		}
 		return false, nil
 	}}
+}
+
+// askPackagesEarly asks every VM of stages for its packages at once, in the
+// background, so that the packages step of a VM whose first stage comes
+// later finds the answer ready instead of costing a round trip on the
+// run's critical path. Failures are left to the step, which asks again and
+// reports them. With a cap on concurrent VMs it asks nothing (the cap is
+// there to bound the load). wait cancels what still runs and waits for it.
+func askPackagesEarly(ctx context.Context, lab *topology.Lab, stages []stage, hosts Hosts, states map[string]*vmState, parallel int) (wait func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	if len(stages) > 0 {
+		for _, w := range stages[0].work {
+			seen[w.vm.Name] = true // the first stage asks right away itself
+		}
+	}
+	for _, st := range stages {
+		for _, w := range st.work {
+			if parallel > 0 || seen[w.vm.Name] {
+				continue
+			}
+			seen[w.vm.Name] = true
+			wg.Go(func() {
+				r, err := hosts(w.vm.Name)
+				if err != nil {
+					return
+				}
+				h := &host{r: r, vm: w.vm, lab: lab, st: states[w.vm.Name]}
+				_, _ = h.installedPackages(ctx)
+			})
+		}
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }

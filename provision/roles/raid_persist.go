@@ -57,13 +57,19 @@ func ensureMounted(ctx context.Context, h *host, target string) (bool, error) {
 	if err != nil || mounted {
 		return false, err
 	}
-	if _, err := h.run(ctx, "mkdir -p "+shq(target)); err != nil {
-		return false, err
-	}
-	if _, err := h.run(ctx, "mount "+shq(target)); err != nil {
+	if err := mountFromFstab(ctx, h, target); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// mountFromFstab mounts target as fstab says, making the mount point first.
+func mountFromFstab(ctx context.Context, h *host, target string) error {
+	if _, err := h.run(ctx, "mkdir -p "+shq(target)); err != nil {
+		return err
+	}
+	_, err := h.run(ctx, "mount "+shq(target))
+	return err
 }
 
 // arrayLine keeps the stable fields of an `mdadm --detail --brief` line,
@@ -141,7 +147,7 @@ func raidConfStep(ctx context.Context, h *host) (bool, error) {
 			return true, err
 		}
 	}
-	_, pending, err := h.read(ctx, pendingDir+"/"+initramfsMark)
+	pending, err := h.exists(ctx, pendingDir+"/"+initramfsMark)
 	if err != nil || !pending {
 		return changed, err
 	}

@@ -141,21 +141,21 @@ func webFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 }
 
 func webModulesStep(ctx context.Context, h *host) (bool, error) {
-	var missing []string
+	var checks []string
 	for _, m := range apacheModules {
-		ok, err := h.test(ctx, "test -e /etc/apache2/mods-enabled/"+m+".load")
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			missing = append(missing, m)
-		}
+		checks = append(checks, "test -e /etc/apache2/mods-enabled/"+m+".load")
 	}
-	php, err := h.test(ctx, "ls /etc/apache2/mods-enabled/ | grep -q '^php.*\\.load$'")
+	ok, err := h.tests(ctx, append(checks, "ls /etc/apache2/mods-enabled/ | grep -q '^php.*\\.load$'")...)
 	if err != nil {
 		return false, err
 	}
-	if !php {
+	var missing []string
+	for i, m := range apacheModules {
+		if !ok[i] {
+			missing = append(missing, m)
+		}
+	}
+	if !ok[len(apacheModules)] {
 		return false, fmt.Errorf("Apache's PHP module is not enabled: the image must include libapache2-mod-php (its install enables it)")
 	}
 	if len(missing) == 0 {
@@ -185,15 +185,12 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 		return false, err
 	}
 	link := path.Join(apacheEnabled, "labctl-"+d.Site+".conf")
-	linked, err := h.test(ctx, "test -L "+link)
-	if err != nil {
-		return false, err
-	}
 	deflt := path.Join(apacheEnabled, "000-default.conf")
-	hasDefault, err := h.test(ctx, "test -L "+deflt)
+	links, err := h.tests(ctx, "test -L "+link, "test -L "+deflt)
 	if err != nil {
 		return false, err
 	}
+	linked, hasDefault := links[0], links[1]
 	enable := func(ctx context.Context) error {
 		if !linked {
 			if _, err := h.run(ctx, "ln -s ../sites-available/labctl-"+d.Site+".conf "+link); err != nil {
@@ -221,7 +218,7 @@ func webSiteStep(ctx context.Context, h *host) (bool, error) {
 	}
 	if !slices.ContainsFunc(files, func(f file) bool { return f.path == apacheDropin }) {
 		// A site without NFS must not keep an old mount dependency.
-		if _, ok, err := h.read(ctx, apacheDropin); err != nil {
+		if ok, err := h.exists(ctx, apacheDropin); err != nil {
 			return false, err
 		} else if ok {
 			if err := h.markPending(ctx, topology.RoleWeb.Unit()); err != nil {

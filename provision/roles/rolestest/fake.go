@@ -5,9 +5,7 @@ package rolestest
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,6 +39,7 @@ type Fake struct {
 	Missing  []string          // packages dpkg-query reports as not installed
 	Cmds     []string          // every command run, in order
 	Writes   []string          // every path written, in order
+	Trips    int               // SSH round trips: every Run, WriteFile and ReadFile
 	handlers []handler
 }
 
@@ -84,7 +83,19 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 		return ssh.Result{}, err
 	}
 	f.mu.Lock()
+	f.Trips++
 	f.Cmds = append(f.Cmds, cmd)
+	f.mu.Unlock()
+	res := f.dispatch(cmd)
+	if res.ExitCode != 0 {
+		return res, &ssh.CommandError{Host: f.Name, Cmd: cmd, ExitCode: res.ExitCode, Stderr: res.Stderr}
+	}
+	return res, nil
+}
+
+// dispatch answers cmd by its handler.
+func (f *Fake) dispatch(cmd string) ssh.Result {
+	f.mu.Lock()
 	var fn Handler
 	var m []string
 	for i := len(f.handlers) - 1; i >= 0; i-- {
@@ -94,14 +105,10 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 		}
 	}
 	f.mu.Unlock()
-	res := ssh.Result{ExitCode: 127, Stderr: []byte("fake: no handler for command: " + cmd + "\n")}
-	if fn != nil {
-		res = fn(f, m) // handlers lock as needed through Fake's methods
+	if fn == nil {
+		return ssh.Result{ExitCode: 127, Stderr: []byte("fake: no handler for command: " + cmd + "\n")}
 	}
-	if res.ExitCode != 0 {
-		return res, &ssh.CommandError{Host: f.Name, Cmd: cmd, ExitCode: res.ExitCode, Stderr: res.Stderr}
-	}
-	return res, nil
+	return fn(f, m) // handlers lock as needed through Fake's methods
 }
 
 // WriteFile implements ssh.Runner.
@@ -111,6 +118,7 @@ func (f *Fake) WriteFile(ctx context.Context, p string, data []byte, mode fs.Fil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.Trips++
 	f.Files[p] = slices.Clone(data)
 	f.Modes[p] = mode
 	f.Writes = append(f.Writes, p)
@@ -124,6 +132,7 @@ func (f *Fake) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.Trips++
 	b, ok := f.Files[p]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
@@ -180,88 +189,19 @@ func (f *Fake) Commands() []string {
 	return slices.Clone(f.Cmds)
 }
 
-// ResetCommands forgets the commands run so far.
+// RoundTrips returns how many SSH round trips the commands, reads and
+// writes so far would have cost.
+func (f *Fake) RoundTrips() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Trips
+}
+
+// ResetCommands forgets the commands, writes and round trips so far.
 func (f *Fake) ResetCommands() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Cmds = nil
 	f.Writes = nil
-}
-
-func ok(out string) ssh.Result { return ssh.Result{Stdout: []byte(out)} }
-
-func exit(code int) ssh.Result { return ssh.Result{ExitCode: code} }
-
-func boolResult(b bool) ssh.Result {
-	if b {
-		return ok("")
-	}
-	return exit(1)
-}
-
-func (f *Fake) basics() {
-	f.Handle(`test -[edbfL] (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Exists(m[1])) })
-	f.Handle(`mkdir -p (?:-m \S+ )?(\S+)`, func(f *Fake, m []string) ssh.Result {
-		for p := m[1]; p != "/" && p != "."; p = path.Dir(p) {
-			f.SetPath(p, true)
-		}
-		return ok("")
-	})
-	f.Handle(`rm -f (\S+)`, func(f *Fake, m []string) ssh.Result { f.SetPath(m[1], false); return ok("") })
-	f.Handle(`ln -s (\S+) (\S+)`, func(f *Fake, m []string) ssh.Result { f.SetPath(m[2], true); return ok("") })
-	f.Handle(`systemctl daemon-reload`, func(*Fake, []string) ssh.Result { return ok("") })
-	f.Handle(`systemctl is-enabled --quiet (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Unit(m[1]).Enabled) })
-	f.Handle(`systemctl is-active --quiet (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Unit(m[1]).Active) })
-	f.Handle(`systemctl enable (?:--quiet )?(?:--now )?(\S+)`, func(f *Fake, m []string) ssh.Result {
-		f.Unit(m[1]).Enabled = true
-		return ok("")
-	})
-	f.Handle(`systemctl (start|restart|reload|reload-or-restart) (\S+)`, func(f *Fake, m []string) ssh.Result {
-		u := f.Unit(m[2])
-		u.Active = true
-		u.Starts++
-		return ok("")
-	})
-	f.Handle(`sysctl -n (.+)`, func(f *Fake, m []string) ssh.Result {
-		var out strings.Builder
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, k := range strings.Fields(m[1]) {
-			v, found := f.Sysctl[k]
-			if !found {
-				v = "0"
-			}
-			fmt.Fprintln(&out, v)
-		}
-		return ok(out.String())
-	})
-	f.Handle(`sysctl -q -p (\S+)`, func(f *Fake, m []string) ssh.Result {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		b, found := f.Files[m[1]]
-		if !found {
-			return ssh.Result{ExitCode: 255, Stderr: []byte("sysctl: cannot open \"" + m[1] + "\": No such file or directory\n")}
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, found := strings.Cut(line, "=")
-			if !found || strings.HasPrefix(strings.TrimSpace(line), "#") {
-				continue
-			}
-			f.Sysctl[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-		return ok("")
-	})
-	f.Handle(`command -v (\S+)`, func(*Fake, []string) ssh.Result { return ok("") })
-	f.Handle(`dpkg-query -W -f='\$\{Package\} \$\{db:Status-Status\}\\n' (.+)`, func(f *Fake, m []string) ssh.Result {
-		var out strings.Builder
-		code := 0
-		for _, p := range strings.Fields(m[1]) {
-			if slices.Contains(f.Missing, p) {
-				code = 1
-				continue
-			}
-			fmt.Fprintf(&out, "%s installed\n", p)
-		}
-		return ssh.Result{Stdout: []byte(out.String()), ExitCode: code}
-	})
+	f.Trips = 0
 }
