@@ -79,9 +79,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	for _, vm := range lab.VMs {
 		states[vm.Name] = &vmState{}
 	}
-	stages := plan(lab, opts.Only)
-	defer askPackagesEarly(ctx, lab, stages, hosts, states, opts.Parallel)()
-	for _, st := range stages {
+	for _, st := range plan(lab, opts.Only) {
 		g, gctx := errgroup.WithContext(ctx)
 		if opts.Parallel > 0 {
 			g.SetLimit(opts.Parallel)

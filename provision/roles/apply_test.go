@@ -204,11 +204,8 @@ func TestApplyCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	// Only the read-only package query asked in advance may have reached it.
-	for _, c := range gs["web-1"].Commands() {
-		if !strings.HasPrefix(c, "dpkg-query ") {
-			t.Errorf("web-1 configured after cancellation: %q", c)
-		}
+	if len(gs["web-1"].Commands()) != 0 {
+		t.Error("web-1 configured after cancellation")
 	}
 }
 

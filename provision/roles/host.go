@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -28,7 +27,6 @@ type host struct {
 // vmState is what one Apply learns about a VM and reuses in its later
 // stages (stages of one VM never run at the same time).
 type vmState struct {
-	mu        sync.Mutex      // held while dpkg is asked (askPackagesEarly runs beside the stages)
 	installed map[string]bool // packages dpkg reports installed; nil = not asked yet
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
@@ -41,12 +40,8 @@ func vmPackages(vm *topology.VM) []string {
 // of the VM); later stages of the same Apply reuse the answer, which is
 // safe because roles never install or remove packages.
 func (h *host) installedPackages(ctx context.Context) (map[string]bool, error) {
-	if h.st != nil {
-		h.st.mu.Lock()
-		defer h.st.mu.Unlock()
-		if h.st.installed != nil {
-			return h.st.installed, nil
-		}
+	if h.st != nil && h.st.installed != nil {
+		return h.st.installed, nil
 	}
 	pkgs := vmPackages(h.vm)
 	// dpkg-query exits 1 when a package is unknown but still prints the
@@ -98,41 +93,4 @@ func packagesStep(pkgs []string, lab *topology.Lab, vm *topology.VM) step {
 		}
 		return false, nil
 	}}
-}
-
-// askPackagesEarly asks every VM of stages for its packages at once, in the
-// background, so that the packages step of a VM whose first stage comes
-// later finds the answer ready instead of costing a round trip on the
-// run's critical path. Failures are left to the step, which asks again and
-// reports them. With a cap on concurrent VMs it asks nothing (the cap is
-// there to bound the load). wait cancels what still runs and waits for it.
-func askPackagesEarly(ctx context.Context, lab *topology.Lab, stages []stage, hosts Hosts, states map[string]*vmState, parallel int) (wait func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	seen := map[string]bool{}
-	if len(stages) > 0 {
-		for _, w := range stages[0].work {
-			seen[w.vm.Name] = true // the first stage asks right away itself
-		}
-	}
-	for _, st := range stages {
-		for _, w := range st.work {
-			if parallel > 0 || seen[w.vm.Name] {
-				continue
-			}
-			seen[w.vm.Name] = true
-			wg.Go(func() {
-				r, err := hosts(w.vm.Name)
-				if err != nil {
-					return
-				}
-				h := &host{r: r, vm: w.vm, lab: lab, st: states[w.vm.Name]}
-				_, _ = h.installedPackages(ctx)
-			})
-		}
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-	}
 }

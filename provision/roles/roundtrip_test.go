@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/provision/ssh"
@@ -169,31 +168,4 @@ type shellRunner struct{ ssh.Runner }
 func (shellRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	out, err := exec.CommandContext(ctx, "sh", "-c", cmd).Output()
 	return ssh.Result{Stdout: out}, err
-}
-
-// The VMs of later stages are asked for their packages while the first
-// stage runs; with a cap on concurrent VMs nothing is asked in advance.
-func TestPackagesAskedDuringTheFirstStage(t *testing.T) {
-	for _, parallel := range []int{0, 1} {
-		lab := rolestest.ThesisLab(topology.LVSNAT)
-		gs := guests(lab)
-		askedEarly := false
-		gs["storage"].Handle(`udevadm settle`, func(*rolestest.Fake, []string) ssh.Result {
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && !askedEarly; time.Sleep(time.Millisecond) {
-				askedEarly = count(gs["web-1"], "dpkg-query ") == 1 && count(gs["client"], "dpkg-query ") == 1
-			}
-			return ssh.Result{}
-		})
-		if _, err := Apply(context.Background(), lab, hostsOf(gs), Options{Parallel: parallel}); err != nil {
-			t.Fatal(err)
-		}
-		if askedEarly != (parallel == 0) {
-			t.Errorf("parallel %d: later VMs asked during the raid stage: %t", parallel, askedEarly)
-		}
-		for _, vm := range []string{"web-1", "client"} {
-			if n := count(gs[vm], "dpkg-query "); n != 1 {
-				t.Errorf("parallel %d: %s asked %d times", parallel, vm, n)
-			}
-		}
-	}
 }
