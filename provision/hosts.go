@@ -166,7 +166,8 @@ fi
 cloud-init status --wait >/dev/null 2>&1; test -f /var/lib/cloud/instance/boot-finished`
 
 // WaitBooted waits until the VM answers SSH with its pinned host key and
-// cloud-init is done, redialling when sshd restarts under us.
+// its first boot (cloud-init or labctl's) is done, redialling when sshd
+// restarts under us.
 func (sshGuests) WaitBooted(ctx context.Context, cfg ssh.Config, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	cfg.Sudo = false // bootDone reads world-readable files; sudo costs a second under TCG
@@ -182,11 +183,11 @@ func (sshGuests) WaitBooted(ctx context.Context, cfg ssh.Config, timeout time.Du
 		case err == nil:
 			return nil
 		case errors.As(err, &ce):
-			return fmt.Errorf("%s: cloud-init failed or did not finish (see `labctl console %s`): %w", cfg.Host, cfg.Host, err)
+			return fmt.Errorf("%s: first boot (cloud-init or labctl-firstboot) failed or did not finish (see `labctl console %s`): %w", cfg.Host, cfg.Host, err)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case time.Now().After(deadline):
-			return fmt.Errorf("%s: wait for cloud-init: %w", cfg.Host, err)
+			return fmt.Errorf("%s: wait for the first boot to finish: %w", cfg.Host, err)
 		}
 		select { // the connection dropped: sshd restarted
 		case <-ctx.Done():
