@@ -43,17 +43,11 @@ func labctlFiles(s Seed, instanceID string) []SeedFile {
 			SeedFile{fmt.Sprintf("nic%02d.network", i), network})
 	}
 	for i, f := range s.Files {
-		mode, owner := f.Mode, f.Owner
-		if mode == 0 {
-			mode = 0o644
-		}
-		if owner == "" {
-			owner = "root:root"
-		}
+		mode, owner := f.modeOwner()
 		p := fmt.Sprintf("file%03d", i)
 		out = append(out,
 			SeedFile{p + ".path", line(f.Path)},
-			SeedFile{p + ".mode", line(fmt.Sprintf("%04o", uint32(mode)))},
+			SeedFile{p + ".mode", line(mode)},
 			SeedFile{p + ".owner", line(owner)},
 			SeedFile{p + ".data", f.Content})
 	}

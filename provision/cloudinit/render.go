@@ -65,17 +65,11 @@ func Render(s Seed) (Files, error) {
 		AuthorizedKeys: s.AuthorizedKeys,
 	}
 	for _, f := range s.Files {
-		mode, owner := f.Mode, f.Owner
-		if mode == 0 {
-			mode = 0o644
-		}
-		if owner == "" {
-			owner = "root:root"
-		}
+		mode, owner := f.modeOwner()
 		ud.Files = append(ud.Files, fileData{
 			Path:    f.Path,
 			Owner:   owner,
-			Mode:    fmt.Sprintf("%04o", uint32(mode)),
+			Mode:    mode,
 			Content: base64.StdEncoding.EncodeToString(f.Content),
 		})
 	}

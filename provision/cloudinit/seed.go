@@ -59,6 +59,19 @@ type File struct {
 	Owner   string      // "user:group"; "" = root:root
 }
 
+// modeOwner is the file's mode ("0644", the default) and owner
+// ("root:root", the default) as both seed formats write them.
+func (f File) modeOwner() (mode, owner string) {
+	m, owner := f.Mode, f.Owner
+	if m == 0 {
+		m = 0o644
+	}
+	if owner == "" {
+		owner = "root:root"
+	}
+	return fmt.Sprintf("%04o", uint32(m)), owner
+}
+
 // Files are the rendered seed files.
 type Files struct {
 	MetaData      []byte
