@@ -12,6 +12,20 @@ import (
 
 // testBuilder is a Builder whose host is fake: every tool present, root,
 // the deb822 test host, and apt-cache answering from known.
+// quietBuilder is a testBuilder whose commands all succeed with no output,
+// apt-cache excepted: a build then runs every step up to inspect.
+func quietBuilder(t *testing.T) (*Builder, *fakeRunner) {
+	b, fr := testBuilder(t, "*")
+	aptCache := fr.handler
+	fr.handler = func(name string, args []string) ([]byte, error) {
+		if name == "apt-cache" {
+			return aptCache(name, args)
+		}
+		return nil, nil
+	}
+	return b, fr
+}
+
 func testBuilder(t *testing.T, known ...string) (*Builder, *fakeRunner) {
 	t.Helper()
 	fr := &fakeRunner{handler: func(name string, args []string) ([]byte, error) {
