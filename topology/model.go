@@ -45,7 +45,11 @@ const (
 // Lab is a fully expanded lab. Slices are sorted by name so the same input
 // always yields the same value (and a byte-identical plan).
 type Lab struct {
-	Name        string // prefix of every libvirt object
+	Name string // prefix of every libvirt object
+	// Class and Copy name a copy of a classroom lab (LoadOptions.Copy):
+	// Class is the lab block's own name, Copy the copy's, and Name is
+	// "<class>-<copy>". Both are empty for a lab that is not a copy.
+	Class, Copy string
 	URI         string // libvirt URI, default qemu:///system
 	Pool        string // libvirt storage pool (directory pool), default "<name>"
 	PoolPath    string // directory of the pool when labctl creates it ("" = default location)

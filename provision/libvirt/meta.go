@@ -26,6 +26,11 @@ type Meta struct {
 	// Owner is who holds the lab (--owner, else the Unix user); "" on
 	// objects made before labctl recorded owners: anyone holds those.
 	Owner string `xml:"owner,attr,omitempty" json:"owner,omitempty"`
+	// Class and Copy are set on the objects of one copy of a classroom lab
+	// (up --copies): Class is the lab file's own name and Copy the copy's
+	// (Lab is then "<class>-<copy>"), so any host lists a class's copies.
+	Class string `xml:"class,attr,omitempty" json:"class,omitempty"`
+	Copy  string `xml:"copy,attr,omitempty" json:"copy,omitempty"`
 	// Started is the RFC 3339 time the domain was last started (live XML only).
 	Started string `xml:"started,attr,omitempty" json:"started,omitempty"`
 }
@@ -75,6 +80,8 @@ type metaAttrs struct {
 	Version  string   `xml:"version,attr"`
 	SpecHash string   `xml:"spec,attr"`
 	Owner    string   `xml:"owner,attr,omitempty"`
+	Class    string   `xml:"class,attr,omitempty"`
+	Copy     string   `xml:"copy,attr,omitempty"`
 	Started  string   `xml:"started,attr,omitempty"`
 }
 
@@ -84,12 +91,12 @@ func parseMetaElement(s string) *Meta {
 	if err := xml.Unmarshal([]byte(s), &m); err != nil || m.Lab == "" {
 		return nil
 	}
-	return &Meta{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Started: m.Started}
+	return &Meta{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Class: m.Class, Copy: m.Copy, Started: m.Started}
 }
 
 // marshalMetaElement renders m for DomainSetMetadata.
 func marshalMetaElement(m *Meta) (string, error) {
-	b, err := xml.Marshal(metaAttrs{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Started: m.Started})
+	b, err := xml.Marshal(metaAttrs{Lab: m.Lab, Object: m.Object, Kind: m.Kind, Version: m.Version, SpecHash: m.SpecHash, Owner: m.Owner, Class: m.Class, Copy: m.Copy, Started: m.Started})
 	return string(b), err
 }
 
