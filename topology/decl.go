@@ -56,6 +56,13 @@ func (l *loader) collect(f *hcl.File) {
 					l.errorf(b.labelRange(), "Invalid lab name", "with --owner %s: %s.", l.opts.Instance, err)
 				}
 			}
+			if l.opts.Copy != "" {
+				l.class = b.name
+				b.name += "-" + l.opts.Copy
+				if err := CheckLabName(b.name); err != nil {
+					l.errorf(b.labelRange(), "Invalid lab name", "copy %s: %s.", l.opts.Copy, err)
+				}
+			}
 			l.lab = b
 		case "variable":
 			if prev, ok := l.vars[b.name]; ok {

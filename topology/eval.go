@@ -203,6 +203,13 @@ func (l *loader) evalLab(ctx *hcl.EvalContext) cty.Value {
 		Image:    s.str("image", "bookworm-cloud"),
 		Accel:    Accel(enum(s, "accel", "auto", accels)),
 		SSHUser:  s.str("ssh_user", "labctl"),
+		Copies:   s.integer("copies", 0, 0, MaxCopies),
+	}
+	if l.opts.Copy != "" {
+		e.lab.Class, e.lab.Copy = l.class, l.opts.Copy
+		if s.has("pool") && !s.boolean("shared_pool", false) {
+			l.errorf(s.rng("pool"), "Pool shared by copies", "copy %s: every copy of the lab would use pool %q; remove pool (each copy gets its own) or set shared_pool = true.", l.opts.Copy, e.lab.Pool)
+		}
 	}
 	e.lab.SharedPool = s.boolean("shared_pool", false)
 	if e.lab.PoolPath != "" && !path.IsAbs(e.lab.PoolPath) {

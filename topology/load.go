@@ -30,6 +30,11 @@ type LoadOptions struct {
 	// "<lab>-<instance>" (an owner's name from --owner), so every libvirt
 	// object, bridge and the state directory differ from other copies.
 	Instance string
+	// Copy, when set, loads one copy of a classroom lab: its name becomes
+	// "<lab>-<copy>" (after Instance), Lab.Class/Copy are set, and its
+	// networks are closed (see Lab.closeForCopy) so every copy keeps the
+	// lab's own addresses without clashing on the host.
+	Copy string
 	// AvoidCIDRs are address ranges in use outside the lab (other libvirt
 	// networks, host routes): a derived management network skips them.
 	AvoidCIDRs []netip.Prefix

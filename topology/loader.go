@@ -37,6 +37,7 @@ type loader struct {
 	funcs     map[string]function.Function
 
 	lab        *block
+	class      string // the lab's name before the copy suffix (LoadOptions.Copy)
 	vars       map[string]*block
 	varVals    map[string]cty.Value
 	locals     map[string]*hcl.Attribute

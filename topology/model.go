@@ -50,6 +50,9 @@ type Lab struct {
 	// Class is the lab block's own name, Copy the copy's, and Name is
 	// "<class>-<copy>". Both are empty for a lab that is not a copy.
 	Class, Copy string
+	// Copies is the lab block's copies setting: how many copies `up`
+	// makes when no --copies/--names is given (0 = one lab, no copies).
+	Copies int
 	URI         string // libvirt URI, default qemu:///system
 	Pool        string // libvirt storage pool (directory pool), default "<name>"
 	PoolPath    string // directory of the pool when labctl creates it ("" = default location)

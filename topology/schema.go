@@ -39,7 +39,7 @@ func required(s []hcl.AttributeSchema, names ...string) []hcl.AttributeSchema {
 }
 
 var schemas = map[string]*hcl.BodySchema{
-	"lab":      {Attributes: attrs("uri", "pool", "shared_pool", "pool_path", "image", "accel", "ssh_user", "management_cidr")},
+	"lab":      {Attributes: attrs("uri", "pool", "shared_pool", "pool_path", "image", "accel", "ssh_user", "management_cidr", "copies")},
 	"variable": {Attributes: attrs("type", "default", "description")},
 	"network":  {Attributes: required(attrs("mode", "cidr", "host_ip", "dhcp", "mtu", "domain", "bridge"), "cidr")},
 	"vm": {
