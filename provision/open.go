@@ -67,14 +67,9 @@ func Open(ctx context.Context, o OpenOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	uri := LabURI(o.URI, lab)
-	connect := o.Connect
-	if connect == nil {
-		connect = func(ctx context.Context, uri string) (libvirt.Hypervisor, error) { return libvirt.Dial(ctx, uri) }
-	}
-	hv, err := connect(ctx, uri)
+	hv, uri, err := connect(ctx, o, lab)
 	if err != nil {
-		return nil, fmt.Errorf("%w\n(is libvirtd running? try `labctl doctor`)", err)
+		return nil, err
 	}
 	s, err := open(ctx, o, hv, uri, lab)
 	if err != nil {
@@ -82,6 +77,20 @@ func Open(ctx context.Context, o OpenOptions) (*Session, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// connect dials the libvirt host of lab.
+func connect(ctx context.Context, o OpenOptions, lab *topology.Lab) (libvirt.Hypervisor, string, error) {
+	uri := LabURI(o.URI, lab)
+	dial := o.Connect
+	if dial == nil {
+		dial = func(ctx context.Context, uri string) (libvirt.Hypervisor, error) { return libvirt.Dial(ctx, uri) }
+	}
+	hv, err := dial(ctx, uri)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w\n(is libvirtd running? try `labctl doctor`)", err)
+	}
+	return hv, uri, nil
 }
 
 func open(ctx context.Context, o OpenOptions, hv libvirt.Hypervisor, uri string, lab *topology.Lab) (*Session, error) {

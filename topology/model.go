@@ -52,7 +52,7 @@ type Lab struct {
 	Class, Copy string
 	// Copies is the lab block's copies setting: how many copies `up`
 	// makes when no --copies/--names is given (0 = one lab, no copies).
-	Copies int
+	Copies      int
 	URI         string // libvirt URI, default qemu:///system
 	Pool        string // libvirt storage pool (directory pool), default "<name>"
 	PoolPath    string // directory of the pool when labctl creates it ("" = default location)

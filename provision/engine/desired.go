@@ -216,7 +216,7 @@ func networkSpec(lab *topology.Lab, n *topology.Network, version, owner string) 
 		return nil, fmt.Errorf("network %q: %w", n.Name, err)
 	}
 	ns.Hash = h
-	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: n.Name, Kind: "network", Version: version, SpecHash: h, Owner: owner})
+	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: n.Name, Kind: "network", Version: version, SpecHash: h, Owner: owner, Class: lab.Class, Copy: lab.Copy})
 	if err != nil {
 		return nil, err
 	}

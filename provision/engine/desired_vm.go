@@ -231,7 +231,7 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 		return nil, fmt.Errorf("VM %q: %w", vm.Name, err)
 	}
 	spec.Hash = h
-	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: vm.Name, Kind: "domain", Version: opts.Version, SpecHash: h, Owner: opts.Owner})
+	meta, err := libvirt.MarshalMeta(&libvirt.Meta{Lab: lab.Name, Object: vm.Name, Kind: "domain", Version: opts.Version, SpecHash: h, Owner: opts.Owner, Class: lab.Class, Copy: lab.Copy})
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ type UpOptions struct {
 
 // UpResult says what Up did.
 type UpResult struct {
+	Lab     string     `json:"lab"`
 	State   *State     `json:"-"`
 	Changes *Changes   `json:"plan"`
 	NoOp    bool       `json:"no_op"`
@@ -99,7 +100,7 @@ func Up(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, opts UpOp
 		}
 		opts.Owner = h
 	}
-	res := &UpResult{State: st, Changes: ch}
+	res := &UpResult{Lab: st.Lab, State: st, Changes: ch}
 	if len(ch.Pending()) == 0 {
 		res.NoOp = true
 		for _, vm := range st.VMs {

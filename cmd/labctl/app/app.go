@@ -34,6 +34,8 @@ type App struct {
 	// fakes are what lifecycle commands open a lab with in tests (libvirt,
 	// images, guests); zero = the real ones.
 	fakes provision.OpenOptions
+	// findCopies replaces selectCopies' host lookup in tests.
+	findCopies copyFinder
 }
 
 // ExitError asks Run to exit with Code after printing nothing more

@@ -77,6 +77,10 @@ fail_raid_member, stop_nfs, link_down.`,
 			}
 			labArg, names := splitBenchArgs(args)
 			ctx := cmd.Context()
+			f, err := a.oneCopy(ctx, labArg, f)
+			if err != nil {
+				return err
+			}
 			env, err := open(ctx, labArg, f)
 			if err != nil {
 				return err

@@ -26,6 +26,10 @@ func newConsoleCmd(a *App) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			f, err := a.oneCopy(ctx, labPath, f)
+			if err != nil {
+				return err
+			}
 			lab, err := a.load(labPath, f.labFlags)
 			if err != nil {
 				return err

@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/engine"
+	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -41,46 +45,32 @@ owner's lab (root may, with --force), other volumes, base images.
 			if err != nil {
 				return err
 			}
-			lab := &topology.Lab{Name: name}
-			if name != "" {
-				if f.instance != "" {
-					lab.Name += "-" + f.instance
-				}
-				if err := topology.CheckLabName(lab.Name); err != nil {
-					return fmt.Errorf("down --name: %w", err)
-				}
+			labs, err := a.downTargets(ctx, argOr(args), name, f)
+			if err != nil {
+				return err
 			}
-			if name == "" {
-				if lab, err = a.load(argOr(args), f.labFlags); err != nil {
-					return err
-				}
-			}
-			hv, err := dial(ctx, provision.LabURI(f.uri, lab))
+			hv, err := dial(ctx, provision.LabURI(f.uri, labs[0]))
 			if err != nil {
 				return err
 			}
 			defer hv.Close()
-			prog := a.newProgress(asJSON)
-			res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
-				Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})
-			prog.Stop()
-			if err != nil {
-				return err
+			if name != "" && len(labs) == 1 && len(f.copies) == 0 {
+				// A class removed by name: its copies are found on the host.
+				copies, err := engine.Copies(ctx, hv, labs[0].Name)
+				if err != nil {
+					return err
+				}
+				for _, c := range copies {
+					labs = append(labs, &topology.Lab{Name: labs[0].Name + "-" + c})
+				}
 			}
-			if asJSON {
-				return writeJSON(a.IO.Out, res)
+			var errs []error
+			for _, lab := range labs {
+				if err := a.downOne(ctx, hv, lab, owner, f, keepKeys, asJSON); err != nil {
+					errs = append(errs, fmt.Errorf("lab %s: %w", lab.Name, err))
+				}
 			}
-			if res.Empty() {
-				fmt.Fprintf(a.IO.Out, "lab %s: nothing to remove\n", lab.Name)
-				return nil
-			}
-			fmt.Fprintf(a.IO.Out, "lab %s removed: %d domains, %d volumes, %d networks", lab.Name,
-				len(res.Domains), len(res.Volumes), len(res.Networks))
-			if res.Pool != "" {
-				fmt.Fprintf(a.IO.Out, ", pool %s", res.Pool)
-			}
-			fmt.Fprintln(a.IO.Out)
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	f.register(cmd, true)
@@ -101,4 +91,70 @@ pass it to every labctl command that deletes.`
 // acceptYes adds --yes/-y to a command that never asks.
 func acceptYes(cmd *cobra.Command) {
 	cmd.Flags().BoolP("yes", "y", false, "accepted for scripts; "+cmd.Name()+" never asks")
+}
+
+// downTargets are the labs down removes: the one named by --name (with its
+// --copy selection), else the lab file's copies on the host, else the lab.
+func (a *App) downTargets(ctx context.Context, arg, name string, f lifecycleFlags) ([]*topology.Lab, error) {
+	if name != "" {
+		if f.instance != "" {
+			name += "-" + f.instance
+		}
+		if err := topology.CheckLabName(name); err != nil {
+			return nil, fmt.Errorf("down --name: %w", err)
+		}
+		if len(f.copies) == 0 {
+			return []*topology.Lab{{Name: name}}, nil
+		}
+		var labs []*topology.Lab
+		for _, c := range f.copies {
+			if err := topology.CheckCopyName(c); err != nil {
+				return nil, fmt.Errorf("--copy: %w", err)
+			}
+			labs = append(labs, &topology.Lab{Name: name + "-" + c})
+		}
+		return labs, nil
+	}
+	copies, err := a.selectCopies(ctx, arg, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(copies) == 0 {
+		copies = []string{""}
+	}
+	var labs []*topology.Lab
+	for _, c := range copies {
+		f.labFlags.copy = c
+		lab, err := a.load(arg, f.labFlags)
+		if err != nil {
+			return nil, err
+		}
+		labs = append(labs, lab)
+	}
+	return labs, nil
+}
+
+// downOne removes one lab (or copy) and reports it.
+func (a *App) downOne(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, owner string, f lifecycleFlags, keepKeys, asJSON bool) error {
+	prog := a.newProgress(asJSON)
+	res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
+		Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})
+	prog.Stop()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(a.IO.Out, res)
+	}
+	if res.Empty() {
+		fmt.Fprintf(a.IO.Out, "lab %s: nothing to remove\n", lab.Name)
+		return nil
+	}
+	fmt.Fprintf(a.IO.Out, "lab %s removed: %d domains, %d volumes, %d networks", lab.Name,
+		len(res.Domains), len(res.Volumes), len(res.Networks))
+	if res.Pool != "" {
+		fmt.Fprintf(a.IO.Out, ", pool %s", res.Pool)
+	}
+	fmt.Fprintln(a.IO.Out)
+	return nil
 }

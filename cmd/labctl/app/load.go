@@ -16,6 +16,9 @@ type labFlags struct {
 	// instance is --owner (lifecycle commands): the lab runs as that
 	// owner's copy, "<lab>-<owner>".
 	instance string
+	// copy is the copy of a classroom lab to load ("" = the lab itself):
+	// it runs as "<lab>-<copy>" with the lab's own addresses.
+	copy string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -39,6 +42,7 @@ func (a *App) loadWith(arg string, f labFlags, base topology.LoadOptions, quiet 
 	}
 	opts := base
 	opts.Vars, opts.VarFiles, opts.ImageCaps, opts.Instance = map[string]string{}, f.varFiles, imageCaps, f.instance
+	opts.Copy = f.copy
 	for _, kv := range f.vars {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {

@@ -33,28 +33,34 @@ a second run reports every step unchanged. ` + "`labctl up`" + ` runs the same r
 				return err
 			}
 			ctx := cmd.Context()
-			lab, hosts, done, err := open(ctx, labPath, f)
+			copies, err := a.selectCopies(ctx, labPath, f)
 			if err != nil {
 				return err
 			}
-			defer done()
-			var progress io.Writer
-			if !a.Quiet {
-				progress = a.IO.Err
-			}
-			// Recorded like up does, so that a later no-op up knows these
-			// VMs are configured (or, after a failure, that they are not).
-			start := time.Now()
-			rep, err := provision.ApplyRoles(ctx, lab, hosts, roles.Options{Only: args, Out: progress, Parallel: parallel})
-			if asJSON {
-				if jerr := writeJSON(a.IO.Out, rep); jerr != nil && err == nil {
-					err = jerr
+			return a.eachCopy(copies, f, false, func(f lifecycleFlags) error {
+				lab, hosts, done, err := open(ctx, labPath, f)
+				if err != nil {
+					return err
 				}
-			} else if err == nil {
-				fmt.Fprintf(a.IO.Out, "lab %s provisioned: %d steps, %d changed, %d unchanged (%.1fs)\n", lab.Name,
-					len(rep.Steps), rep.Count(roles.StatusChanged), rep.Count(roles.StatusUnchanged), time.Since(start).Seconds())
-			}
-			return err
+				defer done()
+				var progress io.Writer
+				if !a.Quiet {
+					progress = a.IO.Err
+				}
+				// Recorded like up does, so that a later no-op up knows these
+				// VMs are configured (or, after a failure, that they are not).
+				start := time.Now()
+				rep, err := provision.ApplyRoles(ctx, lab, hosts, roles.Options{Only: args, Out: progress, Parallel: parallel})
+				if asJSON {
+					if jerr := writeJSON(a.IO.Out, rep); jerr != nil && err == nil {
+						err = jerr
+					}
+				} else if err == nil {
+					fmt.Fprintf(a.IO.Out, "lab %s provisioned: %d steps, %d changed, %d unchanged (%.1fs)\n", lab.Name,
+						len(rep.Steps), rep.Count(roles.StatusChanged), rep.Count(roles.StatusUnchanged), time.Since(start).Seconds())
+				}
+				return err
+			})
 		},
 	}
 	f.register(cmd, true)

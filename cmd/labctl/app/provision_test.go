@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -113,5 +114,41 @@ func TestVerifyCmdExitCode(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"ok": false`) {
 		t.Errorf("json:\n%s", out.String())
+	}
+}
+
+// A class is verified copy by copy, then summed up one line per copy; one
+// failing copy fails the command without hiding the others.
+func TestVerifyCmdClassView(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	lab.LVS, lab.NFS = nil, nil
+	st := rolestest.New("storage")
+	st.Reply(`mdadm --detail /dev/md/data`, "/dev/md/data:\n        Raid Level : raid6\n      Raid Devices : 5\n             State : clean \n    Active Devices : 5\n   Working Devices : 5\n    Failed Devices : 0\n     Spare Devices : 0\n")
+	var seen []string
+	open := func(ctx context.Context, arg string, f lifecycleFlags) (*topology.Lab, func(string) (ssh.Runner, error), func(), error) {
+		seen = append(seen, f.copy)
+		if f.copy == "bob" {
+			return nil, nil, nil, errors.New("lab not up")
+		}
+		return fakeOpener(lab, map[string]*rolestest.Fake{"storage": st})(ctx, arg, f)
+	}
+	class := func(context.Context, string, lifecycleFlags) ([]string, error) { return []string{"alice", "bob"}, nil }
+	var out, errb bytes.Buffer
+	a := &App{IO: IO{Out: &out, Err: &errb}, findCopies: class}
+	_, _, err := execute(verifyCmd(a, open))
+	if err == nil || !strings.Contains(err.Error(), "copy bob: lab not up") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(seen, ",") != "alice,bob" {
+		t.Errorf("opened copies %v", seen)
+	}
+	text := out.String()
+	for _, want := range []string{"== copy alice", "raid6, 5 active", "== copy bob", "== class", "not checked: lab not up"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`alice\s*│\s*thesis\s*│\s*1\s*│\s*0\s*│\s*ok`).MatchString(text) {
+		t.Errorf("no ok row for alice:\n%s", text)
 	}
 }

@@ -20,6 +20,9 @@ type lifecycleFlags struct {
 	ownerFlags
 	uri    string
 	output string
+	// copies are the --copy selection of a class's copies (none = every
+	// copy the host has, or the lab itself when it has none).
+	copies []string
 }
 
 func (f *lifecycleFlags) register(cmd *cobra.Command, output bool) {
@@ -27,6 +30,7 @@ func (f *lifecycleFlags) register(cmd *cobra.Command, output bool) {
 	cmd.Flags().StringVarP(&f.uri, "connect", "c", "", "libvirt URI (default: the lab's uri, $"+EnvURI+", qemu:///system)")
 	cmd.Flags().StringVar(&f.ownerFlags.owner, "owner", "", "run OWNER's own copy of the lab (objects named <lab>-<owner>); default: you, under the lab's own names")
 	cmd.Flags().BoolVar(&f.force, "force", false, "as root: change or remove a lab another owner holds")
+	cmd.Flags().StringSliceVar(&f.copies, "copy", nil, "act on these copies of a classroom lab (default: every copy on the host)")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		f.instance = f.ownerFlags.owner
 		return f.checkForce()

@@ -27,6 +27,10 @@ func newSSHCmd(a *App) *cobra.Command {
 			} else if dash < 0 && len(rest) > 0 {
 				return fmt.Errorf("unexpected arguments %q: put the command after --", rest)
 			}
+			f, err := a.oneCopy(ctx, labPath, f)
+			if err != nil {
+				return err
+			}
 			s, err := a.openSession(ctx, labPath, f)
 			if err != nil {
 				return err

@@ -1,12 +1,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/labctl/labctl/provision/engine"
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
 
@@ -22,24 +22,24 @@ func newStatusCmd(a *App) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := a.openSession(ctx, argOr(args), f)
+			copies, err := a.selectCopies(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			st, rows, err := s.Status(ctx, time.Now())
+			if len(copies) > 1 {
+				return a.classStatus(ctx, argOr(args), f, copies, asJSON)
+			}
+			if len(copies) == 1 {
+				f.copy = copies[0]
+			}
+			st, rows, err := a.status(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.IO.Out, struct {
-					Lab string            `json:"lab"`
-					URI string            `json:"uri"`
-					VMs []engine.VMStatus `json:"vms"`
-				}{st.Lab, st.URI, rows})
+				return writeJSON(a.IO.Out, labStatus{st.Lab, st.URI, rows})
 			}
-			t := tablewriter.NewWriter(a.IO.Out)
-			t.Header("VM", "STATE", "IPS", "ACCEL", "UPTIME")
+			t := newTable(a.IO.Out, "VM", "STATE", "IPS", "ACCEL", "UPTIME")
 			for _, r := range rows {
 				state := r.State
 				if r.Orphan {
@@ -51,16 +51,57 @@ func newStatusCmd(a *App) *cobra.Command {
 				if accel == "" {
 					accel = "-"
 				}
-				if err := t.Append(r.Name, state, strings.Join(r.IPs, " "), accel, engine.FormatUptime(r.UptimeSec)); err != nil {
-					return err
-				}
+				t.row(r.Name, state, strings.Join(r.IPs, " "), accel, engine.FormatUptime(r.UptimeSec))
 			}
-			if err := t.Render(); err != nil {
-				return fmt.Errorf("status table: %w", err)
-			}
-			return nil
+			return t.render()
 		},
 	}
 	f.register(cmd, true)
 	return cmd
+}
+
+// labStatus is one lab's (or copy's) status as JSON.
+type labStatus struct {
+	Lab string            `json:"lab"`
+	URI string            `json:"uri"`
+	VMs []engine.VMStatus `json:"vms"`
+}
+
+func (a *App) status(ctx context.Context, arg string, f lifecycleFlags) (*engine.State, []engine.VMStatus, error) {
+	s, err := a.openSession(ctx, arg, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.Close()
+	return s.Status(ctx, time.Now())
+}
+
+// classStatus is the class view: one line per copy.
+func (a *App) classStatus(ctx context.Context, arg string, f lifecycleFlags, copies []string, asJSON bool) error {
+	var all []labStatus
+	t := newTable(a.IO.Out, "COPY", "LAB", "VMS", "RUNNING", "UP TO DATE")
+	for _, c := range copies {
+		f.copy = c
+		st, rows, err := a.status(ctx, arg, f)
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", c, err)
+		}
+		all = append(all, labStatus{st.Lab, st.URI, rows})
+		running, current := 0, 0
+		for _, r := range rows {
+			if r.State == "running" {
+				running++
+			}
+			if r.UpToDate && !r.Orphan {
+				current++
+			}
+		}
+		t.row(c, st.Lab, fmt.Sprint(len(rows)), fmt.Sprint(running), fmt.Sprint(current))
+	}
+	if asJSON {
+		return writeJSON(a.IO.Out, struct {
+			Copies []labStatus `json:"copies"`
+		}{all})
+	}
+	return t.render()
 }

@@ -22,6 +22,7 @@ func newUpCmd(a *App) *cobra.Command {
 	var timeout time.Duration
 	var parallel, bootParallel int
 	var bootSlice time.Duration
+	var cf classFlags
 	cmd := &cobra.Command{
 		Use:   "up [DIR|FILE]",
 		Short: "Create or converge the lab's networks, disks and VMs, and wait for SSH",
@@ -41,57 +42,64 @@ only that, asking first unless --yes.`,
 				return err
 			}
 			ctx := cmd.Context()
-			start := time.Now()
-			s, err := a.openSession(ctx, argOr(args), f)
+			copies, err := a.upCopies(ctx, argOr(args), f, cf)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, engine.AccelName(s.Opts.DomainType), s.Opts.AccelReason)
+			return a.eachCopy(copies, f, true, func(f lifecycleFlags) error {
+				start := time.Now()
+				s, err := a.openSession(ctx, argOr(args), f)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				a.infof("lab %s on %s, accel %s: %s", s.Lab.Name, s.Opts.URI, engine.AccelName(s.Opts.DomainType), s.Opts.AccelReason)
 
-			prog := a.newProgress(asJSON)
-			req := provision.UpRequest{Parallel: parallel, Progress: prog, BootParallel: bootParallel,
-				BootSlice: bootSlice, BootTimeout: timeout, NoConfigure: noConfigure, Reconfigure: reconfigure}
-			if !yes {
-				req.Confirm = func(c *engine.Changes) (bool, error) {
-					prog.Pause()
-					defer prog.Resume()
-					return a.confirm(c)
+				prog := a.newProgress(asJSON)
+				req := provision.UpRequest{Parallel: parallel, Progress: prog, BootParallel: bootParallel,
+					BootSlice: bootSlice, BootTimeout: timeout, NoConfigure: noConfigure, Reconfigure: reconfigure}
+				if !yes {
+					req.Confirm = func(c *engine.Changes) (bool, error) {
+						prog.Pause()
+						defer prog.Resume()
+						return a.confirm(c)
+					}
 				}
-			}
-			res, err := s.Up(ctx, req)
-			prog.Stop()
-			if err != nil {
-				if res != nil && asJSON {
-					_ = writeJSON(a.IO.Out, res)
+				res, err := s.Up(ctx, req)
+				prog.Stop()
+				if err != nil {
+					if res != nil && asJSON {
+						_ = writeJSON(a.IO.Out, res)
+					}
+					return err
 				}
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.IO.Out, res)
-			}
-			if res.NoOp {
-				if len(res.Reconfigured) > 0 {
-					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", s.Lab.Name, len(res.VMs), len(res.Reconfigured), time.Since(start).Seconds())
+				if asJSON {
+					return writeJSON(a.IO.Out, res)
+				}
+				if res.NoOp {
+					if len(res.Reconfigured) > 0 {
+						fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", s.Lab.Name, len(res.VMs), len(res.Reconfigured), time.Since(start).Seconds())
+						return nil
+					}
+					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", s.Lab.Name, len(res.VMs), res.Seconds)
 					return nil
 				}
-				fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", s.Lab.Name, len(res.VMs), res.Seconds)
-				return nil
-			}
-			fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", s.Lab.Name, len(res.VMs), res.Seconds)
-			for _, vm := range res.VMs {
-				if vm.BootSeconds > 0 && vm.Restarts > 0 {
-					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (restarted %d× after a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
-				} else if vm.BootSeconds > 0 {
-					fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs\n", vm.Name, vm.Action, vm.BootSeconds)
-				} else {
-					fmt.Fprintf(a.IO.Out, "  %-16s %s\n", vm.Name, vm.Action)
+				fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", s.Lab.Name, len(res.VMs), res.Seconds)
+				for _, vm := range res.VMs {
+					if vm.BootSeconds > 0 && vm.Restarts > 0 {
+						fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (restarted %d× after a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
+					} else if vm.BootSeconds > 0 {
+						fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs\n", vm.Name, vm.Action, vm.BootSeconds)
+					} else {
+						fmt.Fprintf(a.IO.Out, "  %-16s %s\n", vm.Name, vm.Action)
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	f.register(cmd, true)
+	cf.register(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "recreate changed objects without asking")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long each VM may take to answer SSH, restarts included")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "concurrent libvirt operations")

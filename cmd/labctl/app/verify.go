@@ -32,34 +32,96 @@ RAID level, members and state (a resyncing array is ok). It prints a table
 				return err
 			}
 			ctx := cmd.Context()
-			lab, hosts, done, err := open(ctx, argOr(args), f)
+			copies, err := a.selectCopies(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
-			defer done()
-			res, err := verify.Run(ctx, lab, hosts, verify.Options{Requests: requests, Timeout: timeout})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				err = res.WriteJSON(a.IO.Out)
-			} else {
-				err = res.WriteTable(a.IO.Out)
-			}
-			if err != nil {
-				return err
-			}
-			if !res.OK() {
-				if !asJSON {
-					fmt.Fprintf(a.IO.Err, "%d of %d checks failed\n", res.Failed(), len(res.Checks))
+			var class []copyResult
+			err = a.eachCopy(copies, f, false, func(f lifecycleFlags) error {
+				lab, hosts, done, err := open(ctx, argOr(args), f)
+				if err != nil {
+					class = append(class, copyResult{Copy: f.copy, Error: err.Error()})
+					return err
 				}
-				return &ExitError{Code: 1}
+				defer done()
+				res, err := verify.Run(ctx, lab, hosts, verify.Options{Requests: requests, Timeout: timeout})
+				if err != nil {
+					class = append(class, copyResult{Copy: f.copy, Lab: lab.Name, Error: err.Error()})
+					return err
+				}
+				class = append(class, copyResult{Copy: f.copy, Lab: lab.Name, Result: res})
+				if len(copies) == 0 || !asJSON {
+					if err := a.writeVerify(res, asJSON); err != nil {
+						return err
+					}
+				}
+				if !res.OK() {
+					return &ExitError{Code: 1}
+				}
+				return nil
+			})
+			if len(copies) > 0 {
+				if werr := a.writeClassVerify(class, copies, asJSON); werr != nil && err == nil {
+					err = werr
+				}
 			}
-			return nil
+			return err
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().IntVar(&requests, "requests", 30, "HTTP requests sent through each VIP to see every real server")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "timeout of each HTTP request")
 	return cmd
+}
+
+// writeVerify prints one lab's (or copy's) checks.
+func (a *App) writeVerify(res verify.Result, asJSON bool) error {
+	if asJSON {
+		return res.WriteJSON(a.IO.Out)
+	}
+	if err := res.WriteTable(a.IO.Out); err != nil {
+		return err
+	}
+	if !res.OK() {
+		fmt.Fprintf(a.IO.Err, "%d of %d checks failed\n", res.Failed(), len(res.Checks))
+	}
+	return nil
+}
+
+// copyResult is one copy's verify result in the class view.
+type copyResult struct {
+	Copy   string        `json:"copy"`
+	Lab    string        `json:"lab"`
+	Result verify.Result `json:"result"`
+	Error  string        `json:"error,omitempty"` // why the copy could not be checked
+}
+
+// writeClassVerify prints the class view: one line per copy (a copy that
+// could not be checked says why), or every copy's result as JSON.
+func (a *App) writeClassVerify(class []copyResult, copies []string, asJSON bool) error {
+	if asJSON {
+		return writeJSON(a.IO.Out, struct {
+			Copies []copyResult `json:"copies"`
+		}{class})
+	}
+	done := map[string]copyResult{}
+	for _, r := range class {
+		done[r.Copy] = r
+	}
+	t := newTable(a.IO.Out, "COPY", "LAB", "CHECKS", "FAILED", "RESULT")
+	for _, c := range copies {
+		r, ok := done[c]
+		switch {
+		case !ok:
+			t.row(c, "-", "-", "-", "not checked")
+		case r.Error != "":
+			t.row(c, r.Lab, "-", "-", "not checked: "+firstLine(r.Error))
+		case r.Result.OK():
+			t.row(c, r.Lab, fmt.Sprint(len(r.Result.Checks)), "0", "ok")
+		default:
+			t.row(c, r.Lab, fmt.Sprint(len(r.Result.Checks)), fmt.Sprint(r.Result.Failed()), "FAILED")
+		}
+	}
+	fmt.Fprintln(a.IO.Out, "== class")
+	return t.render()
 }

@@ -1,0 +1,226 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"io"
+	"os"
+	"strings"
+
+	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/topology"
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+)
+
+// copyFinder lists the copies a command acts on (see selectCopies).
+type copyFinder func(ctx context.Context, arg string, f lifecycleFlags) ([]string, error)
+
+// selectCopies names the copies a command acts on: the --copy selection,
+// else every copy of the class on its libvirt host; none means the lab is
+// not a class there and the command acts on the lab itself. A lab that
+// cannot be read or reached counts as no class: the command's own open
+// then reports that error in its context.
+func (a *App) selectCopies(ctx context.Context, arg string, f lifecycleFlags) ([]string, error) {
+	if len(f.copies) > 0 {
+		for _, c := range f.copies {
+			if err := topology.CheckCopyName(c); err != nil {
+				return nil, fmt.Errorf("--copy: %w", err)
+			}
+		}
+		return f.copies, nil
+	}
+	if a.findCopies != nil {
+		return a.findCopies(ctx, arg, f)
+	}
+	o := a.fakes
+	o.URI = f.uri
+	o.Load = func(base topology.LoadOptions, _ bool) (*topology.Lab, error) {
+		f.labFlags.copy = ""
+		return a.loadWith(arg, f.labFlags, base, true)
+	}
+	_, copies, err := provision.FindCopies(ctx, o)
+	if err != nil {
+		return nil, nil
+	}
+	return copies, nil
+}
+
+// oneCopy resolves the single copy a command such as ssh acts on: the one
+// --copy, the class's only copy, or the lab itself when it has none.
+func (a *App) oneCopy(ctx context.Context, arg string, f lifecycleFlags) (lifecycleFlags, error) {
+	copies, err := a.selectCopies(ctx, arg, f)
+	if err != nil {
+		return f, err
+	}
+	switch len(copies) {
+	case 0:
+	case 1:
+		f.copy = copies[0]
+	default:
+		return f, fmt.Errorf("the lab has copies %s: choose one with --copy", strings.Join(copies, ", "))
+	}
+	return f, nil
+}
+
+// eachCopy runs fn for the lab itself (copies empty) or once per copy with
+// f.copy set, under a "copy NAME" heading in text output. It goes on after
+// a copy fails unless failFast, and returns every copy's error.
+func (a *App) eachCopy(copies []string, f lifecycleFlags, failFast bool, fn func(f lifecycleFlags) error) error {
+	if len(copies) == 0 {
+		return fn(f)
+	}
+	var errs []error
+	for _, c := range copies {
+		g := f
+		g.copy = c
+		if f.output != "json" {
+			fmt.Fprintf(a.IO.Out, "== copy %s\n", c)
+		}
+		if err := fn(g); err != nil {
+			var exit *ExitError
+			if !errors.As(err, &exit) {
+				err = fmt.Errorf("copy %s: %w", c, err)
+			}
+			errs = append(errs, err)
+			if failFast {
+				break
+			}
+		}
+	}
+	return joinCopyErrors(errs)
+}
+
+// joinCopyErrors keeps an exit status when every failure is one (a failed
+// check prints its own table), else joins the messages.
+func joinCopyErrors(errs []error) error {
+	var plain []error
+	for _, err := range errs {
+		var exit *ExitError
+		if !errors.As(err, &exit) {
+			plain = append(plain, err)
+		}
+	}
+	switch {
+	case len(errs) == 0:
+		return nil
+	case len(plain) == 0:
+		return &ExitError{Code: 1}
+	}
+	return errors.Join(plain...)
+}
+
+// table is a tablewriter table that keeps its first error.
+type table struct {
+	t   *tablewriter.Table
+	err error
+}
+
+func newTable(w io.Writer, header ...any) *table {
+	t := tablewriter.NewWriter(w)
+	t.Header(header...)
+	return &table{t: t}
+}
+
+func (t *table) row(cells ...any) {
+	if t.err == nil {
+		t.err = t.t.Append(cells...)
+	}
+}
+
+func (t *table) render() error {
+	if t.err != nil {
+		return fmt.Errorf("table: %w", t.err)
+	}
+	if err := t.t.Render(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	return nil
+}
+
+// classFlags are up's ways of naming a class's copies.
+type classFlags struct {
+	copies int      // --copies N: copies 1…N
+	names  []string // --names a,b,…
+	roster string   // --roster FILE: one name per line
+}
+
+func (c *classFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&c.copies, "copies", 0, "make N copies of the lab, named <lab>-1 … <lab>-N (default: the lab's copies setting)")
+	cmd.Flags().StringSliceVar(&c.names, "names", nil, "make one copy per name, e.g. --names alice,bob")
+	cmd.Flags().StringVar(&c.roster, "roster", "", "make one copy per name in FILE (one per line; # comments)")
+}
+
+// upCopies names the copies up makes: from --names, --roster or --copies,
+// else the lab's copies setting, else the --copy selection or the copies
+// already on the host; none means the lab itself.
+func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c classFlags) ([]string, error) {
+	given := 0
+	for _, set := range []bool{c.copies != 0, len(c.names) > 0, c.roster != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, errors.New("use one of --copies, --names and --roster")
+	}
+	var names []string
+	switch {
+	case c.copies < 0 || c.copies > topology.MaxCopies:
+		return nil, fmt.Errorf("--copies %d: want 1–%d", c.copies, topology.MaxCopies)
+	case c.copies > 0:
+		names = topology.CopyNames(c.copies)
+	case len(c.names) > 0:
+		names = c.names
+	case c.roster != "":
+		var err error
+		if names, err = readRoster(c.roster); err != nil {
+			return nil, err
+		}
+	default:
+		lab, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true)
+		if err != nil {
+			return nil, err
+		}
+		if lab.Copies == 0 || len(f.copies) > 0 {
+			return a.selectCopies(ctx, arg, f)
+		}
+		names = topology.CopyNames(lab.Copies)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if err := topology.CheckCopyName(n); err != nil {
+			return nil, err
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("copy %q is named twice", n)
+		}
+		seen[n] = true
+	}
+	return names, nil
+}
+
+// readRoster reads one copy name per line, skipping blanks and # comments.
+func readRoster(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
+	}
+	var names []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if err := topology.CheckCopyName(line); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		names = append(names, line)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("roster %s names no one", path)
+	}
+	return names, nil
+}

@@ -1,0 +1,164 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labctl/labctl/provision/engine"
+	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/verify"
+)
+
+// TestClassroom brings up labs/classroom as the class its lab file asks
+// for (copies = 3), and checks from outside that the copies are identical
+// and isolated, verify's class view, student access, snapshot and reset,
+// and that down leaves nothing of any copy.
+func TestClassroom(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	l := copyLab(t, clusterCase{src: "classroom", name: "e2ecls"})
+	class := loadLab(t, l.dir)
+	copies := topology.CopyNames(class.Copies)
+	if len(copies) != 3 {
+		t.Fatalf("labs/classroom asks for %d copies, want 3", len(copies))
+	}
+	t.Cleanup(func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if _, err := labctl(t, dctx, "down", l.dir); err != nil {
+			t.Errorf("cleanup: down: %v", err)
+		}
+	})
+
+	start := time.Now()
+	ups := upClass(t, ctx, l)
+	t.Logf("FIGURE classroom up of %d copies %.1fs", len(copies), time.Since(start).Seconds())
+	if len(ups) != len(copies) {
+		t.Fatalf("up reported %d copies, want %d", len(ups), len(copies))
+	}
+	for i, c := range copies {
+		name := class.Name + "-" + c
+		if ups[i].Lab != name {
+			t.Errorf("up result %d is lab %q, want %q", i, ups[i].Lab, name)
+		}
+		live := owned(t, name)
+		if len(live.Domains) != len(class.VMs) || len(live.Networks) != len(class.Networks) {
+			t.Errorf("copy %s owns %d domains and %d networks, want %d and %d", c, len(live.Domains), len(live.Networks), len(class.VMs), len(class.Networks))
+		}
+		for _, d := range live.Domains {
+			if d.Meta.Class != class.Name || d.Meta.Copy != c {
+				t.Errorf("domain %s metadata names class %q copy %q", d.Name, d.Meta.Class, d.Meta.Copy)
+			}
+		}
+	}
+	sameAddresses(t, ctx, l, copies)
+	isolated(t, ctx, l, copies)
+	verifyClass(t, ctx, l, copies)
+
+	mustLabctl(t, ctx, "down", l.dir)
+	for _, c := range copies {
+		assertGone(t, class.Name+"-"+c, false)
+	}
+}
+
+// upClass runs `labctl up --yes -o json` on a class: one result per copy.
+func upClass(t *testing.T, ctx context.Context, l *lab) []engine.UpResult {
+	t.Helper()
+	out := mustLabctl(t, ctx, "up", "--yes", "--timeout", "15m", "-o", "json", l.dir)
+	var res []engine.UpResult
+	dec := json.NewDecoder(strings.NewReader(out))
+	for {
+		var r engine.UpResult
+		if err := dec.Decode(&r); err == io.EOF {
+			return res
+		} else if err != nil {
+			t.Fatalf("up output is not a JSON stream: %v\n%s", err, out)
+		}
+		res = append(res, r)
+	}
+}
+
+// sameAddresses asks each copy's director for its in-lab addresses: every
+// copy has the handout's.
+func sameAddresses(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	for _, c := range copies {
+		out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "director", "--", "ip", "-4", "-br", "addr")
+		for _, want := range []string{"192.168.130.11/24", "10.0.30.1/24"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("copy %s: director lacks %s:\n%s", c, want, out)
+			}
+		}
+	}
+}
+
+// isolated pings from copy 1's client an address that only copy 2 has (its
+// client's management address, from status) and, as a control, its own
+// director.
+func isolated(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	var st struct {
+		VMs []engine.VMStatus `json:"vms"`
+	}
+	out := mustLabctl(t, ctx, "status", "-o", "json", "--copy", copies[1], l.dir)
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status output: %v\n%s", err, out)
+	}
+	other := ""
+	for _, vm := range st.VMs {
+		for _, ip := range vm.IPs {
+			if vm.Name == "client" && !strings.HasPrefix(ip, "192.168.130.") {
+				other = strings.TrimSuffix(ip, "/24")
+			}
+		}
+	}
+	if other == "" {
+		t.Fatalf("no management address of copy %s's client in status: %s", copies[1], out)
+	}
+	ping := func(ip string) error {
+		_, err := labctl(t, ctx, "ssh", "-l", l.dir, "--copy", copies[0], "client", "--", "ping", "-c", "2", "-W", "2", ip)
+		return err
+	}
+	if err := ping("192.168.130.11"); err != nil {
+		t.Errorf("copy %s: client cannot ping its own director: %v", copies[0], err)
+	}
+	if err := ping(other); err == nil {
+		t.Errorf("copy %s reached copy %s's client at %s", copies[0], copies[1], other)
+	}
+}
+
+// verifyClass runs verify on the whole class: one result per copy, all ok,
+// and the text view has one ok line per copy.
+func verifyClass(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	start := time.Now()
+	out, err := labctl(t, ctx, "verify", "-o", "json", l.dir)
+	t.Logf("FIGURE classroom verify of %d copies %.1fs", len(copies), time.Since(start).Seconds())
+	var res struct {
+		Copies []struct {
+			Copy   string        `json:"copy"`
+			Result verify.Result `json:"result"`
+		} `json:"copies"`
+	}
+	if jerr := json.Unmarshal([]byte(out), &res); jerr != nil {
+		t.Fatalf("verify output is not JSON (%v): %v\n%s", err, jerr, out)
+	}
+	if err != nil || len(res.Copies) != len(copies) {
+		t.Fatalf("verify: %v, %d copies checked", err, len(res.Copies))
+	}
+	for i, r := range res.Copies {
+		if r.Copy != copies[i] || !r.Result.OK() || len(r.Result.Checks) == 0 {
+			t.Errorf("copy %s: %d of %d checks failed", r.Copy, r.Result.Failed(), len(r.Result.Checks))
+		}
+	}
+	text := mustLabctl(t, ctx, "verify", l.dir)
+	if n := strings.Count(text, "│ ok "); n < len(copies) {
+		t.Errorf("class view has %d ok rows, want %d:\n%s", n, len(copies), text)
+	}
+}
