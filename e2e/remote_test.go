@@ -103,7 +103,9 @@ func (r remoteEnv) mustLabctl(t *testing.T, ctx context.Context, args ...string)
 
 // TestRemote drives a lab as a remote client: labctl runs in a namespace
 // that reaches nothing but an sshd in the sandbox (sandbox/remote.sh), so
-// libvirt and the guests' SSH both go through that one SSH connection.
+// libvirt and the guests' SSH both go through that one SSH connection. The
+// lab runs as a class of one copy ("r1"): the later commands find the copy
+// through libvirt's metadata on the remote host, as a teacher's would.
 func TestRemote(t *testing.T) {
 	r := remoteSetup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -123,7 +125,7 @@ func TestRemote(t *testing.T) {
 	}
 
 	res := func() engine.UpResult {
-		out := r.mustLabctl(t, ctx, "up", "--yes", "--timeout", "15m", "-o", "json", l.dir)
+		out := r.mustLabctl(t, ctx, "up", "--yes", "--names", "r1", "--timeout", "15m", "-o", "json", l.dir)
 		var res engine.UpResult
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("up output is not JSON: %v\n%s", err, out)
@@ -134,8 +136,8 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("up result: %+v", res)
 	}
 	t.Logf("FIGURE remote-up boot-to-ssh %.1fs, up %.1fs", res.VMs[0].BootSeconds, res.Seconds)
-	if n := len(owned(t, "rmt").Domains); n != 1 {
-		t.Fatalf("libvirt holds %d domains of lab rmt, want 1", n)
+	if n := len(owned(t, "rmt-r1").Domains); n != 1 || res.Lab != "rmt-r1" {
+		t.Fatalf("libvirt holds %d domains of copy rmt-r1 (up made %q), want 1", n, res.Lab)
 	}
 
 	out := r.mustLabctl(t, ctx, "ssh", "-l", l.dir, "node", "--", "echo jumped-$((6*7)); hostname -I")
@@ -175,16 +177,21 @@ func TestRemote(t *testing.T) {
 	// verify reaches the guest through the jump too: the RAID the roles
 	// built (over the jump, during up) is checked from the client.
 	vout := r.mustLabctl(t, ctx, "verify", "-o", "json", l.dir)
-	var vres struct {
-		Checks []struct {
-			Name string `json:"check"`
-			OK   bool   `json:"ok"`
-		} `json:"checks"`
+	var class struct {
+		Copies []struct {
+			Copy   string `json:"copy"`
+			Result struct {
+				Checks []struct {
+					Name string `json:"check"`
+					OK   bool   `json:"ok"`
+				} `json:"checks"`
+			} `json:"result"`
+		} `json:"copies"`
 	}
-	if err := json.Unmarshal([]byte(vout), &vres); err != nil || len(vres.Checks) == 0 {
+	if err := json.Unmarshal([]byte(vout), &class); err != nil || len(class.Copies) != 1 || class.Copies[0].Copy != "r1" || len(class.Copies[0].Result.Checks) == 0 {
 		t.Fatalf("verify output (%v):\n%s", err, vout)
 	}
-	for _, c := range vres.Checks {
+	for _, c := range class.Copies[0].Result.Checks {
 		if !c.OK {
 			t.Errorf("verify check %q failed through the jump:\n%s", c.Name, vout)
 		}
@@ -198,5 +205,5 @@ func TestRemote(t *testing.T) {
 	}
 
 	r.mustLabctl(t, ctx, "down", l.dir)
-	assertGone(t, "rmt", false)
+	assertGone(t, "rmt-r1", false)
 }

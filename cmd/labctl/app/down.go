@@ -66,7 +66,7 @@ owner's lab (root may, with --force), other volumes, base images.
 			}
 			var errs []error
 			for _, lab := range labs {
-				if err := a.downOne(ctx, hv, lab, owner, f, keepKeys, asJSON); err != nil {
+				if err := a.downOne(ctx, hv, lab, owner, f, keepKeys, asJSON, len(labs) > 1); err != nil {
 					errs = append(errs, fmt.Errorf("lab %s: %w", lab.Name, err))
 				}
 			}
@@ -134,8 +134,9 @@ func (a *App) downTargets(ctx context.Context, arg, name string, f lifecycleFlag
 	return labs, nil
 }
 
-// downOne removes one lab (or copy) and reports it.
-func (a *App) downOne(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, owner string, f lifecycleFlags, keepKeys, asJSON bool) error {
+// downOne removes one lab (or copy) and reports it;
+// quietEmpty: several labs are removed, so one with nothing left says nothing.
+func (a *App) downOne(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, owner string, f lifecycleFlags, keepKeys, asJSON, quietEmpty bool) error {
 	prog := a.newProgress(asJSON)
 	res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
 		Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})
@@ -147,7 +148,9 @@ func (a *App) downOne(ctx context.Context, hv libvirt.Hypervisor, lab *topology.
 		return writeJSON(a.IO.Out, res)
 	}
 	if res.Empty() {
-		fmt.Fprintf(a.IO.Out, "lab %s: nothing to remove\n", lab.Name)
+		if !quietEmpty {
+			fmt.Fprintf(a.IO.Out, "lab %s: nothing to remove\n", lab.Name)
+		}
 		return nil
 	}
 	fmt.Fprintf(a.IO.Out, "lab %s removed: %d domains, %d volumes, %d networks", lab.Name,
