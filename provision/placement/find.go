@@ -10,21 +10,21 @@ import (
 
 // Copy is one copy of a class as libvirt shows it on the host that holds it.
 type Copy struct {
-	Name     string   // the copy's name ("alice", "2")
-	Lab      string   // "<class>-<copy>", the prefix of its objects
-	URI      string   // the host that holds it
-	Owner    string   // from the metadata; "" on objects made before owners
-	VMs      []string // its domains' names, sorted
-	Running  int      // how many of VMs run
-	Networks []string // its networks' names, sorted
+	Name     string   `json:"copy"`     // the copy's name ("alice", "2")
+	Lab      string   `json:"lab"`      // "<class>-<copy>", the prefix of its objects
+	URI      string   `json:"uri"`      // the host that holds it
+	Owner    string   `json:"owner"`    // from the metadata; "" on objects made before owners
+	VMs      []string `json:"vms"`      // its domains' names, sorted
+	Running  int      `json:"running"`  // how many of VMs run
+	Networks []string `json:"networks"` // its networks' names, sorted
 }
 
 // Class is every copy of one class found on the hosts.
 type Class struct {
-	Name   string
-	Copies []Copy // sorted by name
+	Name   string `json:"class"`
+	Copies []Copy `json:"copies"` // sorted by name
 	// Warnings name the hosts that were skipped.
-	Warnings []string
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Copy returns the copy named name.
