@@ -107,19 +107,24 @@ func Place(ctx context.Context, hosts []Host, class string, copies []Need) (*Pla
 		rooms[left[i].URI] = &left[i]
 	}
 	var todo []Need
+	seen := map[string]bool{}
 	for _, n := range copies {
+		if seen[n.Copy] {
+			return nil, fmt.Errorf("class %q: copy %q is listed twice", class, n.Copy)
+		}
+		seen[n.Copy] = true
 		cp, ok := found.Copy(n.Copy)
 		if !ok {
 			todo = append(todo, n)
 			continue
 		}
 		p.Hosts[n.Copy], p.Existing = cp.URI, append(p.Existing, n.Copy)
-		// Its stopped VMs start on that host: keep their room.
+		// Its VMs that do not run yet (stopped, or never defined after an
+		// interrupted up) will start on that host: keep their room.
+		mib, vcpus := running(states, cp)
 		r := rooms[cp.URI]
-		for _, d := range stopped(states, cp) {
-			r.FreeMiB -= domainMiB(d.Def) + GuestOverheadMiB
-			r.VCPUs += domainVCPUs(d.Def)
-		}
+		r.FreeMiB -= max(0, n.hostMiB()-mib)
+		r.VCPUs += max(0, n.VCPUs-vcpus)
 	}
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].hostMiB() > todo[j].hostMiB() })
 	var missing []Need
@@ -165,20 +170,21 @@ func live(st libvirt.DomainState) bool {
 	return st != libvirt.StateShutoff && st != libvirt.StateCrashed
 }
 
-// stopped returns the copy's domains that do not run on its host.
-func stopped(states []state, cp Copy) []libvirt.Domain {
-	var out []libvirt.Domain
+// running sums the host memory (with overhead) and vCPUs of the copy's
+// running domains, which room already counts.
+func running(states []state, cp Copy) (mib int64, vcpus int) {
 	for _, s := range states {
 		if s.URI != cp.URI {
 			continue
 		}
 		for _, d := range s.domains {
-			if d.Meta != nil && d.Meta.Lab == cp.Lab && !live(d.State) {
-				out = append(out, d)
+			if d.Meta != nil && d.Meta.Lab == cp.Lab && live(d.State) {
+				mib += domainMiB(d.Def) + GuestOverheadMiB
+				vcpus += domainVCPUs(d.Def)
 			}
 		}
 	}
-	return out
+	return mib, vcpus
 }
 
 // domainMiB is the domain's maximum memory in MiB (libvirt's default

@@ -152,18 +152,23 @@ func TestPlaceSkipsHostsDown(t *testing.T) {
 }
 
 // A copy that exists stays on its host even where another host has more
-// room, and its stopped VMs keep their room there.
+// room, and its VMs that do not run keep their room there.
 func TestPlaceKeepsExistingCopies(t *testing.T) {
 	a, b := host(t, "qemu:///a", 8, 4), host(t, "qemu:///b", 16, 4)
-	domain(t, b, "lvs-alice-web-1", copyMeta("lvs", "alice", "web-1", "teacher"), 4096, 1, false)
+	domain(t, b, "lvs-alice-web-1", copyMeta("lvs", "alice", "web-1", "teacher"), 4096, 1, true)
 	domain(t, b, "lvs-alice-web-2", copyMeta("lvs", "alice", "web-2", "teacher"), 4096, 1, false)
 	p, err := Place(context.Background(), []Host{a, b}, "lvs", []Need{{Copy: "alice", VMs: 2, MemoryMiB: 8192, VCPUs: 2}, {Copy: "bob", VMs: 2, MemoryMiB: 2048, VCPUs: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// b: 16384 − 1638 reserve = 14746 free, minus alice's 2 × 4288 = 6170 < a's 7168.
-	if p.Hosts["alice"] != b.URI || p.Hosts["bob"] != a.URI || !reflect.DeepEqual(p.Existing, []string{"alice"}) {
+	// b: 16384 − 1638 reserve − 4288 for alice's running web-1 = 10458
+	// free; minus the 4288 her stopped web-2 takes when it starts, 6170 <
+	// a's 7168.
+	if p.Hosts["alice"] != b.URI || p.Hosts["bob"] != a.URI || !reflect.DeepEqual(p.Existing, []string{"alice"}) || p.Free[1].FreeMiB != 10458 {
 		t.Errorf("plan = %+v", p)
+	}
+	if _, err := Place(context.Background(), []Host{a, b}, "lvs", append(needs(1), needs(1)...)); err == nil || !strings.Contains(err.Error(), `copy "1" is listed twice`) {
+		t.Errorf("twice: err = %v", err)
 	}
 }
 
