@@ -77,16 +77,22 @@ is an error. It changes nothing.`,
 	return cmd
 }
 
-// findClass dials every host (each bounded by dialTimeout) and finds the
-// copies of class on them.
+// findClass finds the copies of class on the hosts at uris.
 func (a *App) findClass(ctx context.Context, uris []string, class string) (*placement.Class, error) {
+	hs := a.dialHosts(ctx, uris)
+	defer hs.Close()
+	return placement.Find(ctx, hs, class)
+}
+
+// dialHosts dials every host of a class at once (the fakes' Connect in
+// tests), each bounded by dialTimeout so a host that is down costs at most
+// that; a host that fails keeps its error for Place and Find to warn about.
+func (a *App) dialHosts(ctx context.Context, uris []string) placement.Hosts {
 	connect := dialFunc(dialLibvirt)
 	if a.fakes.Connect != nil {
 		connect = dialFunc(a.fakes.Connect)
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	hs := placement.Dial(dctx, uris, connect)
-	defer hs.Close()
-	return placement.Find(ctx, hs, class)
+	return placement.Dial(dctx, uris, connect)
 }
