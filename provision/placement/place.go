@@ -27,13 +27,14 @@ const (
 const GuestOverheadMiB = 192
 
 // VCPUOvercommit is how many vCPUs a host takes per CPU. A configured lab
-// mostly idles, so vCPUs may outnumber CPUs. Under TCG, though, every busy
-// vCPU is a host thread emulating instructions: past one busy vCPU per CPU
-// the guests share the cores, everything gets slower and guests miss their
-// own timeouts (which is why up boots one guest per CPU at a time). A
-// class that runs load (bench) on TCG wants fewer copies per host than this
-// allows.
-const VCPUOvercommit = 4
+// mostly idles (measured here: 9 idle TCG guests of labs/classroom on 2
+// CPUs), so vCPUs may far outnumber CPUs and memory is what fills a host.
+// Under TCG, though, every busy vCPU is a host thread emulating
+// instructions: past one busy vCPU per CPU the guests share the cores and
+// can miss their own timeouts (which is why up boots one guest per CPU at a
+// time). A class that runs load (bench) on TCG wants fewer copies per host
+// than this allows.
+const VCPUOvercommit = 16
 
 // Need is what one copy takes on a host: the sums over its VMs.
 type Need struct {

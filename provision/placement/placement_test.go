@@ -71,7 +71,7 @@ func TestPlaceBalancesByFreeMemory(t *testing.T) {
 		t.Errorf("hosts = %v, want %v", p.Hosts, want)
 	}
 	// 8 GiB: reserve 1 GiB (more than 10 %), 7168 MiB free.
-	if f := p.Free[0]; f.FreeMiB != 7168 || f.ReserveMiB != 1024 || f.MaxVCPUs != 16 {
+	if f := p.Free[0]; f.FreeMiB != 7168 || f.ReserveMiB != 1024 || f.MaxVCPUs != 64 {
 		t.Errorf("free = %+v", f)
 	}
 }
@@ -103,7 +103,7 @@ func TestPlaceDoesNotFit(t *testing.T) {
 	// 3072 MiB free each, one 2432 MiB copy each, 640 left each: the
 	// third copy is 2432 − 1280 = 1152 MiB short.
 	for _, s := range []string{`class "lvs"`, "1 of 3 copies have no host: 3 (2432 MiB, 2 vCPUs)", "1152 MiB of memory missing",
-		"qemu:///a: 3072 MiB free of 4096 MiB (running 0, reserve 1024), 0/8 vCPUs in use; 640 MiB left", "qemu:///b: 3072 MiB free"} {
+		"qemu:///a: 3072 MiB free of 4096 MiB (running 0, reserve 1024), 0/32 vCPUs in use; 640 MiB left", "qemu:///b: 3072 MiB free"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error lacks %q:\n%v", s, err)
 		}
@@ -114,7 +114,7 @@ func TestPlaceDoesNotFit(t *testing.T) {
 // claiming memory is missing.
 func TestPlaceDoesNotFitByVCPUs(t *testing.T) {
 	a := host(t, "qemu:///a", 64, 1)
-	_, err := Place(context.Background(), []Host{a}, "lvs", needs(3)) // 4 vCPUs max, 2 each
+	_, err := Place(context.Background(), []Host{a}, "lvs", needs(9)) // 16 vCPUs max, 2 each
 	if !errors.Is(err, ErrDoesNotFit) || strings.Contains(err.Error(), "memory missing") || !strings.Contains(err.Error(), "vCPUs run out") {
 		t.Fatalf("err = %v", err)
 	}
