@@ -5,18 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/provision/libvirt/fake"
 	"libvirt.org/go/libvirtxml"
 )
 
-// classHosts are two fake hosts holding copies of labs/minimal ("minimal"):
+// fakeClassHosts are two fake hosts holding copies of labs/minimal ("minimal"):
 // alice on lab1 (one of two VMs running), bob on lab2.
-func classHosts(t *testing.T) map[string]*fake.Hypervisor {
+func fakeClassHosts(t *testing.T) map[string]*fake.Hypervisor {
 	t.Helper()
 	hosts := map[string]*fake.Hypervisor{"qemu+ssh://t@lab1/system": fake.New(), "qemu+ssh://t@lab2/system": fake.New()}
 	add := func(uri, cp, vm string, running bool) {
@@ -41,9 +43,15 @@ func classHosts(t *testing.T) map[string]*fake.Hypervisor {
 	return hosts
 }
 
-// runClass runs `labctl class` with every URI dialled to its fake (any
-// other URI is down).
+// runClass runs `labctl class` on labs/minimal with every URI dialled to
+// its fake (any other URI is down).
 func runClass(t *testing.T, hosts map[string]*fake.Hypervisor, args ...string) (string, string, error) {
+	t.Helper()
+	return runOnHosts(t, hosts, append([]string{"class", "../../../labs/minimal"}, args...)...)
+}
+
+// runOnHosts runs labctl with every URI dialled to its fake.
+func runOnHosts(t *testing.T, hosts map[string]*fake.Hypervisor, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	a := &App{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errb},
@@ -54,7 +62,7 @@ func runClass(t *testing.T, hosts map[string]*fake.Hypervisor, args ...string) (
 			return nil, fmt.Errorf("dial %s: connection refused", uri)
 		}}}
 	root := newRootCmd(a)
-	root.SetArgs(append([]string{"class", "../../../labs/minimal"}, args...))
+	root.SetArgs(args)
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	err := root.ExecuteContext(context.Background())
@@ -62,7 +70,7 @@ func runClass(t *testing.T, hosts map[string]*fake.Hypervisor, args ...string) (
 }
 
 func TestClassShowsEachCopyOnItsHost(t *testing.T) {
-	hosts := classHosts(t)
+	hosts := fakeClassHosts(t)
 	out, errs, err := runClass(t, hosts, "--hosts", "qemu+ssh://t@lab1/system,qemu+ssh://t@lab2/system,qemu+ssh://t@lab3/system")
 	if err != nil {
 		t.Fatal(err)
@@ -104,10 +112,34 @@ func TestClassShowsEachCopyOnItsHost(t *testing.T) {
 }
 
 func TestClassRefusesACopyOnTwoHosts(t *testing.T) {
-	hosts := classHosts(t)
+	hosts := fakeClassHosts(t)
 	hosts["qemu+ssh://t@lab3/system"] = hosts["qemu+ssh://t@lab1/system"] // the same libvirtd under two names
 	_, _, err := runClass(t, hosts, "--hosts", "qemu+ssh://t@lab1/system,qemu+ssh://t@lab3/system")
 	if err == nil || !strings.Contains(err.Error(), `copy "alice" is on two hosts`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// down finds each copy of a class on the host that holds it and removes
+// it there.
+func TestDownRemovesEachCopyOnItsHost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the copies belong to alice and bob: only root may remove them (--force)")
+	}
+	t.Setenv(keys.EnvStateDir, t.TempDir())
+	hosts := fakeClassHosts(t)
+	out, errs, err := runOnHosts(t, hosts, "down", "../../../labs/minimal", "--force", "--hosts", "qemu+ssh://t@lab1/system,qemu+ssh://t@lab2/system")
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errs)
+	}
+	for uri, hv := range hosts {
+		if doms, _ := hv.ListDomains(context.Background()); len(doms) != 0 {
+			t.Errorf("%s still has %d domains", uri, len(doms))
+		}
+	}
+	for _, want := range []string{"lab minimal-alice removed: 2 domains", "lab minimal-bob removed: 1 domains"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -4,48 +4,91 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
 	"io"
 	"os"
 	"strings"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/provision/placement"
 	"github.com/labctl/labctl/topology"
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
 
-// copyFinder lists the copies a command acts on (see selectCopies).
-type copyFinder func(ctx context.Context, arg string, f lifecycleFlags) ([]string, error)
+// classCopy is one copy a command acts on and the libvirt host that holds
+// it (URI "": the lab's own, or --connect).
+type classCopy struct{ Name, URI string }
 
-// selectCopies names the copies a command acts on: the --copy selection,
-// else every copy of the class on its libvirt host; none means the lab is
-// not a class there and the command acts on the lab itself. A lab that
-// cannot be read or reached counts as no class: the command's own open
-// then reports that error in its context.
-func (a *App) selectCopies(ctx context.Context, arg string, f lifecycleFlags) ([]string, error) {
-	if len(f.copies) > 0 {
-		for _, c := range f.copies {
-			if err := topology.CheckCopyName(c); err != nil {
-				return nil, fmt.Errorf("--copy: %w", err)
-			}
+func copyNames(cs []classCopy) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// copyFinder lists the copies a command acts on (see selectCopies).
+type copyFinder func(ctx context.Context, arg string, f lifecycleFlags) ([]classCopy, error)
+
+// selectCopies names the copies a command acts on and their hosts: the
+// --copy selection, else every copy of the class on its hosts (--hosts, or
+// the lab's libvirt URI); none means the lab is not a class there and the
+// command acts on the lab itself. A lab file that cannot be read counts as
+// no class: the command's own open then reports that error in context.
+func (a *App) selectCopies(ctx context.Context, arg string, f lifecycleFlags) ([]classCopy, error) {
+	for _, c := range f.copies {
+		if err := topology.CheckCopyName(c); err != nil {
+			return nil, fmt.Errorf("--copy: %w", err)
 		}
-		return f.copies, nil
 	}
 	if a.findCopies != nil {
 		return a.findCopies(ctx, arg, f)
 	}
-	o := a.fakes
-	o.URI = f.uri
-	o.Load = func(base topology.LoadOptions, _ bool) (*topology.Lab, error) {
-		f.labFlags.copy = ""
-		return a.loadWith(arg, f.labFlags, base, true)
-	}
-	_, copies, err := provision.FindCopies(ctx, o)
+	f.labFlags.copy = ""
+	lab, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true)
 	if err != nil {
-		return nil, nil
+		return nil, nil //nolint:nilerr // reported by the command's own load
 	}
-	return copies, nil
+	uris, err := classHosts(f, lab)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.findClass(ctx, uris, lab.Name)
+	if err != nil {
+		return nil, err
+	}
+	a.warnAll(c.Warnings)
+	if len(f.copies) == 0 {
+		var out []classCopy
+		for _, cp := range c.Copies {
+			out = append(out, classCopy{cp.Name, cp.URI})
+		}
+		return out, nil
+	}
+	out := make([]classCopy, len(f.copies))
+	for i, name := range f.copies {
+		out[i].Name = name
+		if cp, ok := c.Copy(name); ok {
+			out[i].URI = cp.URI
+		}
+	}
+	return out, nil
+}
+
+// classHosts are the libvirt hosts of a class: --hosts, else the lab's URI.
+func classHosts(f lifecycleFlags, lab *topology.Lab) ([]string, error) {
+	if f.hosts != "" {
+		return placement.ParseHosts(f.hosts)
+	}
+	return []string{provision.LabURI(f.uri, lab)}, nil
+}
+
+func (a *App) warnAll(warnings []string) {
+	for _, w := range warnings {
+		if !a.Quiet {
+			fmt.Fprintln(a.IO.Err, "warning:", escapeControl(w))
+		}
+	}
 }
 
 // oneCopy resolves the single copy a command such as ssh acts on: the one
@@ -58,31 +101,38 @@ func (a *App) oneCopy(ctx context.Context, arg string, f lifecycleFlags) (lifecy
 	switch len(copies) {
 	case 0:
 	case 1:
-		f.copy = copies[0]
+		f = f.forCopy(copies[0])
 	default:
-		return f, fmt.Errorf("the lab has copies %s: choose one with --copy", strings.Join(copies, ", "))
+		return f, fmt.Errorf("the lab has copies %s: choose one with --copy", strings.Join(copyNames(copies), ", "))
 	}
 	return f, nil
 }
 
+// forCopy is f for one copy, on the host that holds it.
+func (f lifecycleFlags) forCopy(c classCopy) lifecycleFlags {
+	f.copy = c.Name
+	if c.URI != "" {
+		f.uri = c.URI
+	}
+	return f
+}
+
 // eachCopy runs fn for the lab itself (copies empty) or once per copy with
-// f.copy set, under a "copy NAME" heading in text output. It goes on after
-// a copy fails unless failFast, and returns every copy's error.
-func (a *App) eachCopy(copies []string, f lifecycleFlags, failFast bool, fn func(f lifecycleFlags) error) error {
+// f for that copy, under a "copy NAME" heading in text output. It goes on
+// after a copy fails unless failFast, and returns every copy's error.
+func (a *App) eachCopy(copies []classCopy, f lifecycleFlags, failFast bool, fn func(f lifecycleFlags) error) error {
 	if len(copies) == 0 {
 		return fn(f)
 	}
 	var errs []error
 	for _, c := range copies {
-		g := f
-		g.copy = c
 		if f.output != "json" {
-			fmt.Fprintf(a.IO.Out, "== copy %s\n", c)
+			fmt.Fprintf(a.IO.Out, "== copy %s\n", c.Name)
 		}
-		if err := fn(g); err != nil {
+		if err := fn(f.forCopy(c)); err != nil {
 			var exit *ExitError
 			if !errors.As(err, &exit) {
-				err = fmt.Errorf("copy %s: %w", c, err)
+				err = fmt.Errorf("copy %s: %w", c.Name, err)
 			}
 			errs = append(errs, err)
 			if failFast {
@@ -153,10 +203,11 @@ func (c *classFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.roster, "roster", "", "make one copy per name in FILE (one per line; # comments)")
 }
 
-// upCopies names the copies up makes: from --names, --roster or --copies,
-// else the lab's copies setting, else the --copy selection or the copies
-// already on the host; none means the lab itself.
-func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c classFlags) ([]string, error) {
+// upCopies names the copies up makes and places them on the class's
+// hosts: from --names, --roster or --copies, else the lab's copies
+// setting, else the --copy selection; without any of them, the copies
+// already on the hosts, or none (the lab itself).
+func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c classFlags) ([]classCopy, error) {
 	given := 0
 	for _, set := range []bool{c.copies != 0, len(c.names) > 0, c.roster != ""} {
 		if set {
@@ -165,6 +216,10 @@ func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c clas
 	}
 	if given > 1 {
 		return nil, errors.New("use one of --copies, --names and --roster")
+	}
+	class, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true)
+	if err != nil {
+		return nil, err
 	}
 	var names []string
 	switch {
@@ -175,19 +230,15 @@ func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c clas
 	case len(c.names) > 0:
 		names = c.names
 	case c.roster != "":
-		var err error
 		if names, err = readRoster(c.roster); err != nil {
 			return nil, err
 		}
+	case len(f.copies) > 0:
+		names = f.copies
+	case class.Copies > 0:
+		names = topology.CopyNames(class.Copies)
 	default:
-		lab, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true)
-		if err != nil {
-			return nil, err
-		}
-		if lab.Copies == 0 || len(f.copies) > 0 {
-			return a.selectCopies(ctx, arg, f)
-		}
-		names = topology.CopyNames(lab.Copies)
+		return a.selectCopies(ctx, arg, f)
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
@@ -199,7 +250,34 @@ func (a *App) upCopies(ctx context.Context, arg string, f lifecycleFlags, c clas
 		}
 		seen[n] = true
 	}
-	return names, nil
+	return a.placeCopies(ctx, f, class, names)
+}
+
+// placeCopies puts each named copy on one of the class's hosts (existing
+// copies stay where they are) before anything is created, or says why the
+// class does not fit.
+func (a *App) placeCopies(ctx context.Context, f lifecycleFlags, class *topology.Lab, names []string) ([]classCopy, error) {
+	uris, err := classHosts(f, class)
+	if err != nil {
+		return nil, err
+	}
+	hs := a.dialHosts(ctx, uris)
+	defer hs.Close()
+	needs := make([]placement.Need, len(names))
+	for i, n := range names {
+		needs[i] = placement.NeedOf(class)
+		needs[i].Copy = n
+	}
+	plan, err := placement.Place(ctx, hs, class.Name, needs)
+	if err != nil {
+		return nil, err
+	}
+	a.warnAll(plan.Warnings)
+	out := make([]classCopy, len(names))
+	for i, n := range names {
+		out[i] = classCopy{n, plan.Hosts[n]}
+	}
+	return out, nil
 }
 
 // readRoster reads one copy name per line, skipping blanks and # comments.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/labctl/labctl/provision"
-	"github.com/labctl/labctl/provision/engine"
-	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/labctl/labctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -45,29 +45,14 @@ owner's lab (root may, with --force), other volumes, base images.
 			if err != nil {
 				return err
 			}
-			labs, err := a.downTargets(ctx, argOr(args), name, f)
+			targets, err := a.downTargets(ctx, argOr(args), name, f)
 			if err != nil {
 				return err
-			}
-			hv, err := dial(ctx, provision.LabURI(f.uri, labs[0]))
-			if err != nil {
-				return err
-			}
-			defer hv.Close()
-			if name != "" && len(labs) == 1 && len(f.copies) == 0 {
-				// A class removed by name: its copies are found on the host.
-				copies, err := engine.Copies(ctx, hv, labs[0].Name)
-				if err != nil {
-					return err
-				}
-				for _, c := range copies {
-					labs = append(labs, &topology.Lab{Name: labs[0].Name + "-" + c})
-				}
 			}
 			var errs []error
-			for _, lab := range labs {
-				if err := a.downOne(ctx, hv, lab, owner, f, keepKeys, asJSON, len(labs) > 1); err != nil {
-					errs = append(errs, fmt.Errorf("lab %s: %w", lab.Name, err))
+			for _, t := range targets {
+				if err := a.downOne(ctx, dial, t, owner, f, keepKeys, asJSON, len(targets) > 1); err != nil {
+					errs = append(errs, fmt.Errorf("lab %s: %w", t.lab.Name, err))
 				}
 			}
 			return errors.Join(errs...)
@@ -93,50 +78,77 @@ func acceptYes(cmd *cobra.Command) {
 	cmd.Flags().BoolP("yes", "y", false, "accepted for scripts; "+cmd.Name()+" never asks")
 }
 
-// downTargets are the labs down removes: the one named by --name (with its
-// --copy selection), else the lab file's copies on the host, else the lab.
-func (a *App) downTargets(ctx context.Context, arg, name string, f lifecycleFlags) ([]*topology.Lab, error) {
+// downTarget is one lab (or copy) down removes, and its libvirt URI.
+type downTarget struct {
+	lab *topology.Lab
+	uri string
+}
+
+// downTargets are the labs down removes: every copy of the lab (named by
+// --name, or the lab file's) on its hosts, only the --copy ones when given,
+// or the lab itself when it has no copies.
+func (a *App) downTargets(ctx context.Context, arg, name string, f lifecycleFlags) ([]downTarget, error) {
+	class := &topology.Lab{Name: name}
 	if name != "" {
 		if f.instance != "" {
-			name += "-" + f.instance
+			class.Name += "-" + f.instance
 		}
-		if err := topology.CheckLabName(name); err != nil {
+		if err := topology.CheckLabName(class.Name); err != nil {
 			return nil, fmt.Errorf("down --name: %w", err)
 		}
-		if len(f.copies) == 0 {
-			return []*topology.Lab{{Name: name}}, nil
+	} else {
+		var err error
+		if class, err = a.load(arg, f.labFlags); err != nil {
+			return nil, err
 		}
-		var labs []*topology.Lab
-		for _, c := range f.copies {
-			if err := topology.CheckCopyName(c); err != nil {
-				return nil, fmt.Errorf("--copy: %w", err)
-			}
-			labs = append(labs, &topology.Lab{Name: name + "-" + c})
-		}
-		return labs, nil
 	}
-	copies, err := a.selectCopies(ctx, arg, f)
+	uris, err := classHosts(f, class)
 	if err != nil {
 		return nil, err
 	}
-	if len(copies) == 0 {
-		copies = []string{""}
+	c, err := a.findClass(ctx, uris, class.Name)
+	if err != nil {
+		return nil, err
 	}
-	var labs []*topology.Lab
-	for _, c := range copies {
-		f.labFlags.copy = c
-		lab, err := a.load(arg, f.labFlags)
-		if err != nil {
-			return nil, err
+	a.warnAll(c.Warnings)
+	if len(c.Copies) == 0 && len(f.copies) == 0 {
+		return []downTarget{{class, provision.LabURI(f.uri, class)}}, nil
+	}
+	var out []downTarget
+	for _, cp := range c.Copies {
+		if len(f.copies) == 0 || slices.Contains(f.copies, cp.Name) {
+			out = append(out, downTarget{a.copyLab(arg, name, f, cp.Name, class), cp.URI})
 		}
-		labs = append(labs, lab)
 	}
-	return labs, nil
+	for _, want := range f.copies {
+		if _, ok := c.Copy(want); !ok {
+			return nil, fmt.Errorf("lab %s has no copy %q on %s", class.Name, want, strings.Join(uris, ", "))
+		}
+	}
+	return out, nil
+}
+
+// copyLab is the lab of one copy for Teardown: loaded from the lab file
+// (its pool may be set there), or by name alone with --name.
+func (a *App) copyLab(arg, name string, f lifecycleFlags, copy string, class *topology.Lab) *topology.Lab {
+	if name == "" {
+		f.labFlags.copy = copy
+		if lab, err := a.loadWith(arg, f.labFlags, topology.LoadOptions{}, true); err == nil {
+			return lab
+		}
+	}
+	return &topology.Lab{Name: class.Name + "-" + copy}
 }
 
 // downOne removes one lab (or copy) and reports it;
 // quietEmpty: several labs are removed, so one with nothing left says nothing.
-func (a *App) downOne(ctx context.Context, hv libvirt.Hypervisor, lab *topology.Lab, owner string, f lifecycleFlags, keepKeys, asJSON, quietEmpty bool) error {
+func (a *App) downOne(ctx context.Context, dial dialFunc, t downTarget, owner string, f lifecycleFlags, keepKeys, asJSON, quietEmpty bool) error {
+	hv, err := dial(ctx, t.uri)
+	if err != nil {
+		return err
+	}
+	defer hv.Close()
+	lab := t.lab
 	prog := a.newProgress(asJSON)
 	res, err := provision.Teardown(ctx, hv, lab, provision.TeardownOptions{
 		Owner: owner, Force: f.force, KeepKeys: keepKeys, Progress: prog})

@@ -23,6 +23,7 @@ type lifecycleFlags struct {
 	// copies are the --copy selection of a class's copies (none = every
 	// copy the host has, or the lab itself when it has none).
 	copies []string
+	hosts  string // --hosts: the class's libvirt URIs, comma-separated
 }
 
 func (f *lifecycleFlags) register(cmd *cobra.Command, output bool) {
@@ -30,7 +31,8 @@ func (f *lifecycleFlags) register(cmd *cobra.Command, output bool) {
 	cmd.Flags().StringVarP(&f.uri, "connect", "c", "", "libvirt URI (default: the lab's uri, $"+EnvURI+", qemu:///system)")
 	cmd.Flags().StringVar(&f.ownerFlags.owner, "owner", "", "run OWNER's own copy of the lab (objects named <lab>-<owner>); default: you, under the lab's own names")
 	cmd.Flags().BoolVar(&f.force, "force", false, "as root: change or remove a lab another owner holds")
-	cmd.Flags().StringSliceVar(&f.copies, "copy", nil, "act on these copies of a classroom lab (default: every copy on the host)")
+	cmd.Flags().StringSliceVar(&f.copies, "copy", nil, "act on these copies of a classroom lab (default: every copy on its hosts)")
+	cmd.Flags().StringVar(&f.hosts, "hosts", "", "libvirt URIs of a class's hosts, comma-separated: up places copies on them, other commands find copies there (default: the lab's uri)")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		f.instance = f.ownerFlags.owner
 		return f.checkForce()

@@ -30,7 +30,7 @@ func newStatusCmd(a *App) *cobra.Command {
 				return a.classStatus(ctx, argOr(args), f, copies, asJSON)
 			}
 			if len(copies) == 1 {
-				f.copy = copies[0]
+				f = f.forCopy(copies[0])
 			}
 			st, rows, err := a.status(ctx, argOr(args), f)
 			if err != nil {
@@ -77,14 +77,13 @@ func (a *App) status(ctx context.Context, arg string, f lifecycleFlags) (*engine
 }
 
 // classStatus is the class view: one line per copy.
-func (a *App) classStatus(ctx context.Context, arg string, f lifecycleFlags, copies []string, asJSON bool) error {
+func (a *App) classStatus(ctx context.Context, arg string, f lifecycleFlags, copies []classCopy, asJSON bool) error {
 	var all []labStatus
-	t := newTable(a.IO.Out, "COPY", "LAB", "VMS", "RUNNING", "UP TO DATE")
+	t := newTable(a.IO.Out, "COPY", "LAB", "HOST", "VMS", "RUNNING", "UP TO DATE")
 	for _, c := range copies {
-		f.copy = c
-		st, rows, err := a.status(ctx, arg, f)
+		st, rows, err := a.status(ctx, arg, f.forCopy(c))
 		if err != nil {
-			return fmt.Errorf("copy %s: %w", c, err)
+			return fmt.Errorf("copy %s: %w", c.Name, err)
 		}
 		all = append(all, labStatus{st.Lab, st.URI, rows})
 		running, current := 0, 0
@@ -96,7 +95,7 @@ func (a *App) classStatus(ctx context.Context, arg string, f lifecycleFlags, cop
 				current++
 			}
 		}
-		t.row(c, st.Lab, fmt.Sprint(len(rows)), fmt.Sprint(running), fmt.Sprint(current))
+		t.row(c.Name, st.Lab, st.URI, fmt.Sprint(len(rows)), fmt.Sprint(running), fmt.Sprint(current))
 	}
 	if asJSON {
 		return writeJSON(a.IO.Out, struct {

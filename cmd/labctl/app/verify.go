@@ -98,7 +98,7 @@ type copyResult struct {
 
 // writeClassVerify prints the class view: one line per copy (a copy that
 // could not be checked says why), or every copy's result as JSON.
-func (a *App) writeClassVerify(class []copyResult, copies []string, asJSON bool) error {
+func (a *App) writeClassVerify(class []copyResult, copies []classCopy, asJSON bool) error {
 	if asJSON {
 		return writeJSON(a.IO.Out, struct {
 			Copies []copyResult `json:"copies"`
@@ -109,7 +109,8 @@ func (a *App) writeClassVerify(class []copyResult, copies []string, asJSON bool)
 		done[r.Copy] = r
 	}
 	t := newTable(a.IO.Out, "COPY", "LAB", "CHECKS", "FAILED", "RESULT")
-	for _, c := range copies {
+	for _, cp := range copies {
+		c := cp.Name
 		r, ok := done[c]
 		switch {
 		case !ok:
