@@ -41,6 +41,9 @@ var basePackages = []string{
 	"initramfs-tools", "zstd", // zstd: COMPRESS=zstd for a smaller, faster initramfs
 	"iproute2", "iputils-ping", "procps", "kmod", "netbase",
 	"sudo", "less",
+	// The guest agent: labctl re-addresses a classroom copy cloned from
+	// another copy's memory through it, before the clone has an address.
+	"qemu-guest-agent",
 }
 
 // Packages returns the sorted union of the base set, the kernel for

@@ -12,6 +12,9 @@ import (
 
 // vmSpec builds a VM's volumes (linked-clone root, data disks, cloud-init
 // seed), its domain XML and the hash that decides when it is recreated.
+// GuestAgentChannel is the virtio-serial port qemu-guest-agent listens on.
+const GuestAgentChannel = "org.qemu.guest_agent.0"
+
 func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*NetworkSpec,
 	pool, dir string, opts Options) (*VMSpec, error) {
 	spec := &VMSpec{
@@ -216,6 +219,13 @@ func vmSpec(lab *topology.Lab, vm *topology.VM, im *ImageSpec, nets map[string]*
 	dom.Devices.RNGs = []libvirtxml.DomainRNG{{Model: "virtio",
 		Backend: &libvirtxml.DomainRNGBackend{Random: &libvirtxml.DomainRNGBackendRandom{Device: "/dev/urandom"}}}}
 	dom.Devices.MemBalloon = &libvirtxml.DomainMemBalloon{Model: "none"}
+	// The QEMU guest agent's port: a channel libvirt itself carries (over
+	// any URI), through which a cloned copy is re-addressed before it has
+	// an address of its own.
+	dom.Devices.Channels = []libvirtxml.DomainChannel{{
+		Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+		Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestAgentChannel}},
+	}}
 
 	// The hash covers everything that needs a new VM when it changes: the
 	// domain, its volumes, the base image bytes, the seed and the networks
