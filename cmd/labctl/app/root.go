@@ -35,6 +35,7 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newVerifyCmd(a),
 		newReportCmd(a),
 		newBenchCmd(a), newLoadAgentCmd(a), // load-agent: hidden, run by bench on the client VM
+		newAccessCmd(a),
 	// new commands are added here, one per line
 	)
 	return root
