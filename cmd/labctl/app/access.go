@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/access"
 	"github.com/labctl/labctl/provision/engine"
+	"github.com/labctl/labctl/provision/libvirt"
 	"github.com/spf13/cobra"
 )
 
@@ -54,7 +56,11 @@ and a README. The student runs: ssh -F OUT/ssh_config VM.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.IO.Out, "access bundle for lab %s in %s: ssh -F %s/%s VM\n", s.Lab.Name, dir, dir, access.ConfigFile)
+			fmt.Fprintf(a.IO.Out, "access bundle for lab %s in %s: ssh -F %s VM\n", s.Lab.Name, dir, filepath.Join(dir, access.ConfigFile))
+			if o.jump == "" && libvirt.IsSSHURI(s.Opts.URI) && !a.Quiet {
+				// The management networks are on the libvirt host, not here.
+				fmt.Fprintf(a.IO.Err, "note: lab %s runs on %s: students not on that host need --jump USER@HOST\n", s.Lab.Name, s.Opts.URI)
+			}
 			return nil
 		},
 	}
