@@ -36,6 +36,7 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newReportCmd(a),
 		newBenchCmd(a), newLoadAgentCmd(a), // load-agent: hidden, run by bench on the client VM
 		newClassCmd(a),
+		newAccessCmd(a),
 	// new commands are added here, one per line
 	)
 	return root

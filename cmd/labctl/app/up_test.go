@@ -19,6 +19,15 @@ import (
 // labctlOnFakes runs labctl args with libvirt, images and guests faked.
 func labctlOnFakes(t *testing.T, hv *fake.Hypervisor, g *provisiontest.Guests, args ...string) string {
 	t.Helper()
+	out, err := runOnFakes(hv, g, args...)
+	if err != nil {
+		t.Fatalf("labctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// runOnFakes is labctlOnFakes for a run that may fail.
+func runOnFakes(hv *fake.Hypervisor, g *provisiontest.Guests, args ...string) (string, error) {
 	var out bytes.Buffer
 	a := &App{IO: IO{In: strings.NewReader(""), Out: &out, Err: io.Discard}, Quiet: true,
 		fakes: provision.OpenOptions{Connect: func(context.Context, string) (libvirt.Hypervisor, error) { return hv, nil },
@@ -27,10 +36,8 @@ func labctlOnFakes(t *testing.T, hv *fake.Hypervisor, g *provisiontest.Guests, a
 	root.SetArgs(args)
 	root.SetOut(&out)
 	root.SetErr(io.Discard)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("labctl %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 func TestUpStatusDownOnFakes(t *testing.T) {
