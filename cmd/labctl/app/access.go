@@ -33,8 +33,11 @@ func newAccessCmd(a *App) *cobra.Command {
 		Long: `access writes into --out what one student needs to reach this lab's VMs and
 no other lab's: the lab user's private key (0600), a known_hosts file with the
 host keys labctl generated and pinned, an ssh_config with one Host entry per VM,
-and a README. The student runs: ssh -F OUT/ssh_config VM.`,
-		Example: `  labctl access labs/lvs-nat-ha --out /srv/class/alice
+and a README. The student runs: ssh -F OUT/ssh_config VM. For a class with
+several copies (and no single --copy) it writes one bundle per copy into
+OUT/<copy>.`,
+		Example: `  labctl access labs/lvs-nat-ha --copy alice --out /srv/class/alice
+  labctl access labs/classroom --out /srv/class      # /srv/class/1, /2, /3
   labctl access labs/lvs-nat-ha --out alice --jump alice@lab1.example.org`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,21 +50,33 @@ and a README. The student runs: ssh -F OUT/ssh_config VM.`,
 				}
 			}
 			ctx := cmd.Context()
-			s, err := a.openSession(ctx, argOr(args), f)
+			copies, err := a.selectCopies(ctx, argOr(args), f)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			dir, err := writeAccess(ctx, s, o)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.IO.Out, "access bundle for lab %s in %s: ssh -F %s VM\n", s.Lab.Name, dir, filepath.Join(dir, access.ConfigFile))
-			if o.jump == "" && libvirt.IsSSHURI(s.Opts.URI) && !a.Quiet {
-				// The management networks are on the libvirt host, not here.
-				fmt.Fprintf(a.IO.Err, "note: lab %s runs on %s: students not on that host need --jump USER@HOST\n", s.Lab.Name, s.Opts.URI)
-			}
-			return nil
+			// One bundle in --out, or with several copies one per copy in
+			// --out/<copy>, to hand out to each student.
+			out := o.out
+			return a.eachCopy(copies, f, false, func(f lifecycleFlags) error {
+				if len(copies) > 1 {
+					o.out = filepath.Join(out, f.copy)
+				}
+				s, err := a.openSession(ctx, argOr(args), f)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				dir, err := writeAccess(ctx, s, o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.IO.Out, "access bundle for lab %s in %s: ssh -F %s VM\n", s.Lab.Name, dir, filepath.Join(dir, access.ConfigFile))
+				if o.jump == "" && libvirt.IsSSHURI(s.Opts.URI) && !a.Quiet {
+					// The management networks are on the libvirt host, not here.
+					fmt.Fprintf(a.IO.Err, "note: lab %s runs on %s: students not on that host need --jump USER@HOST\n", s.Lab.Name, s.Opts.URI)
+				}
+				return nil
+			})
 		},
 	}
 	f.register(cmd, false)

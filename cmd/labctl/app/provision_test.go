@@ -132,7 +132,9 @@ func TestVerifyCmdClassView(t *testing.T) {
 		}
 		return fakeOpener(lab, map[string]*rolestest.Fake{"storage": st})(ctx, arg, f)
 	}
-	class := func(context.Context, string, lifecycleFlags) ([]classCopy, error) { return []classCopy{{Name: "alice"}, {Name: "bob"}}, nil }
+	class := func(context.Context, string, lifecycleFlags) ([]classCopy, error) {
+		return []classCopy{{Name: "alice"}, {Name: "bob"}}, nil
+	}
 	var out, errb bytes.Buffer
 	a := &App{IO: IO{Out: &out, Err: &errb}, findCopies: class}
 	_, _, err := execute(verifyCmd(a, open))
