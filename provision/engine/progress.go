@@ -12,6 +12,7 @@ const (
 	PhaseAdmit    Phase = "waiting"    // defined, waiting for a boot slot
 	PhaseBoot     Phase = "booting"    // started, waiting for SSH
 	PhaseRestart  Phase = "restarting" // stuck boot: destroyed, started again
+	PhaseRestore  Phase = "restoring"  // a clone: from its source's snapshot
 	PhaseReady    Phase = "ready"      // SSH answered with the pinned key
 	PhaseUpToDate Phase = "up to date" // nothing to do
 	PhaseDone     Phase = "done"       // down removed it

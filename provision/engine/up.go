@@ -46,6 +46,21 @@ type UpOptions struct {
 	// Configure runs after every VM is SSH-ready (guest roles); nil skips.
 	Configure func(ctx context.Context, s *State) error
 	Progress  Progress
+	// Clone, when set, makes every new VM from the same VM of another
+	// copy of the class instead of booting it (fast classroom copies).
+	Clone *Clone
+}
+
+// Clone says how up makes a new VM from another copy's VM: its disk
+// volumes are filled from the source's instead of created empty, and
+// Restore replaces the boot (no boot admission: nothing boots).
+type Clone struct {
+	// Volume creates one of vm's disk volumes (root, data, RAID member)
+	// with the content of the source VM's.
+	Volume func(ctx context.Context, vm *VMSpec, v *VolumeSpec) error
+	// Restore brings vm up from the source's memory snapshot and makes it
+	// this copy's (addresses, keys); it returns once vm answers SSH.
+	Restore func(ctx context.Context, vm *VMSpec) error
 }
 
 // UpResult says what Up did.
@@ -227,7 +242,7 @@ func (u *upRun) run(ctx context.Context) error {
 	waits, sctx := errgroup.WithContext(all)
 	work, wctx := errgroup.WithContext(sctx)
 	work.SetLimit(u.opts.Parallel)
-	if u.opts.WaitSSH != nil && u.startsAny() {
+	if u.opts.WaitSSH != nil && u.startsAny() && u.opts.Clone == nil {
 		u.boots = u.newBoots(ctx)
 		defer u.boots.heartbeat(sctx, p)()
 	}

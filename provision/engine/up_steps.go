@@ -88,7 +88,7 @@ func (u *upRun) importVolume(ctx context.Context, v *VolumeSpec) error {
 }
 
 // bringUp creates a VM's volumes, defines its domain and, with start,
-// starts it.
+// starts it (a clone: restores it from its source, see Clone).
 func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action, start bool) error {
 	p := u.opts.Progress
 	if act == ActCreate || act == ActRecreate {
@@ -101,6 +101,12 @@ func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action, start bool)
 		}
 		p.VM(vm.Name, PhaseVolumes, nil)
 		for _, v := range vm.Volumes {
+			if u.opts.Clone != nil && v.Purpose != "seed" {
+				if err := u.opts.Clone.Volume(ctx, vm, v); err != nil {
+					return err
+				}
+				continue
+			}
 			var src io.Reader
 			size := int64(0)
 			if v.Purpose == "seed" {
@@ -115,6 +121,14 @@ func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action, start bool)
 		}
 	}
 	if !start {
+		return nil
+	}
+	if u.opts.Clone != nil {
+		p.VM(vm.Name, PhaseRestore, nil)
+		if err := u.opts.Clone.Restore(ctx, vm); err != nil {
+			return err
+		}
+		p.VM(vm.Name, PhaseReady, nil)
 		return nil
 	}
 	p.VM(vm.Name, PhaseStart, nil)
