@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,9 +60,20 @@ func TestClassroom(t *testing.T) {
 			}
 		}
 	}
+	for i, r := range ups {
+		for _, vm := range r.VMs {
+			// Copy 1 boots; the others are cloned from its "up" snapshot.
+			if vm.Cloned != (i > 0) || vm.Error != "" {
+				t.Errorf("copy %s VM %s: cloned %v (error %q)", copies[i], vm.Name, vm.Cloned, vm.Error)
+			}
+		}
+		t.Logf("FIGURE classroom copy %s up %.1fs (cloned: %v)", copies[i], r.Seconds, i > 0)
+	}
 	sameAddresses(t, ctx, l, copies)
 	isolated(t, ctx, l, copies)
 	verifyClass(t, ctx, l, copies)
+	studentAccess(t, ctx, l, copies)
+	resetCopy(t, ctx, l, copies)
 
 	mustLabctl(t, ctx, "down", l.dir)
 	for _, c := range copies {
@@ -161,4 +175,60 @@ func verifyClass(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	if n := strings.Count(text, "│ ok "); n < len(copies) {
 		t.Errorf("class view has %d ok rows, want %d:\n%s", n, len(copies), text)
 	}
+}
+
+// studentAccess writes the class's bundles and uses them with the OpenSSH
+// client: copy 1's bundle reaches copy 1's web, and copy 1's key does not
+// open copy 2's web (pinned to copy 2's host key, so only the key differs).
+func studentAccess(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	dir := t.TempDir()
+	mustLabctl(t, ctx, "access", "--out", dir, l.dir)
+	b1, b2 := filepath.Join(dir, copies[0]), filepath.Join(dir, copies[1])
+	ssh := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "ssh", append([]string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=20"}, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=")
+		out, err := cmd.CombinedOutput()
+		t.Logf("ssh %s: %v\n%s", strings.Join(args, " "), err, indent(string(out)))
+		return string(out), err
+	}
+	if out, err := ssh("-F", filepath.Join(b1, "ssh_config"), "web", "hostname"); err != nil || strings.TrimSpace(lastLine(out)) != "web" {
+		t.Errorf("copy %s's bundle does not reach its web: %v %q", copies[0], err, out)
+	}
+	// Copy 2's bundle with copy 1's key in it: the host is copy 2's,
+	// pinned, and only the key is wrong.
+	key, err := os.ReadFile(filepath.Join(b1, "id_ed25519"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b2, "id_ed25519"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := ssh("-F", filepath.Join(b2, "ssh_config"), "web", "hostname"); err == nil || !strings.Contains(out, "Permission denied") {
+		t.Errorf("copy %s's key opened copy %s's web: %v %q", copies[0], copies[1], err, out)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// resetCopy changes copy 1 (a file written, Apache stopped), resets it to
+// its "up" snapshot and checks the change is gone; then times a reset of
+// the whole class.
+func resetCopy(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	c := copies[0]
+	mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "echo changed >/root/marker && systemctl stop apache2")
+	start := time.Now()
+	mustLabctl(t, ctx, "reset", "--copy", c, l.dir)
+	t.Logf("FIGURE classroom reset of copy %s %.1fs (verify included)", c, time.Since(start).Seconds())
+	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "test -e /root/marker && echo marker; systemctl is-active apache2 || :")
+	if strings.Contains(out, "marker") || !strings.Contains(out, "active") || strings.Contains(out, "inactive") {
+		t.Errorf("after reset, copy %s's web: %q (want no marker, apache2 active)", c, out)
+	}
+	start = time.Now()
+	mustLabctl(t, ctx, "reset", l.dir)
+	t.Logf("FIGURE classroom reset of %d copies %.1fs (verify included)", len(copies), time.Since(start).Seconds())
 }

@@ -44,6 +44,16 @@ type Package struct {
 	Version string `json:"version"`
 }
 
+// HasPackage says whether the image has the Debian package name.
+func (m *Manifest) HasPackage(name string) bool {
+	for _, p := range m.Packages {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Manifest kinds.
 const (
 	KindBuilt    = "built"

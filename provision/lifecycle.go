@@ -24,6 +24,10 @@ type UpRequest struct {
 	Confirm func(*engine.Changes) (bool, error)
 	// NoConfigure skips the roles; Reconfigure runs them all even on a no-op.
 	NoConfigure, Reconfigure bool
+	// From, a configured copy of the same class, is what a new copy is
+	// cloned from (see clone.go); when it cannot be, up says why and
+	// boots the copy instead.
+	From *Session
 }
 
 // Up converges libvirt to the lab, waits for every VM to boot and runs the
@@ -50,6 +54,20 @@ func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error)
 		}
 		hosts.add(cfg)
 		return nil
+	}
+	if r.From != nil {
+		c, err := s.cloneFrom(ctx, r.From)
+		if err != nil && r.Progress != nil {
+			r.Progress.Info(fmt.Sprintf("copy %s is booted, not cloned from copy %s: %v", s.Lab.Copy, r.From.Lab.Copy, err))
+		}
+		if err == nil {
+			var resume func() error
+			opts.Clone, resume = s.clone(c, opts.WaitSSH)
+			defer resume()
+			if r.Progress != nil {
+				r.Progress.Info(fmt.Sprintf("cloning copy %s from copy %s (%s paused while its disks are copied)", s.Lab.Copy, r.From.Lab.Copy, strings.Join(c.run, ", ")))
+			}
+		}
 	}
 	opts.BeforeChange = func(*engine.Changes) error { return s.forget(nil) }
 	if !r.NoConfigure {

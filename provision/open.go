@@ -184,6 +184,7 @@ func StoreImage(name string) (*engine.BaseImage, error) {
 		return nil, err
 	}
 	im.Firstboot = img.Manifest.Firstboot == image.FirstbootLabctl
+	im.Agent = im.Firstboot && img.Manifest.HasPackage("qemu-guest-agent")
 	return im, nil
 }
 

@@ -26,6 +26,9 @@ type BaseImage struct {
 	// Firstboot: the image boots with labctl's first-boot script instead
 	// of cloud-init (image.FirstbootLabctl) and reads the seed's labctl/.
 	Firstboot bool `json:"firstboot,omitempty"`
+	// Agent: the image runs the QEMU guest agent, through which a clone
+	// of a classroom copy is re-addressed (with Firstboot's script).
+	Agent bool `json:"agent,omitempty"`
 }
 
 // LocalImage describes a disk file (qcow2 or raw) with no kernel: disk

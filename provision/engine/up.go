@@ -85,8 +85,10 @@ type VMResult struct {
 	// Seconds is from the start of up to SSH ready (or to started).
 	Seconds float64 `json:"seconds,omitempty"`
 	// Restarts counts restarts of a stuck boot.
-	Restarts int    `json:"restarts,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Restarts int `json:"restarts,omitempty"`
+	// Cloned: made from another copy's VM, not booted (UpOptions.Clone).
+	Cloned bool   `json:"cloned,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Up converges libvirt to lab: it creates what is missing, recreates what

@@ -128,6 +128,10 @@ func (u *upRun) bringUp(ctx context.Context, vm *VMSpec, act Action, start bool)
 		if err := u.opts.Clone.Restore(ctx, vm); err != nil {
 			return err
 		}
+		r := u.result(vm.Name)
+		u.mu.Lock()
+		r.Cloned = true
+		u.mu.Unlock()
 		p.VM(vm.Name, PhaseReady, nil)
 		return nil
 	}

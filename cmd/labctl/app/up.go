@@ -18,7 +18,7 @@ import (
 
 func newUpCmd(a *App) *cobra.Command {
 	var f lifecycleFlags
-	var yes, noConfigure, reconfigure bool
+	var yes, noConfigure, reconfigure, noClone bool
 	var timeout time.Duration
 	var parallel, bootParallel int
 	var bootSlice time.Duration
@@ -46,6 +46,8 @@ only that, asking first unless --yes.`,
 			if err != nil {
 				return err
 			}
+			// Copies after the first configured one are cloned from it.
+			var from *lifecycleFlags
 			return a.eachCopy(copies, f, true, func(f lifecycleFlags) error {
 				start := time.Now()
 				s, err := a.openSession(ctx, argOr(args), f)
@@ -65,7 +67,18 @@ only that, asking first unless --yes.`,
 						return a.confirm(c)
 					}
 				}
+				if from != nil && !noClone {
+					src, err := a.openSession(ctx, argOr(args), *from)
+					if err != nil {
+						return fmt.Errorf("open copy %s to clone from: %w", from.copy, err)
+					}
+					defer src.Close()
+					req.From = src
+				}
 				res, err := s.Up(ctx, req)
+				if err == nil && from == nil && s.Lab.Copy != "" {
+					from = &f
+				}
 				prog.Stop()
 				if err != nil {
 					if res != nil && asJSON {
@@ -86,7 +99,9 @@ only that, asking first unless --yes.`,
 				}
 				fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", s.Lab.Name, len(res.VMs), res.Seconds)
 				for _, vm := range res.VMs {
-					if vm.BootSeconds > 0 && vm.Restarts > 0 {
+					if vm.Cloned {
+						fmt.Fprintf(a.IO.Out, "  %-16s %-9s cloned from copy %s in %5.1fs\n", vm.Name, vm.Action, from.copy, vm.Seconds)
+					} else if vm.BootSeconds > 0 && vm.Restarts > 0 {
 						fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs (restarted %d× after a stuck boot)\n", vm.Name, vm.Action, vm.BootSeconds, vm.Restarts)
 					} else if vm.BootSeconds > 0 {
 						fmt.Fprintf(a.IO.Out, "  %-16s %-9s boot-to-SSH %5.1fs\n", vm.Name, vm.Action, vm.BootSeconds)
@@ -106,6 +121,7 @@ only that, asking first unless --yes.`,
 	cmd.Flags().IntVar(&bootParallel, "boot-parallel", 0, "guests booting at once (0 = from the host's CPUs: 1 per CPU under TCG, 2×CPUs+2 under KVM)")
 	cmd.Flags().DurationVar(&bootSlice, "boot-slice", 0, "admit the next guest after this long even if none answered SSH yet (0 = 2m under TCG, 30s under KVM)")
 	cmd.Flags().BoolVar(&noConfigure, "no-configure", false, "do not configure guests (roles) after boot")
+	cmd.Flags().BoolVar(&noClone, "no-clone", false, "boot and configure every copy of a class, instead of cloning copies 2…N from the first one's \"up\" snapshot")
 	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure every guest even when neither libvirt nor the roles changed")
 	return cmd
 }
