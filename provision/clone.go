@@ -59,7 +59,7 @@ func (s *Session) cloneFrom(ctx context.Context, src *Session) (*cloneSource, er
 	if live.Owned() > 0 {
 		return nil, errors.New("the copy exists already")
 	}
-	st, err := src.Machines()
+	st, err := engine.Desired(src.Lab, src.Opts) // with the image store's facts
 	if err != nil {
 		return nil, err
 	}

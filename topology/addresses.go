@@ -175,7 +175,7 @@ func (x *expander) macAddresses() {
 				continue
 			}
 			for attempt := 0; ; attempt++ {
-				m := derivedMAC(x.macSeed(), e.vm.Name, nic.Network.Name, attempt)
+				m := derivedMAC(x.lab.HandoutName(), e.vm.Name, nic.Network.Name, attempt)
 				if _, used := x.macs[m]; !used {
 					nic.MAC = m
 					x.macs[m] = fmt.Sprintf("vm %q network %q", e.vm.Name, nic.Network.Name)

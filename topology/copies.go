@@ -31,13 +31,16 @@ func CheckCopyName(name string) error {
 	return nil
 }
 
-// macSeed is the name derived MACs hash: the class's for a copy, so every
-// copy's NICs have the lab's own MACs (they never share a segment).
-func (x *expander) macSeed() string {
-	if x.lab.Class != "" {
-		return x.lab.Class
+// HandoutName is the lab block's own name: the class's for a copy, else
+// Name. What labctl derives inside the guests (MACs, VRRP router ids, the
+// header of every file it writes) uses it, so every copy of a class is the
+// same inside and a copy cloned from another needs no change but its
+// management address and keys.
+func (l *Lab) HandoutName() string {
+	if l.Class != "" {
+		return l.Class
 	}
-	return x.lab.Name
+	return l.Name
 }
 
 // closeForCopy makes a copy's networks safe to repeat: the host has one

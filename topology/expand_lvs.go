@@ -114,7 +114,7 @@ func (x *expander) lvs(e *lvsEval) {
 func (x *expander) freeRouterID(service string) int {
 	free := func(r int) bool { return r <= 253 && x.lvsRID[r] == "" && x.lvsRID[r+1] == "" }
 	for attempt := 0; attempt < 64; attempt++ {
-		if r := routerID(x.lab.Name, service, attempt); free(r) {
+		if r := routerID(x.lab.HandoutName(), service, attempt); free(r) {
 			return r
 		}
 	}

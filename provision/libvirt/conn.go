@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	golibvirt "github.com/digitalocean/go-libvirt"
@@ -24,6 +25,9 @@ type Conn struct {
 	uri  string
 	l    *golibvirt.Libvirt
 	jump *sshConn // the SSH connection of a qemu+ssh URI, for DialGuest
+	// streams serialises volume streams: go-libvirt mixes up concurrent
+	// downloads on one connection (seen: a copy of 0 bytes).
+	streams sync.Mutex
 }
 
 var _ Hypervisor = (*Conn)(nil)
@@ -615,7 +619,7 @@ func wrap(err error) error {
 		return err
 	}
 	switch golibvirt.ErrorNumber(e.Code) {
-	case golibvirt.ErrNoDomain, golibvirt.ErrNoNetwork, golibvirt.ErrNoStoragePool, golibvirt.ErrNoStorageVol:
+	case golibvirt.ErrNoDomain, golibvirt.ErrNoNetwork, golibvirt.ErrNoStoragePool, golibvirt.ErrNoStorageVol, golibvirt.ErrNoDomainSnapshot:
 		return &codedError{err: err, kind: ErrNotFound}
 	case golibvirt.ErrDomExist, golibvirt.ErrNetworkExist, golibvirt.ErrStorageVolExist:
 		return &codedError{err: err, kind: ErrExists}

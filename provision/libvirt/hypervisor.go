@@ -85,6 +85,40 @@ type Hypervisor interface {
 	// Only a domain whose labctl metadata names lab is touched.
 	SetInterfaceLink(ctx context.Context, lab, name, mac string, up bool) error
 
+	// Snapshots (whole-lab snapshots, reset, fast classroom copies). The
+	// mutating calls touch only a domain whose labctl metadata names lab.
+	//
+	// SuspendDomain pauses a running domain; ResumeDomain lets it run.
+	SuspendDomain(ctx context.Context, lab, name string) error
+	ResumeDomain(ctx context.Context, lab, name string) error
+	// CreateSnapshot takes an internal snapshot of the domain, with its
+	// memory when it runs (every writable disk must be qcow2).
+	CreateSnapshot(ctx context.Context, lab, name, snapshot, description string) error
+	// ListSnapshots lists the domain's snapshots.
+	ListSnapshots(ctx context.Context, name string) ([]Snapshot, error)
+	// RevertSnapshot returns the domain to a snapshot, running (or paused).
+	RevertSnapshot(ctx context.Context, lab, name, snapshot string, paused bool) error
+	// DeleteSnapshot deletes a snapshot and its data in the disks.
+	DeleteSnapshot(ctx context.Context, lab, name, snapshot string) error
+	// SnapshotXML returns a snapshot's definition.
+	SnapshotXML(ctx context.Context, name, snapshot string) (*libvirtxml.DomainSnapshot, error)
+	// RedefineSnapshot defines snapshot metadata whose data is already in
+	// the domain's disks (a clone's byte-copied qcow2).
+	RedefineSnapshot(ctx context.Context, lab, name string, snap *libvirtxml.DomainSnapshot) error
+	// CopyVolume creates dst in dstPool with the bytes of srcPool/srcName
+	// (qcow2 internal snapshots included); the source must not be written
+	// meanwhile (its domain paused).
+	CopyVolume(ctx context.Context, srcPool, srcName, dstPool string, dst *libvirtxml.StorageVolume) (Volume, error)
+
+	// The QEMU guest agent of a running domain (labctl images run one).
+	//
+	// GuestPing answers when the agent does.
+	GuestPing(ctx context.Context, lab, name string) error
+	// GuestSetTime sets the guest's clock (a reverted guest's is behind).
+	GuestSetTime(ctx context.Context, lab, name string, t time.Time) error
+	// GuestExec runs argv as root in the guest and waits up to timeout.
+	GuestExec(ctx context.Context, lab, name string, argv []string, stdin []byte, timeout time.Duration) (GuestExecResult, error)
+
 	// HostBridge says whether the host has the bridge device name that
 	// a bridge-mode network attaches to (labctl never creates it).
 	HostBridge(ctx context.Context, name string) (BridgeState, error)

@@ -43,7 +43,7 @@ type directorSysctl struct {
 }
 
 func directorSysctlValues(lab *topology.Lab, vm *topology.VM) directorSysctl {
-	d := directorSysctl{Lab: lab.Name, VM: vm.Name}
+	d := directorSysctl{Lab: lab.HandoutName(), VM: vm.Name}
 	for _, s := range servicesDirectedBy(lab, vm) {
 		d.NAT = d.NAT || s.Mode == topology.LVSNAT
 		d.ReplyGateway = d.ReplyGateway || (s.Mode != topology.LVSNAT && routesVia(s, vm))
@@ -107,7 +107,7 @@ func directorFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	mods, err := templates.Render("modules-load.conf.tmpl", modulesData{Lab: lab.Name, VM: vm.Name, Modules: []string{"ip_vs"}})
+	mods, err := templates.Render("modules-load.conf.tmpl", modulesData{Lab: lab.HandoutName(), VM: vm.Name, Modules: []string{"ip_vs"}})
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func vrrpName(s string) string {
 }
 
 func keepalivedData(lab *topology.Lab, vm *topology.VM) (*kaData, error) {
-	d := &kaData{Lab: lab.Name, VM: vm.Name, RouterID: vm.Hostname}
+	d := &kaData{Lab: lab.HandoutName(), VM: vm.Name, RouterID: vm.Hostname}
 	if d.RouterID == "" {
 		d.RouterID = vm.Name
 	}

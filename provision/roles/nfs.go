@@ -64,7 +64,7 @@ type exportLine struct {
 }
 
 func nfsServerFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
-	d := exportsData{Lab: lab.Name, VM: vm.Name}
+	d := exportsData{Lab: lab.HandoutName(), VM: vm.Name}
 	for _, e := range exportsServedBy(lab, vm) {
 		if err := checkExportOnRAID(vm, e); err != nil {
 			return nil, err
@@ -115,7 +115,7 @@ func siteContent(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 		if w.Content == nil || w.Content.Server == nil || w.Content.Server.Name != vm.Name {
 			continue
 		}
-		b, err := templates.Render("index.php.tmpl", map[string]string{"Lab": lab.Name, "Site": w.Name})
+		b, err := templates.Render("index.php.tmpl", map[string]string{"Lab": lab.HandoutName(), "Site": w.Name})
 		if err != nil {
 			return nil, err
 		}

@@ -97,7 +97,7 @@ type mdadmData struct {
 }
 
 func renderMdadmConf(lab *topology.Lab, vm *topology.VM, arrays []string) ([]byte, error) {
-	return templates.Render("mdadm.conf.tmpl", mdadmData{Lab: lab.Name, VM: vm.Name, Arrays: arrays})
+	return templates.Render("mdadm.conf.tmpl", mdadmData{Lab: lab.HandoutName(), VM: vm.Name, Arrays: arrays})
 }
 
 // raidFiles renders what the raid role writes. mdadm.conf depends on the

@@ -49,7 +49,7 @@ type rsAddr struct{ Mode, Service, VIP, Device string }
 func (d *rsData) needsARP() bool { return len(d.Addrs) > 0 }
 
 func realServerData(lab *topology.Lab, vm *topology.VM) (*rsData, error) {
-	d := &rsData{Lab: lab.Name, VM: vm.Name}
+	d := &rsData{Lab: lab.HandoutName(), VM: vm.Name}
 	var modes []string
 	for _, s := range servicesServedBy(lab, vm) {
 		if !strings.Contains(d.Modes, string(s.Mode)) {
@@ -120,7 +120,7 @@ func realServerFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 		out = append(out, file{path: rsSysctlConf, data: b, mode: 0o644})
 	}
 	if d.Tunnel {
-		b, err := templates.Render("modules-load.conf.tmpl", modulesData{Lab: lab.Name, VM: vm.Name, Modules: []string{"ipip"}})
+		b, err := templates.Render("modules-load.conf.tmpl", modulesData{Lab: lab.HandoutName(), VM: vm.Name, Modules: []string{"ipip"}})
 		if err != nil {
 			return nil, err
 		}

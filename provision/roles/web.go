@@ -68,7 +68,7 @@ func webData(lab *topology.Lab, vm *topology.VM) (*siteData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &siteData{Lab: lab.Name, VM: vm.Name, Site: w.Name, Hostname: vm.Hostname, Docroot: w.Docroot, OnNFS: w.Content != nil, Port: 80}
+	d := &siteData{Lab: lab.HandoutName(), VM: vm.Name, Site: w.Name, Hostname: vm.Hostname, Docroot: w.Docroot, OnNFS: w.Content != nil, Port: 80}
 	if d.Hostname == "" {
 		d.Hostname = vm.Name
 	}
@@ -124,14 +124,14 @@ func webFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	}
 	w, _ := webSite(lab, vm)
 	if w.Content != nil {
-		b, err := templates.Render("apache-dropin.conf.tmpl", map[string]string{"Lab": lab.Name, "VM": vm.Name, "Mount": w.Content.MountPoint})
+		b, err := templates.Render("apache-dropin.conf.tmpl", map[string]string{"Lab": lab.HandoutName(), "VM": vm.Name, "Mount": w.Content.MountPoint})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, file{path: apacheDropin, data: b, mode: 0o644})
 	} else {
 		// Local docroot: the page lives on each server.
-		b, err := templates.Render("index.php.tmpl", map[string]string{"Lab": lab.Name, "Site": w.Name})
+		b, err := templates.Render("index.php.tmpl", map[string]string{"Lab": lab.HandoutName(), "Site": w.Name})
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,8 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newBenchCmd(a), newLoadAgentCmd(a), // load-agent: hidden, run by bench on the client VM
 		newClassCmd(a),
 		newAccessCmd(a),
+		newSnapshotCmd(a),
+		newResetCmd(a),
 	// new commands are added here, one per line
 	)
 	return root

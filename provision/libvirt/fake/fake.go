@@ -41,6 +41,12 @@ type Hypervisor struct {
 	// devices are the host's network devices (name → is a Linux bridge),
 	// for bridge-mode networks; see AddHostDevice.
 	devices map[string]bool
+	// snapshots are each domain's, in creation order (snapshot.go).
+	snapshots map[string][]snap
+	// Agent answers GuestExec for a running domain (nil: exit status 0,
+	// no output); AgentCalls records each command and GuestSetTime call.
+	Agent      func(domain string, argv []string, stdin []byte) (libvirt.GuestExecResult, error)
+	AgentCalls []string
 }
 
 type pool struct {
@@ -53,16 +59,17 @@ var _ libvirt.Hypervisor = (*Hypervisor)(nil)
 // New returns an empty fake hypervisor that supports qemu (TCG) domains.
 func New() *Hypervisor {
 	return &Hypervisor{
-		networks: map[string]*libvirt.Network{},
-		pools:    map[string]*pool{},
-		domains:  map[string]*libvirt.Domain{},
-		Fail:     map[string]error{},
-		Calls:    map[string]int{},
-		Info:     libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0"},
-		Caps:     libvirt.Caps{Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
-		Node:     libvirt.NodeInfo{CPUs: 2, MemoryKiB: 4 << 20},
-		Now:      time.Now,
-		devices:  map[string]bool{},
+		networks:  map[string]*libvirt.Network{},
+		pools:     map[string]*pool{},
+		domains:   map[string]*libvirt.Domain{},
+		snapshots: map[string][]snap{},
+		Fail:      map[string]error{},
+		Calls:     map[string]int{},
+		Info:      libvirt.HostInfo{Hostname: "fake", LibvirtVersion: "9.0.0"},
+		Caps:      libvirt.Caps{Emulator: "/usr/bin/qemu-system-x86_64", DomainTypes: []string{"qemu"}},
+		Node:      libvirt.NodeInfo{CPUs: 2, MemoryKiB: 4 << 20},
+		Now:       time.Now,
+		devices:   map[string]bool{},
 	}
 }
 
@@ -484,6 +491,7 @@ func (h *Hypervisor) DeleteDomain(ctx context.Context, name string) error {
 		return notFound("domain", name)
 	}
 	delete(h.domains, name)
+	delete(h.snapshots, name) // libvirt: undefine with the snapshots' metadata
 	return nil
 }
 
