@@ -134,9 +134,14 @@ func (h *Hypervisor) RevertSnapshot(ctx context.Context, lab, name, snapshot str
 	if err != nil {
 		return err
 	}
+	// Like libvirt's REVERT_RUNNING/REVERT_PAUSED flags: a snapshot of a
+	// live domain (running or paused) comes back as asked.
 	d.State = h.snapshots[name][i].state
-	if d.State == libvirt.StateRunning && paused {
-		d.State = libvirt.StatePaused
+	if d.State == libvirt.StateRunning || d.State == libvirt.StatePaused {
+		d.State = libvirt.StateRunning
+		if paused {
+			d.State = libvirt.StatePaused
+		}
 	}
 	return nil
 }
