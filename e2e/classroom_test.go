@@ -5,10 +5,12 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +71,8 @@ func TestClassroom(t *testing.T) {
 		}
 		t.Logf("FIGURE classroom copy %s up %.1fs (cloned: %v)", copies[i], r.Seconds, i > 0)
 	}
-	sameAddresses(t, ctx, l, copies)
-	isolated(t, ctx, l, copies)
+	sameAddresses(t, ctx, l, class, copies)
+	isolated(t, ctx, l, class, copies)
 	verifyClass(t, ctx, l, copies)
 	studentAccess(t, ctx, l, copies)
 	resetCopy(t, ctx, l, copies)
@@ -98,15 +100,31 @@ func upClass(t *testing.T, ctx context.Context, l *lab) []engine.UpResult {
 	}
 }
 
+// inLab are vm's addresses on the lab's own networks (not management),
+// as "a.b.c.d/nn".
+func inLab(class *topology.Lab, vm string) []string {
+	var out []string
+	for _, n := range class.VM(vm).NICs {
+		if !n.Management && n.IP.IsValid() {
+			out = append(out, fmt.Sprintf("%s/%d", n.IP, n.Prefix))
+		}
+	}
+	return out
+}
+
 // sameAddresses asks each copy's director for its in-lab addresses: every
-// copy has the handout's.
-func sameAddresses(t *testing.T, ctx context.Context, l *lab, copies []string) {
+// copy has the lab file's.
+func sameAddresses(t *testing.T, ctx context.Context, l *lab, class *topology.Lab, copies []string) {
 	t.Helper()
+	want := inLab(class, "director")
+	if len(want) != 2 {
+		t.Fatalf("director's lab addresses %v, want 2", want)
+	}
 	for _, c := range copies {
 		out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "director", "--", "ip", "-4", "-br", "addr")
-		for _, want := range []string{"192.168.130.11/24", "10.0.30.1/24"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("copy %s: director lacks %s:\n%s", c, want, out)
+		for _, a := range want {
+			if !strings.Contains(out, a) {
+				t.Errorf("copy %s: director lacks %s:\n%s", c, a, out)
 			}
 		}
 	}
@@ -115,7 +133,7 @@ func sameAddresses(t *testing.T, ctx context.Context, l *lab, copies []string) {
 // isolated pings from copy 1's client an address that only copy 2 has (its
 // client's management address, from status) and, as a control, its own
 // director.
-func isolated(t *testing.T, ctx context.Context, l *lab, copies []string) {
+func isolated(t *testing.T, ctx context.Context, l *lab, class *topology.Lab, copies []string) {
 	t.Helper()
 	var st struct {
 		VMs []engine.VMStatus `json:"vms"`
@@ -126,21 +144,20 @@ func isolated(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	}
 	other := ""
 	for _, vm := range st.VMs {
-		for _, ip := range vm.IPs {
-			if vm.Name == "client" && !strings.HasPrefix(ip, "192.168.130.") {
-				other = strings.TrimSuffix(ip, "/24")
-			}
+		if vm.Name == "client" && len(vm.IPs) > 0 {
+			other = strings.Split(vm.IPs[len(vm.IPs)-1], "/")[0] // the management NIC is last
 		}
 	}
-	if other == "" {
+	if other == "" || slices.Contains(inLab(class, "client"), other+"/24") {
 		t.Fatalf("no management address of copy %s's client in status: %s", copies[1], out)
 	}
 	ping := func(ip string) error {
 		_, err := labctl(t, ctx, "ssh", "-l", l.dir, "--copy", copies[0], "client", "--", "ping", "-c", "2", "-W", "2", ip)
 		return err
 	}
-	if err := ping("192.168.130.11"); err != nil {
-		t.Errorf("copy %s: client cannot ping its own director: %v", copies[0], err)
+	director := strings.Split(inLab(class, "director")[0], "/")[0]
+	if err := ping(director); err != nil {
+		t.Errorf("copy %s: client cannot ping its own director at %s: %v", copies[0], director, err)
 	}
 	if err := ping(other); err == nil {
 		t.Errorf("copy %s reached copy %s's client at %s", copies[0], copies[1], other)
