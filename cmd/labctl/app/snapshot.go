@@ -70,8 +70,12 @@ func snapshotSub(a *App, use, short string, run func(ctx context.Context, s *pro
 	var f lifecycleFlags
 	var replace bool
 	named := use != "list"
+	usage := "list [DIR|FILE]"
+	if named {
+		usage = strings.TrimSuffix(use, " NAME") + " [DIR|FILE] NAME"
+	}
 	cmd := &cobra.Command{
-		Use:   strings.Replace(use, " NAME", " [DIR|FILE] NAME", 1) + map[bool]string{false: " [DIR|FILE]"}[named],
+		Use:   usage,
 		Short: short,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, arg := "", ""
@@ -85,7 +89,7 @@ func snapshotSub(a *App, use, short string, run func(ctx context.Context, s *pro
 				}
 			}
 			if len(args) > 1 {
-				return fmt.Errorf("unexpected arguments %q: want [DIR|FILE]%s", args, map[bool]string{true: " NAME"}[named])
+				return fmt.Errorf("unexpected arguments %q: usage: labctl snapshot %s", args, usage)
 			}
 			arg = argOr(args)
 			ctx := cmd.Context()

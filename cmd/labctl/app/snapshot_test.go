@@ -1,0 +1,53 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labctl/labctl/provision/keys"
+	"github.com/labctl/labctl/provision/libvirt/fake"
+	"github.com/labctl/labctl/provision/provisiontest"
+)
+
+// up takes the "up" snapshot, a no-op up keeps it, save/list/rm manage
+// others, and reset --no-verify returns a powered-off VM to running.
+func TestSnapshotCommandsOnFakes(t *testing.T) {
+	t.Setenv(keys.EnvStateDir, t.TempDir())
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lab.hcl"), []byte(provisiontest.Lab(512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hv, g := fake.New(), provisiontest.New("client", "box")
+	labctlOnFakes(t, hv, g, "up", dir)
+	labctlOnFakes(t, hv, g, "up", dir)
+	if n := hv.Calls["CreateSnapshot:sess-box"]; n != 1 {
+		t.Errorf("two ups (the second a no-op) took %d snapshots, want 1", n)
+	}
+	labctlOnFakes(t, hv, g, "snapshot", "save", dir, "exam")
+	out := labctlOnFakes(t, hv, g, "snapshot", "list", dir)
+	if !strings.Contains(out, "up") || !strings.Contains(out, "exam") {
+		t.Errorf("snapshot list:\n%s", out)
+	}
+	if _, err := runOnFakes(hv, g, "snapshot", "save", dir, "exam"); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Errorf("saving exam twice: %v", err)
+	}
+	labctlOnFakes(t, hv, g, "snapshot", "save", "--replace", dir, "exam")
+	if _, err := runOnFakes(hv, g, "snapshot", "save", dir, "Exam 2"); err == nil {
+		t.Error("a snapshot name with a space and capitals accepted")
+	}
+	if err := hv.DestroyDomain(t.Context(), "sess", "sess-box"); err != nil {
+		t.Fatal(err)
+	}
+	if out := labctlOnFakes(t, hv, g, "reset", "--no-verify", dir); !strings.Contains(out, "lab sess: reverted to up in") {
+		t.Errorf("reset:\n%s", out)
+	}
+	if out := labctlOnFakes(t, hv, g, "status", dir); strings.Count(out, "running") != 2 {
+		t.Errorf("after reset:\n%s", out)
+	}
+	labctlOnFakes(t, hv, g, "snapshot", "rm", dir, "exam")
+	if out := labctlOnFakes(t, hv, g, "snapshot", "list", dir); strings.Contains(out, "exam") {
+		t.Errorf("exam still listed:\n%s", out)
+	}
+}
