@@ -231,15 +231,16 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// resetCopy changes copy 1 (a file written, Apache stopped), resets it to
-// its "up" snapshot and checks the change is gone; then times a reset of
-// the whole class.
+// resetCopy saves a snapshot of copy 1, changes it (a file written,
+// Apache stopped), resets it to that snapshot and checks the change is
+// gone; then times a reset of the whole class to "up".
 func resetCopy(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	t.Helper()
 	c := copies[0]
+	mustLabctl(t, ctx, "snapshot", "save", "--copy", c, l.dir, "before")
 	mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "echo changed >/root/marker && systemctl stop apache2")
 	start := time.Now()
-	mustLabctl(t, ctx, "reset", "--copy", c, l.dir)
+	mustLabctl(t, ctx, "reset", "--copy", c, "--to", "before", l.dir)
 	t.Logf("FIGURE classroom reset of copy %s %.1fs (verify included)", c, time.Since(start).Seconds())
 	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "test -e /root/marker && echo marker; systemctl is-active apache2 || :")
 	if strings.Contains(out, "marker") || !strings.Contains(out, "active") || strings.Contains(out, "inactive") {
