@@ -40,6 +40,8 @@ type cloneSource struct {
 	s   *Session
 	st  *engine.State // its VMs, by name
 	run []string      // its running domains, paused while disks are copied
+	// resume are run plus domains an interrupted clone left paused.
+	resume []string
 }
 
 // cloneFrom checks that this copy can be made from src and says why not:
@@ -82,8 +84,13 @@ func (s *Session) cloneFrom(ctx context.Context, src *Session) (*cloneSource, er
 			return nil, fmt.Errorf("copy %s, VM %s has no %q snapshot", src.Lab.Copy, vm.Name, UpSnapshot)
 		}
 		for _, d := range doms {
-			if d.Name == vm.LibvirtName && d.State == libvirt.StateRunning {
+			switch {
+			case d.Name != vm.LibvirtName:
+			case d.State == libvirt.StateRunning:
 				c.run = append(c.run, d.Name)
+				c.resume = append(c.resume, d.Name)
+			case d.State == libvirt.StatePaused:
+				c.resume = append(c.resume, d.Name)
 			}
 		}
 	}
@@ -121,7 +128,7 @@ func (s *Session) clone(c *cloneSource, wait func(ctx context.Context, vm *engin
 	// copied (or up stops early).
 	resume := func() error {
 		once.Do(func() {
-			for _, d := range c.run {
+			for _, d := range c.resume {
 				if err := s.HV.ResumeDomain(context.Background(), c.s.Lab.Name, d); err != nil {
 					resErr = errors.Join(resErr, err)
 				}

@@ -25,8 +25,7 @@ type Conn struct {
 	uri  string
 	l    *golibvirt.Libvirt
 	jump *sshConn // the SSH connection of a qemu+ssh URI, for DialGuest
-	// streams serialises volume streams: go-libvirt mixes up concurrent
-	// downloads on one connection (seen: a copy of 0 bytes).
+	// streams serialises volume downloads (see CopyVolume).
 	streams sync.Mutex
 }
 
