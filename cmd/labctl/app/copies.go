@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/labctl/labctl/provision"
 	"github.com/labctl/labctl/provision/placement"
 	"github.com/labctl/labctl/topology"
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 )
 
@@ -160,34 +158,6 @@ func joinCopyErrors(errs []error) error {
 		return &ExitError{Code: 1}
 	}
 	return errors.Join(plain...)
-}
-
-// table is a tablewriter table that keeps its first error.
-type table struct {
-	t   *tablewriter.Table
-	err error
-}
-
-func newTable(w io.Writer, header ...any) *table {
-	t := tablewriter.NewWriter(w)
-	t.Header(header...)
-	return &table{t: t}
-}
-
-func (t *table) row(cells ...any) {
-	if t.err == nil {
-		t.err = t.t.Append(cells...)
-	}
-}
-
-func (t *table) render() error {
-	if t.err != nil {
-		return fmt.Errorf("table: %w", t.err)
-	}
-	if err := t.t.Render(); err != nil {
-		return fmt.Errorf("table: %w", err)
-	}
-	return nil
 }
 
 // classFlags are up's ways of naming a class's copies.
