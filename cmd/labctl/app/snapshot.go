@@ -18,7 +18,8 @@ func newSnapshotCmd(a *App) *cobra.Command {
 		Long: `A lab snapshot is one internal libvirt snapshot per VM with the same name,
 taken with every VM paused (so the cluster is consistent) and with memory:
 reverting returns the running cluster to that moment. up takes one named
-"up" after the roles have run; reset returns to it. down removes them all.
+"up" after the roles have run (every copy of a class; a single lab with
+up --snapshot); reset returns to it. down removes them all.
 On a class, every command acts on each copy (or the --copy ones).`,
 	}
 	cmd.AddCommand(

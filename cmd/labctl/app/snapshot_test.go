@@ -11,8 +11,9 @@ import (
 	"github.com/labctl/labctl/provision/provisiontest"
 )
 
-// up takes the "up" snapshot, a no-op up keeps it, save/list/rm manage
-// others, and reset --no-verify returns a powered-off VM to running.
+// A single lab has no "up" snapshot unless asked (--snapshot); a no-op up
+// keeps it, save/list/rm manage others, and reset --no-verify returns a
+// powered-off VM to running.
 func TestSnapshotCommandsOnFakes(t *testing.T) {
 	t.Setenv(keys.EnvStateDir, t.TempDir())
 	dir := t.TempDir()
@@ -21,9 +22,13 @@ func TestSnapshotCommandsOnFakes(t *testing.T) {
 	}
 	hv, g := fake.New(), provisiontest.New("client", "box")
 	labctlOnFakes(t, hv, g, "up", dir)
-	labctlOnFakes(t, hv, g, "up", dir)
+	if n := hv.Calls["CreateSnapshot:sess-box"]; n != 0 {
+		t.Errorf("up of a single lab took %d snapshots, want none", n)
+	}
+	labctlOnFakes(t, hv, g, "up", "--snapshot", dir)
+	labctlOnFakes(t, hv, g, "up", "--snapshot", dir)
 	if n := hv.Calls["CreateSnapshot:sess-box"]; n != 1 {
-		t.Errorf("two ups (the second a no-op) took %d snapshots, want 1", n)
+		t.Errorf("two ups with --snapshot (both no-ops) took %d snapshots, want 1", n)
 	}
 	labctlOnFakes(t, hv, g, "snapshot", "save", dir, "exam")
 	out := labctlOnFakes(t, hv, g, "snapshot", "list", dir)

@@ -18,7 +18,7 @@ import (
 
 func newUpCmd(a *App) *cobra.Command {
 	var f lifecycleFlags
-	var yes, noConfigure, reconfigure, noClone, noSnapshot bool
+	var yes, noConfigure, reconfigure, noClone, noSnapshot, snapshot bool
 	var timeout time.Duration
 	var parallel, bootParallel int
 	var bootSlice time.Duration
@@ -76,7 +76,11 @@ only that, asking first unless --yes.`,
 					req.From = src
 				}
 				res, err := s.Up(ctx, req)
-				if err == nil && !noSnapshot {
+				// Copies of a class get their reset point by default. A single
+				// lab only when asked: after an internal snapshot its disks
+				// are copy-on-write, which slows and biases the IO a thesis
+				// measures (a RAID rebuild, NFS under load).
+				if err == nil && !noSnapshot && (s.Lab.Copy != "" || snapshot) {
 					changed := !res.NoOp || len(res.Reconfigured) > 0
 					if serr := s.SaveUpSnapshot(ctx, changed); serr != nil {
 						a.infof("warning: no %q snapshot of lab %s (reset needs it): %v", provision.UpSnapshot, s.Lab.Name, serr)
@@ -127,7 +131,8 @@ only that, asking first unless --yes.`,
 	cmd.Flags().IntVar(&bootParallel, "boot-parallel", 0, "guests booting at once (0 = from the host's CPUs: 1 per CPU under TCG, 2×CPUs+2 under KVM)")
 	cmd.Flags().DurationVar(&bootSlice, "boot-slice", 0, "admit the next guest after this long even if none answered SSH yet (0 = 2m under TCG, 30s under KVM)")
 	cmd.Flags().BoolVar(&noConfigure, "no-configure", false, "do not configure guests (roles) after boot")
-	cmd.Flags().BoolVar(&noSnapshot, "no-snapshot", false, "do not take the \"up\" snapshot (what reset returns to, and new copies are cloned from)")
+	cmd.Flags().BoolVar(&noSnapshot, "no-snapshot", false, "copies of a class: do not take the \"up\" snapshot (what reset returns to, and new copies are cloned from)")
+	cmd.Flags().BoolVar(&snapshot, "snapshot", false, "a single lab: take the \"up\" snapshot too (copies of a class always do, unless --no-snapshot)")
 	cmd.Flags().BoolVar(&noClone, "no-clone", false, "boot and configure every copy of a class, instead of cloning copies 2…N from the first one's \"up\" snapshot")
 	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "configure every guest even when neither libvirt nor the roles changed")
 	return cmd
