@@ -34,6 +34,11 @@ type clusterCase struct {
 	// roleChange: also change the scheduler in the lab file and check
 	// that up re-applies the roles of the directors only.
 	roleChange bool
+	// exercise names a lab under labs/ whose exercise block is added to
+	// src: up leaves the student's roles out, grade scores that low,
+	// provision --solution configures them before the other checks, and
+	// at the end a half-done and the full cluster are graded.
+	exercise string
 }
 
 // TestClusters brings each shipped LVS lab up with one `labctl up`, checks
@@ -43,7 +48,7 @@ type clusterCase struct {
 // carries). Select one with E2E_RUN=TestClusters/lvs-dr.
 func TestClusters(t *testing.T) {
 	for _, c := range []clusterCase{
-		{src: "lvs-nat-ha", name: "e2enat", faults: true, bench: true},
+		{src: "lvs-nat-ha", name: "e2enat", faults: true, bench: true, exercise: "lvs-nat-ha-exercise"},
 		{src: "lvs-dr", name: "e2edr", roleChange: true},
 		{src: "lvs-tun", name: "e2etun"},
 	} {
@@ -80,6 +85,10 @@ func testCluster(t *testing.T, c clusterCase) {
 	if t.Failed() {
 		return
 	}
+	if c.exercise != "" {
+		t.Run("exercise: grade scores the unconfigured cluster low", func(t *testing.T) { gradeUnconfigured(t, ctx, l, lab) })
+		t.Run("exercise: provision --solution", func(t *testing.T) { solution(t, ctx, l) })
+	}
 
 	t.Run("verify", func(t *testing.T) { verifyLab(t, ctx, l, lab) })
 	t.Run("pages through the VIP", func(t *testing.T) { pagesThroughVIP(t, ctx, l, lab) })
@@ -95,7 +104,7 @@ func testCluster(t *testing.T, c clusterCase) {
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatalf("provision output is not JSON: %v\n%s", err, out)
 		}
-		if want := len(roles.Steps(lab)); len(rep.Steps) != want {
+		if want := len(roles.Steps(lab, false)); len(rep.Steps) != want {
 			t.Errorf("provision ran %d steps, want %d", len(rep.Steps), want)
 		}
 		for _, s := range rep.Steps {
@@ -113,6 +122,11 @@ func testCluster(t *testing.T, c clusterCase) {
 	}
 	if c.bench {
 		t.Run("thesis experiments", func(t *testing.T) { thesisBench(t, ctx, l) })
+	}
+	if c.exercise != "" {
+		t.Run("exercise: a half-done cluster scores in between", func(t *testing.T) { gradeHalfDone(t, ctx, l, lab) })
+		t.Run("exercise: the model answer gets full marks, drills included", func(t *testing.T) { gradeFull(t, ctx, l, lab) })
+		t.Run("exercise: verify passes after the drills", func(t *testing.T) { verifyLab(t, ctx, l, lab) })
 	}
 
 	t.Run("down removes everything", func(t *testing.T) {
@@ -155,6 +169,9 @@ func copyLab(t *testing.T, c clusterCase) *lab {
 	src := string(b)
 	if len(labLabel.FindAllString(src, -1)) != 1 {
 		t.Fatalf("labs/%s/lab.hcl: want exactly one lab block", c.src)
+	}
+	if c.exercise != "" {
+		src += "\n" + exerciseBlock(t, c.exercise)
 	}
 	src = labDefault.ReplaceAllString(src, fmt.Sprintf("lab %q {\n  image = %q\n", c.name, e.image))
 	src = imageAttr.ReplaceAllString(src, fmt.Sprintf("${1}%q", e.image))

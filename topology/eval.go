@@ -19,6 +19,7 @@ type evaluated struct {
 	web         map[string]*webEval
 	lvs         map[string]*lvsEval
 	experiments map[string]*expEval
+	exercise    *exerciseEval
 }
 
 type labEval struct {
@@ -175,6 +176,9 @@ func (l *loader) evaluate(order []*node) {
 			v = l.evalLVS(l.decls[kind][name], ctx)
 		case "experiment":
 			l.evalExperiment(l.decls[kind][name], ctx)
+			v = cty.DynamicVal
+		case "exercise":
+			l.evalExercise(l.decls[kind][name], ctx)
 			v = cty.DynamicVal
 		}
 		// Objects keep their value despite errors in their attributes: it

@@ -56,6 +56,7 @@ func (l *loader) expand() *Lab {
 	x.disks()
 	x.services()
 	x.finishVMs()
+	x.exercise()
 	x.closeForCopy()
 	if l.diags.HasErrors() {
 		return nil

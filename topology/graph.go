@@ -23,7 +23,7 @@ func (l *loader) nodeKeys() []string {
 	for _, n := range slices.Sorted(maps.Keys(l.locals)) {
 		keys = append(keys, "local."+n)
 	}
-	for _, kind := range []string{"network", "template", "vm", "nfs", "web", "lvs", "experiment"} {
+	for _, kind := range []string{"network", "template", "vm", "nfs", "web", "lvs", "experiment", "exercise"} {
 		for _, n := range slices.Sorted(maps.Keys(l.decls[kind])) {
 			keys = append(keys, kind+"."+n)
 		}

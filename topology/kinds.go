@@ -69,3 +69,28 @@ func (r Role) Unit() string {
 	}
 	return ""
 }
+
+// GradeCheck is one line of `labctl grade`'s rubric: a behaviour of the
+// cluster that earns points (an exercise block's points map is keyed by
+// these).
+type GradeCheck string
+
+// Grade checks: the behaviour `verify` proves, then the drills.
+const (
+	GradeDirectors   GradeCheck = "directors"    // the director service runs on every director
+	GradeVIP         GradeCheck = "vip"          // the VIP on exactly one director
+	GradeGatewayVIP  GradeCheck = "gateway_vip"  // NAT: the gateway VIP with the VIP
+	GradeIPVS        GradeCheck = "ipvs"         // the IPVS table on the active director
+	GradeRealServers GradeCheck = "real_servers" // the per-mode setup of the real servers
+	GradeHTTP        GradeCheck = "http"         // the VIP answers HTTP
+	GradeBackends    GradeCheck = "backends"     // every real server answers through the VIP
+	GradeNFS         GradeCheck = "nfs"          // exports on the RAID, mounted on every client
+	GradeRAID        GradeCheck = "raid"         // arrays clean, at their level, with every member
+	GradeFailover    GradeCheck = "failover"     // drill: the active director's keepalived dies
+	GradeBackendOut  GradeCheck = "backend_out"  // drill: a real server's web server stops
+	GradeRAIDMember  GradeCheck = "raid_member"  // drill: a RAID member fails
+)
+
+// GradeChecks lists every grade check in rubric order.
+var GradeChecks = []GradeCheck{GradeDirectors, GradeVIP, GradeGatewayVIP, GradeIPVS, GradeRealServers, GradeHTTP,
+	GradeBackends, GradeNFS, GradeRAID, GradeFailover, GradeBackendOut, GradeRAIDMember}

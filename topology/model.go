@@ -66,6 +66,9 @@ type Lab struct {
 	NFS         []*NFSExport
 	Web         []*WebSite
 	Experiments []*Experiment
+	// Exercise, when set, leaves some roles to the student (nil: labctl
+	// configures everything).
+	Exercise *Exercise
 	// Management is the isolated network labctl reaches every VM through
 	// (Name "mgmt"). It is also listed in Networks; each VM's last NIC is on it.
 	Management *Network

@@ -17,6 +17,7 @@ var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "web", LabelNames: []string{"name"}},
 	{Type: "lvs", LabelNames: []string{"name"}},
 	{Type: "experiment", LabelNames: []string{"name"}},
+	{Type: "exercise", LabelNames: []string{"name"}},
 }}
 
 func attrs(names ...string) []hcl.AttributeSchema {
@@ -68,7 +69,8 @@ var schemas = map[string]*hcl.BodySchema{
 		Attributes: required(attrs("service", "client", "tool", "concurrency", "requests", "duration", "rate", "repeat", "real_servers", "schedulers"), "service"),
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "fault", LabelNames: []string{"kind"}}},
 	},
-	"fault": {Attributes: required(attrs("target", "after"), "target")},
+	"fault":    {Attributes: required(attrs("target", "after"), "target")},
+	"exercise": {Attributes: attrs("roles", "vms", "points")},
 }
 
 // Allowed values of enumerations (schedulers, load tools, fault kinds and

@@ -47,20 +47,20 @@ func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
 				obs = short(err)
 			}
 		}
-		v.add(Check{Name: "keepalived running", VM: d.Name, Expected: "active", Observed: obs, OK: err == nil})
+		v.add(Check{Kind: topology.GradeDirectors, Name: "keepalived running", VM: d.Name, Expected: "active", Observed: obs, OK: err == nil})
 	}
 	obs := strings.Join(holders, ", ")
 	if obs == "" {
 		obs = "none"
 	}
-	v.add(Check{Name: "VIP " + s.VIP.String() + " held", VM: strings.Join(names(s.Directors), ","),
+	v.add(Check{Kind: topology.GradeVIP, Name: "VIP " + s.VIP.String() + " held", VM: strings.Join(names(s.Directors), ","),
 		Expected: "exactly one director", Observed: obs, OK: len(holders) == 1})
 	if s.GatewayVIP.IsValid() {
 		gobs := strings.Join(gwHolders, ", ")
 		if gobs == "" {
 			gobs = "none"
 		}
-		v.add(Check{Name: "gateway VIP " + s.GatewayVIP.String() + " held", VM: strings.Join(names(s.Directors), ","),
+		v.add(Check{Kind: topology.GradeGatewayVIP, Name: "gateway VIP " + s.GatewayVIP.String() + " held", VM: strings.Join(names(s.Directors), ","),
 			Expected: "same director as the VIP (" + obs + ")", Observed: gobs, OK: len(holders) == 1 && slices.Equal(holders, gwHolders)})
 	}
 	if len(holders) == 1 {
@@ -77,7 +77,7 @@ func (v *verifier) vipHolders(ctx context.Context, s *topology.LVSService) (hold
 	for _, d := range s.Directors {
 		out, err := v.run(ctx, d.Name, "ip -o -4 addr show")
 		if err != nil {
-			v.add(Check{Name: "director addresses", VM: d.Name, Expected: "ip addr readable", Observed: short(err)})
+			v.add(Check{Kind: topology.GradeVIP, Name: "director addresses", VM: d.Name, Expected: "ip addr readable", Observed: short(err)})
 			ok = false
 			continue
 		}
@@ -102,7 +102,7 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 	addr := netip.AddrPortFrom(s.VIP, uint16(s.Port)).String()
 	out, err := v.run(ctx, active, "ipvsadm -Ln")
 	if err != nil {
-		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: short(err)})
+		v.add(Check{Kind: topology.GradeIPVS, Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: short(err)})
 		return
 	}
 	var svc *guestout.IPVSService
@@ -113,7 +113,7 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 		}
 	}
 	if svc == nil {
-		v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: "absent"})
+		v.add(Check{Kind: topology.GradeIPVS, Name: "IPVS service " + addr, VM: active, Expected: string(s.Scheduler), Observed: "absent"})
 		return
 	}
 	exp := string(s.Scheduler)
@@ -126,7 +126,7 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 		exp += fmt.Sprintf(" persistent %d", timeout)
 		got += fmt.Sprintf(" persistent %d", svc.Persistent)
 	}
-	v.add(Check{Name: "IPVS service " + addr, VM: active, Expected: exp, Observed: got, OK: exp == got})
+	v.add(Check{Kind: topology.GradeIPVS, Name: "IPVS service " + addr, VM: active, Expected: exp, Observed: got, OK: exp == got})
 	for _, b := range s.Backends {
 		rip := netip.AddrPortFrom(b.IP, uint16(s.Port)).String()
 		exp := fmt.Sprintf("%s weight %d", forwardNames[s.Mode], b.Weight)
@@ -136,7 +136,7 @@ func (v *verifier) ipvs(ctx context.Context, s *topology.LVSService, active stri
 				obs = fmt.Sprintf("%s weight %d", d.Forward, d.Weight)
 			}
 		}
-		v.add(Check{Name: "IPVS real server " + rip, VM: active, Expected: exp, Observed: obs, OK: exp == obs})
+		v.add(Check{Kind: topology.GradeIPVS, Name: "IPVS real server " + rip, VM: active, Expected: exp, Observed: obs, OK: exp == obs})
 	}
 }
 
@@ -162,7 +162,7 @@ func (v *verifier) realServers(ctx context.Context, s *topology.LVSService) {
 				obs = short(err)
 			}
 			want := "default via " + s.GatewayVIP.String()
-			v.add(Check{Name: "real server default route", VM: b.VM.Name, Expected: want, Observed: firstLine(obs),
+			v.add(Check{Kind: topology.GradeRealServers, Name: "real server default route", VM: b.VM.Name, Expected: want, Observed: firstLine(obs),
 				OK: err == nil && strings.HasPrefix(obs, want+" ") && !strings.Contains(obs, "\n")})
 		case topology.LVSDR, topology.LVSTUN:
 			dev := "lo"
@@ -177,7 +177,7 @@ func (v *verifier) realServers(ctx context.Context, s *topology.LVSService) {
 			} else if strings.Contains(out, " "+s.VIP.String()+"/32 ") {
 				obs = want
 			}
-			v.add(Check{Name: "real server VIP", VM: b.VM.Name, Expected: want, Observed: obs, OK: obs == want})
+			v.add(Check{Kind: topology.GradeRealServers, Name: "real server VIP", VM: b.VM.Name, Expected: want, Observed: obs, OK: obs == want})
 		}
 	}
 }

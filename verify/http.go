@@ -48,7 +48,7 @@ func (v *verifier) http(ctx context.Context, s *topology.LVSService) {
 	url := fmt.Sprintf("http://%s/", netip.AddrPortFrom(s.VIP, uint16(s.Port)))
 	client := v.clientFor(s)
 	if client == nil {
-		v.add(Check{Name: "VIP answers HTTP", VM: "-", Expected: "200 from " + url, Observed: "no VM with role client to test from"})
+		v.add(Check{Kind: topology.GradeHTTP, Name: "VIP answers HTTP", VM: "-", Expected: "200 from " + url, Observed: "no VM with role client to test from"})
 		return
 	}
 	secs := strconv.FormatFloat(v.opts.Timeout.Seconds(), 'f', -1, 64)
@@ -58,13 +58,19 @@ func (v *verifier) http(ctx context.Context, s *topology.LVSService) {
 	if err != nil {
 		obs = short(err)
 	}
-	v.add(Check{Name: "VIP answers HTTP", VM: client.Name, Expected: "200 from " + url, Observed: obs, OK: err == nil && code == "200"})
+	v.add(Check{Kind: topology.GradeHTTP, Name: "VIP answers HTTP", VM: client.Name, Expected: "200 from " + url, Observed: obs, OK: err == nil && code == "200"})
+	if err != nil || code == "000" {
+		// No answer at all: the spread probe would only wait out its
+		// timeout Requests times.
+		v.add(Check{Kind: topology.GradeBackends, Name: "responses from every real server", VM: client.Name, Expected: "X-Backend headers", Observed: "not probed: the VIP does not answer"})
+		return
+	}
 
 	cmd := fmt.Sprintf("for i in $(seq %d); do curl -s -o /dev/null --max-time %s -w '%%{http_code} %%header{x-backend}\\n' %s; done; true",
 		v.opts.Requests, secs, url)
 	out, err = v.run(ctx, client.Name, cmd)
 	if err != nil {
-		v.add(Check{Name: "responses from every real server", VM: client.Name, Expected: "X-Backend headers", Observed: short(err)})
+		v.add(Check{Kind: topology.GradeBackends, Name: "responses from every real server", VM: client.Name, Expected: "X-Backend headers", Observed: short(err)})
 		return
 	}
 	v.add(spread(s, client.Name, out, v.opts.Requests))
@@ -119,7 +125,7 @@ func spread(s *topology.LVSService, client, out string, n int) Check {
 		parts = append(parts, fmt.Sprintf("failed×%d", failed))
 	}
 	obs := strings.Join(parts, " ")
-	c := Check{Name: "responses from every real server", VM: client, Observed: obs}
+	c := Check{Kind: topology.GradeBackends, Name: "responses from every real server", VM: client, Observed: obs}
 	if sticky(s) {
 		c.Name = "responses from a real server"
 		c.Expected = fmt.Sprintf("%d × one of %s (sticky: %s)", n, strings.Join(want, ", "), stickyWhy(s))

@@ -31,7 +31,7 @@ func (v *verifier) nfs(ctx context.Context, e *topology.NFSExport) {
 		if len(f) == 2 {
 			want = f[1] + " (" + md + ")"
 		}
-		v.add(Check{Name: "export " + e.Path + " on RAID", VM: e.Server.Name, Expected: want, Observed: obs, OK: ok})
+		v.add(Check{Kind: topology.GradeNFS, Name: "export " + e.Path + " on RAID", VM: e.Server.Name, Expected: want, Observed: obs, OK: ok})
 	}
 	want := e.ServerIP.String() + ":" + e.Path
 	for _, c := range e.Clients {
@@ -46,7 +46,7 @@ func (v *verifier) nfs(ctx context.Context, e *topology.NFSExport) {
 			obs = f[0] + " (" + f[1] + ")"
 			ok = f[0] == want && strings.HasPrefix(f[1], "nfs")
 		}
-		v.add(Check{Name: "NFS mounted on " + e.MountPoint, VM: c.Name, Expected: want + " (nfs)", Observed: obs, OK: ok})
+		v.add(Check{Kind: topology.GradeNFS, Name: "NFS mounted on " + e.MountPoint, VM: c.Name, Expected: want + " (nfs)", Observed: obs, OK: ok})
 	}
 }
 
@@ -58,7 +58,7 @@ func (v *verifier) raid(ctx context.Context, vm *topology.VM) {
 	exp := fmt.Sprintf("raid%d, %d active, %d spare, clean", r.Level, r.Members, r.Spares)
 	out, err := v.run(ctx, vm.Name, "mdadm --detail "+md)
 	if err != nil {
-		v.add(Check{Name: "RAID " + md, VM: vm.Name, Expected: exp, Observed: short(err)})
+		v.add(Check{Kind: topology.GradeRAID, Name: "RAID " + md, VM: vm.Name, Expected: exp, Observed: short(err)})
 		return
 	}
 	d := guestout.ParseMdadmDetail(out)
@@ -97,5 +97,5 @@ func raidCheck(vm, md string, r *topology.RAID, d guestout.MdadmDetail, progress
 		ok = ok && d.ActiveDevices == r.Members && d.SpareDevices == r.Spares &&
 			!strings.Contains(d.State, "degraded") && !strings.Contains(d.State, "FAILED") && !strings.Contains(d.State, "inactive")
 	}
-	return Check{Name: "RAID " + md, VM: vm, Expected: exp, Observed: obs, OK: ok}
+	return Check{Kind: topology.GradeRAID, Name: "RAID " + md, VM: vm, Expected: exp, Observed: obs, OK: ok}
 }

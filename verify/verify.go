@@ -34,11 +34,14 @@ type Options struct {
 
 // Check is one line of the verify table.
 type Check struct {
-	Name     string `json:"check"`
-	VM       string `json:"vm"`
-	Expected string `json:"expected"`
-	Observed string `json:"observed"`
-	OK       bool   `json:"ok"`
+	// Kind is the behaviour the check proves, the line of labctl grade's
+	// rubric it counts for.
+	Kind     topology.GradeCheck `json:"kind"`
+	Name     string              `json:"check"`
+	VM       string              `json:"vm"`
+	Expected string              `json:"expected"`
+	Observed string              `json:"observed"`
+	OK       bool                `json:"ok"`
 }
 
 // Result is every check of one run.

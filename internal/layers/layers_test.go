@@ -25,7 +25,7 @@ var layers = []struct {
 	{"provision/cloudinit", 1}, {"provision/roles", 1},
 	{"provision", 2}, {"provision/engine", 2}, {"image", 2}, // the Session that opens a lab, the libvirt engine, base images
 	{"provision/doctor", 2}, {"provision/provisiontest", 2}, // host checks; fake guests for Session tests
-	{"verify", 3}, {"bench", 3}, // checks and experiments on a running lab
+	{"verify", 3}, {"bench", 3}, {"grade", 3}, // checks, experiments and grades of a running lab
 	{"cmd", 4}, {"docs", 4}, // the CLI; the docs' example tests
 }
 

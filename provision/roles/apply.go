@@ -24,11 +24,16 @@ type vmWork struct {
 	vm    *topology.VM
 	steps []step
 	paths []string // what the steps read, hashed in one round trip first
+	// withheld: the role is the student's (lab.Exercise): only its
+	// packages are checked.
+	withheld bool
 }
 
 // plan builds the stages for lab, limited to the VMs named in only
-// (nil or empty = all). Stages without work are dropped.
-func plan(lab *topology.Lab, only []string) []stage {
+// (nil or empty = all). Stages without work are dropped. Roles an
+// exercise leaves to the student keep only their packages step, unless
+// solution is set (the teacher's model answer).
+func plan(lab *topology.Lab, only []string, solution bool) []stage {
 	var stages []stage
 	for _, name := range topology.RoleOrder {
 		r := roleByName(name)
@@ -43,8 +48,14 @@ func plan(lab *topology.Lab, only []string) []stage {
 			if len(only) > 0 && !slices.Contains(only, vm.Name) {
 				continue
 			}
-			steps := append([]step{packagesStep(r.packages, lab, vm)}, r.steps(lab, vm)...)
-			st.work = append(st.work, vmWork{vm: vm, steps: steps, paths: stagePaths(r, lab, vm)})
+			w := vmWork{vm: vm, steps: []step{packagesStep(r.packages, lab, vm)}}
+			if !solution && lab.Exercise.Withholds(vm, name) {
+				w.withheld = true
+			} else {
+				w.steps = append(w.steps, r.steps(lab, vm)...)
+				w.paths = stagePaths(r, lab, vm)
+			}
+			st.work = append(st.work, w)
 		}
 		if len(st.work) > 0 {
 			stages = append(stages, st)
@@ -79,7 +90,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	for _, vm := range lab.VMs {
 		states[vm.Name] = &vmState{}
 	}
-	for _, st := range plan(lab, opts.Only) {
+	for _, st := range plan(lab, opts.Only, opts.Solution) {
 		g, gctx := errgroup.WithContext(ctx)
 		if opts.Parallel > 0 {
 			g.SetLimit(opts.Parallel)
@@ -142,7 +153,7 @@ func runStep(ctx context.Context, h *host, role topology.Role, s step, record fu
 // although VMs of a stage finish in any order.
 func sortReport(lab *topology.Lab, rep *Report) {
 	order := map[StepID]int{}
-	for i, p := range Steps(lab) {
+	for i, p := range Steps(lab, true) {
 		order[p.StepID] = i
 	}
 	slices.SortStableFunc(rep.Steps, func(a, b StepResult) int {

@@ -33,8 +33,8 @@ func TestApplyConvergesThenIsIdempotent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("first Apply: %v\n%s", err, out.String())
 			}
-			if len(rep.Steps) != len(Steps(lab)) || rep.Count(StatusFailed) != 0 || rep.Count(StatusChanged) == 0 {
-				t.Fatalf("first Apply: %d steps (plan %d), %d changed, %d failed", len(rep.Steps), len(Steps(lab)), rep.Count(StatusChanged), rep.Count(StatusFailed))
+			if len(rep.Steps) != len(Steps(lab, false)) || rep.Count(StatusFailed) != 0 || rep.Count(StatusChanged) == 0 {
+				t.Fatalf("first Apply: %d steps (plan %d), %d changed, %d failed", len(rep.Steps), len(Steps(lab, false)), rep.Count(StatusChanged), rep.Count(StatusFailed))
 			}
 			checkConverged(t, lab, gs)
 
@@ -157,7 +157,7 @@ func TestKeepalivedChangeReloadsOnlyDirectors(t *testing.T) {
 
 func TestStepsOrder(t *testing.T) {
 	lab := rolestest.ThesisLab(topology.LVSNAT)
-	steps := Steps(lab)
+	steps := Steps(lab, false)
 	rank := map[topology.Role]int{}
 	for i, r := range topology.RoleOrder {
 		rank[r] = i
@@ -272,5 +272,29 @@ func TestNFSMountOptionsChangeRemounts(t *testing.T) {
 		if n := gs[c.Name].remounts[exp.MountPoint]; n != 1 {
 			t.Errorf("%s: %d remounts after an unchanged run, want still 1", c.Name, n)
 		}
+	}
+}
+
+// An exercise keeps only the packages step of the student's roles;
+// Solution plans them whole, exactly as without the exercise.
+func TestExerciseWithholdsTheStudentsRoles(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	full := Steps(lab, false)
+	fp, err := Fingerprint(lab, lab.VM("director-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Exercise = &topology.Exercise{Name: "x", Roles: []topology.Role{topology.RoleDirector, topology.RoleNFSServer, topology.RoleNFSClient}}
+	for _, s := range Steps(lab, false) {
+		if lab.Exercise.Withholds(lab.VM(s.VM), s.Role) && s.Step != "packages" {
+			t.Errorf("[%s] %s/%s planned, but the role is the student's", s.VM, s.Role, s.Step)
+		}
+	}
+	if got := Steps(lab, true); len(got) != len(full) {
+		t.Errorf("solution plans %d steps, the lab without exercise %d", len(got), len(full))
+	}
+	withheld, err := Fingerprint(lab, lab.VM("director-1"))
+	if err != nil || withheld == fp {
+		t.Errorf("fingerprint of a withheld director %q (%v) equals the configured one's", withheld, err)
 	}
 }

@@ -117,6 +117,12 @@ func TestGoldenLabs(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatalf("load %s: %s", dir, diags.Error())
 			}
+			if lab.Exercise != nil {
+				// The same cluster as another lab (its files differ by the
+				// lab name in their headers): topology's
+				// TestExerciseLabIsTheThesisCluster keeps the two equal.
+				t.Skip("an exercise lab")
+			}
 			checkGolden(t, "labs/"+name, renderLab(t, lab))
 		})
 	}

@@ -23,6 +23,9 @@ type Options struct {
 	Out io.Writer
 	// Parallel caps concurrent VMs within a stage (0 = no cap).
 	Parallel int
+	// Solution runs the roles the lab's exercise leaves to the student
+	// too (the model answer); without it they are not configured.
+	Solution bool
 }
 
 // Status is the outcome of one step.
@@ -94,10 +97,10 @@ func (e *StepError) Unwrap() error { return e.Err }
 // Steps lists the steps Apply runs for lab, in order: stages follow
 // topology.RoleOrder (raid → nfs_server → nfs_client → web → real_server →
 // lvs_director → client); within a stage VMs are sorted by name and run in
-// parallel.
-func Steps(lab *topology.Lab) []PlannedStep {
+// parallel. solution: as Options.Solution.
+func Steps(lab *topology.Lab, solution bool) []PlannedStep {
 	var out []PlannedStep
-	for _, st := range plan(lab, nil) {
+	for _, st := range plan(lab, nil, solution) {
 		for _, w := range st.work {
 			for _, s := range w.steps {
 				out = append(out, PlannedStep{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: s.name}, Writes: s.writes})

@@ -20,7 +20,7 @@ func TestStepWritesMatchApply(t *testing.T) {
 				t.Fatal(err)
 			}
 			planned := map[string][]string{}
-			for _, s := range Steps(lab) {
+			for _, s := range Steps(lab, false) {
 				for _, w := range s.Writes {
 					if w == fstabBlock {
 						w = fstab

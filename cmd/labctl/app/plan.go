@@ -72,6 +72,8 @@ type plan struct {
 	State    *engine.State
 	Services planServices
 	Steps    []roles.PlannedStep
+	// Student lists the roles an exercise leaves to the student.
+	Student []topology.VMRoles
 }
 
 func makePlan(lab *topology.Lab, in planInputs) (*plan, error) {
@@ -85,7 +87,7 @@ func makePlan(lab *topology.Lab, in planInputs) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plan{State: st, Services: servicesOf(lab), Steps: roles.Steps(lab)}, nil
+	return &plan{State: st, Services: servicesOf(lab), Steps: roles.Steps(lab, false), Student: lab.StudentWork()}, nil
 }
 
 // localAccel resolves accel from this machine's facts alone (plan talks to
@@ -125,7 +127,8 @@ func (p *plan) writeJSON(w io.Writer) error {
 		State    json.RawMessage     `json:"state"`
 		Services planServices        `json:"services"`
 		Steps    []roles.PlannedStep `json:"steps"`
-	}{st, p.Services, p.Steps}, "", "  ")
+		Student  []topology.VMRoles  `json:"student,omitempty"`
+	}{st, p.Services, p.Steps, p.Student}, "", "  ")
 	if err != nil {
 		return err
 	}

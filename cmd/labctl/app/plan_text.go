@@ -93,6 +93,14 @@ func (p *plan) writeText(w io.Writer) error {
 	if len(p.Steps) == 0 {
 		fmt.Fprintf(tw, "  (none)\n")
 	}
+	if len(p.Student) > 0 {
+		fmt.Fprintf(tw, "\nLeft to the student (the exercise; only their packages are checked):\n")
+		for _, v := range p.Student {
+			for _, r := range v.Roles {
+				fmt.Fprintf(tw, "  %s\t%s\n", v.VM, r)
+			}
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

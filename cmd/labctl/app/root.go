@@ -34,7 +34,7 @@ LVS + NFS + Apache cluster. It then verifies and benchmarks the cluster.`,
 		newProvisionCmd(a),
 		newVerifyCmd(a),
 		newReportCmd(a),
-		newBenchCmd(a), newLoadAgentCmd(a), // load-agent: hidden, run by bench on the client VM
+		newBenchCmd(a), newGradeCmd(a), newLoadAgentCmd(a), // load-agent: hidden, run by bench on the client VM
 		newClassCmd(a),
 		newAccessCmd(a),
 		newSnapshotCmd(a),

@@ -102,9 +102,10 @@ only that, asking first unless --yes.`,
 				if res.NoOp {
 					if len(res.Reconfigured) > 0 {
 						fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, roles re-applied on %d (%.1fs)\n", s.Lab.Name, len(res.VMs), len(res.Reconfigured), time.Since(start).Seconds())
-						return nil
+					} else {
+						fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", s.Lab.Name, len(res.VMs), res.Seconds)
 					}
-					fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", s.Lab.Name, len(res.VMs), res.Seconds)
+					writeStudentWork(a.IO.Out, s.Lab, false)
 					return nil
 				}
 				fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", s.Lab.Name, len(res.VMs), res.Seconds)
@@ -119,6 +120,7 @@ only that, asking first unless --yes.`,
 						fmt.Fprintf(a.IO.Out, "  %-16s %s\n", vm.Name, vm.Action)
 					}
 				}
+				writeStudentWork(a.IO.Out, s.Lab, false)
 				return nil
 			})
 		},
