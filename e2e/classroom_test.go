@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labctl/labctl/grade"
 	"github.com/labctl/labctl/provision/engine"
 	"github.com/labctl/labctl/topology"
 	"github.com/labctl/labctl/verify"
@@ -74,6 +75,7 @@ func TestClassroom(t *testing.T) {
 	sameAddresses(t, ctx, l, class, copies)
 	isolated(t, ctx, l, class, copies)
 	verifyClass(t, ctx, l, copies)
+	gradeClass(t, ctx, l, copies)
 	studentAccess(t, ctx, l, copies)
 	resetCopy(t, ctx, l, copies)
 
@@ -191,6 +193,35 @@ func verifyClass(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	text := mustLabctl(t, ctx, "verify", l.dir)
 	if n := strings.Count(text, "│ ok "); n < len(copies) {
 		t.Errorf("class view has %d ok rows, want %d:\n%s", n, len(copies), text)
+	}
+}
+
+// gradeClass grades every copy (the classroom lab has no drill that
+// applies: one director, one real server, no RAID) into one gradebook.
+func gradeClass(t *testing.T, ctx context.Context, l *lab, copies []string) {
+	t.Helper()
+	dir := t.TempDir()
+	start := time.Now()
+	out := mustLabctl(t, ctx, "grade", "-o", "json", "--gradebook", dir, l.dir)
+	t.Logf("FIGURE classroom grade of %d copies %.1fs", len(copies), time.Since(start).Seconds())
+	var book grade.Gradebook
+	if err := json.Unmarshal([]byte(out), &book); err != nil {
+		t.Fatalf("grade output is not JSON: %v\n%s", err, out)
+	}
+	if book.Schema != grade.Schema || len(book.Results) != len(copies) {
+		t.Fatalf("gradebook: schema %q, %d copies, want %d", book.Schema, len(book.Results), len(copies))
+	}
+	for _, r := range book.Results {
+		if r.Total != r.Max || r.Max == 0 {
+			t.Errorf("copy %s: %d of %d points", r.Copy, r.Total, r.Max)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "grades.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != len(copies)+1 {
+		t.Errorf("grades.csv (%v):\n%s", err, csv)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "grades.html")); err != nil {
+		t.Error(err)
 	}
 }
 
