@@ -208,7 +208,7 @@ func gradeClass(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	if err := json.Unmarshal([]byte(out), &book); err != nil {
 		t.Fatalf("grade output is not JSON: %v\n%s", err, out)
 	}
-	if book.Schema != grade.Schema || len(book.Results) != len(copies) {
+	if book.Schema != grade.GradebookSchema || len(book.Results) != len(copies) {
 		t.Fatalf("gradebook: schema %q, %d copies, want %d", book.Schema, len(book.Results), len(copies))
 	}
 	for _, r := range book.Results {

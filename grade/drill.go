@@ -15,7 +15,8 @@ import (
 // drill runs one drill: the fault is injected and reverted by the bench's
 // fault runner, which watches the service from the client VM and waits
 // until the cluster is as before. The error is for a drill that could not
-// revert its fault (the lab is then not as the student left it).
+// run (no prober on the client) or not revert its fault (the lab is then
+// not as the student left it, and no further drill may run).
 func (g *grader) drill(ctx context.Context, it Item, passed map[topology.GradeCheck]bool) (Line, error) {
 	l := Line{Check: it.Check, Title: it.Title, Max: it.Points, Drill: true, Hint: it.Hint}
 	if g.opts.NoDrills {
@@ -35,9 +36,13 @@ func (g *grader) drill(ctx context.Context, it Item, passed map[topology.GradeCh
 	lab := g.env.Lab
 	svc, client := lab.LVS[0], clientVM(lab)
 	f := drillFault(lab, it.Check)
+	first := g.agentErr == nil
 	if err := g.installAgent(ctx, client); err != nil {
 		l.Observed = "not run: " + err.Error()
-		return l, nil
+		if !first {
+			return l, nil // said once, with the first drill
+		}
+		return l, fmt.Errorf("drills: %w", err)
 	}
 	g.progress("drill %s: %s:%s, hold %v", it.Check, f.Kind, f.Target, g.opts.Hold)
 	inj := &testbed.Injector{Lab: lab, Service: svc, Hosts: g.env.Hosts, Power: g.env.Power, Progress: g.opts.Progress}
@@ -50,10 +55,12 @@ func (g *grader) drill(ctx context.Context, it Item, passed map[topology.GradeCh
 	l.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		l.Observed = "drill failed: " + err.Error()
-		if out != nil && strings.Contains(err.Error(), "revert") {
-			return l, fmt.Errorf("drill %s: %w", it.Check, err)
+		if reverted(out) {
+			// The fault is gone (the prober, say, failed): a 0 for this
+			// drill, and the next one may run.
+			return l, ctx.Err()
 		}
-		return l, ctx.Err()
+		return l, &RevertError{Drill: it.Check, Err: err}
 	}
 	switch it.Check {
 	case topology.GradeFailover:
@@ -72,6 +79,24 @@ func (g *grader) drill(ctx context.Context, it Item, passed map[topology.GradeCh
 	return l, nil
 }
 
+// RevertError is a drill whose fault may still be in force: its revert
+// failed or never ran.
+type RevertError struct {
+	Drill topology.GradeCheck
+	Err   error
+}
+
+func (e *RevertError) Error() string {
+	return fmt.Sprintf("drill %s could not revert its fault (the lab is not as it was): %v", e.Drill, e.Err)
+}
+
+func (e *RevertError) Unwrap() error { return e.Err }
+
+// reverted: the scenario's revert ran without error.
+func reverted(out *fault.Outcome) bool {
+	return out != nil && slices.ContainsFunc(out.Events, func(e fault.Event) bool { return e.Name == "revert" && e.Err == "" })
+}
+
 // drillFault is the fault a drill injects. Failover aims at whichever
 // director holds the VIP when it starts (the injector finds it).
 func drillFault(lab *topology.Lab, c topology.GradeCheck) topology.Fault {
@@ -87,9 +112,15 @@ func drillFault(lab *topology.Lab, c topology.GradeCheck) topology.Fault {
 }
 
 func (g *grader) installAgent(ctx context.Context, client *topology.VM) error {
-	if g.installed {
-		return nil
+	if g.installed || g.agentErr != nil {
+		return g.agentErr
 	}
+	g.agentErr = g.install(ctx, client)
+	g.installed = g.agentErr == nil
+	return g.agentErr
+}
+
+func (g *grader) install(ctx context.Context, client *topology.VM) error {
 	if g.env.Agent == nil {
 		return fmt.Errorf("no prober to install on %s", client.Name)
 	}
@@ -104,7 +135,6 @@ func (g *grader) installAgent(ctx context.Context, client *topology.VM) error {
 	if err := testbed.InstallAgent(ctx, r, bin); err != nil {
 		return fmt.Errorf("install the prober on %s: %w", client.Name, err)
 	}
-	g.installed = true
 	return nil
 }
 
@@ -148,7 +178,8 @@ func judgeBackendOut(out *fault.Outcome, rep *testbed.FaultReport, target string
 func judgeRAIDMember(out *fault.Outcome, rep *testbed.FaultReport, maxOutage time.Duration) (bool, string) {
 	a := out.During
 	state := rep.Notes["state_after_fail"]
-	degraded := strings.HasPrefix(state, "degraded")
+	// With a spare, md starts the recovery onto it at once.
+	degraded := strings.HasPrefix(state, "degraded") || strings.HasPrefix(state, "recovery")
 	rebuilt := rep.Notes["clean_at"] != ""
 	obs := fmt.Sprintf("%s failed: array %s", orNone(rep.Notes["device"]), orNone(state))
 	if rebuilt {

@@ -113,16 +113,26 @@ func Run(ctx context.Context, env Env, opts Options) (*Result, error) {
 		}
 	}
 	var errs []error
+	stopped := ""
 	for _, it := range rubric {
 		if !it.Drill {
+			continue
+		}
+		if stopped != "" {
+			res.Lines = append(res.Lines, Line{Check: it.Check, Title: it.Title, Max: it.Points, Drill: true, Hint: it.Hint, Observed: stopped})
 			continue
 		}
 		l, err := g.drill(ctx, it, passed)
 		res.Lines = append(res.Lines, l)
 		if err != nil {
 			errs = append(errs, err)
-			if ctx.Err() != nil {
-				break
+			var rev *RevertError
+			switch {
+			case ctx.Err() != nil:
+				stopped = "not run: grading was interrupted"
+			case errors.As(err, &rev):
+				// The next drill would start from a lab the fault left.
+				stopped = "not run: drill " + string(rev.Drill) + " could not revert its fault"
 			}
 		}
 	}
@@ -130,7 +140,7 @@ func Run(ctx context.Context, env Env, opts Options) (*Result, error) {
 	res.total()
 	res.Seconds = time.Since(start).Seconds()
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		return res, errors.Join(append(errs, ctx.Err())...)
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("grade %s: %w", env.Lab.Name, errors.Join(errs...))
@@ -171,6 +181,7 @@ type grader struct {
 	env       Env
 	opts      Options
 	installed bool
+	agentErr  error // why the prober could not be installed
 }
 
 func (g *grader) progress(format string, args ...any) {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labctl/labctl/bench/fault"
+	"github.com/labctl/labctl/bench/testbed"
 	"github.com/labctl/labctl/bench/testbed/testbedtest"
 	"github.com/labctl/labctl/provision/roles/rolestest"
 	"github.com/labctl/labctl/topology"
@@ -196,5 +199,65 @@ func TestTableJSONAndGradebook(t *testing.T) {
 	}
 	if !strings.Contains(h.String(), "<td class=\"fail\"") || !strings.Contains(h.String(), "Hint: export") {
 		t.Errorf("HTML lacks a failed cell with its hint:\n%s", h.String())
+	}
+}
+
+// A drill that cannot revert its fault is an error, and the drills after
+// it are not run: they would start from a lab the fault left.
+func TestFailedRevertStopsTheDrills(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	s := testbedtest.New(lab)
+	defer s.Close()
+	s.FailoverLag = 100 * time.Millisecond
+	s.Fakes["director-1"].Fail(`.*systemctl start keepalived.*`, 1, "Job for keepalived.service failed")
+	res, err := Run(context.Background(), Env{Lab: lab, Hosts: s.Hosts(), Power: s.Power(), Agent: fakeAgent, Verify: canned(lab)}, fastOptions())
+	var rev *RevertError
+	if !errors.As(err, &rev) || rev.Drill != topology.GradeFailover {
+		t.Fatalf("err = %v, want a RevertError of the failover drill", err)
+	}
+	for _, c := range []topology.GradeCheck{topology.GradeBackendOut, topology.GradeRAIDMember} {
+		if l := res.Line(c); l == nil || l.OK || !strings.Contains(l.Observed, "could not revert") {
+			t.Errorf("%s after a failed revert: %+v", c, l)
+		}
+	}
+}
+
+// A lab without a client VM has no line it could not earn: verify asks
+// the VIP from the client, and the drills probe from it.
+func TestRubricWithoutClient(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	var vms []*topology.VM
+	for _, vm := range lab.VMs {
+		if !vm.HasRole(topology.RoleClient) {
+			vms = append(vms, vm)
+		}
+	}
+	lab.VMs, lab.Experiments = vms, nil
+	for _, it := range Rubric(lab) {
+		if it.Drill || it.Check == topology.GradeHTTP || it.Check == topology.GradeBackends {
+			t.Errorf("%s in the rubric of a lab without client", it.Check)
+		}
+	}
+}
+
+func TestRAIDDrillJudge(t *testing.T) {
+	for _, c := range []struct {
+		state string
+		clean bool
+		ok    bool
+	}{
+		{"degraded [5/4 UUUU_]", true, true},
+		{"recovery 3.0%", true, true}, // a spare took over at once
+		{"clean", true, false},        // the member did not leave
+		{"degraded [5/4 UUUU_]", false, false},
+	} {
+		rep := &testbed.FaultReport{Notes: map[string]string{"state_after_fail": c.state, "device": "/dev/vdc"}}
+		if c.clean {
+			rep.Notes["clean_at"], rep.Notes["rebuild_sec"] = "now", "12.0"
+		}
+		ok, obs := judgeRAIDMember(&fault.Outcome{}, rep, time.Second)
+		if ok != c.ok {
+			t.Errorf("state %q, rebuilt %v: ok %v (%s), want %v", c.state, c.clean, ok, obs, c.ok)
+		}
 	}
 }

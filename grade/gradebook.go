@@ -10,9 +10,12 @@ import (
 	"strings"
 )
 
+// GradebookSchema names the JSON of a Gradebook.
+const GradebookSchema = "labctl.gradebook/v1"
+
 // Gradebook is the grades of every copy of a class, one row per copy.
 type Gradebook struct {
-	Schema  string    `json:"schema"` // Schema, as each Result
+	Schema  string    `json:"schema"` // GradebookSchema
 	Class   string    `json:"class"`
 	Results []*Result `json:"copies"`
 }
@@ -32,7 +35,7 @@ func (b *Gradebook) checks() []Line {
 }
 
 // WriteCSV writes one row per copy: copy, total, max, percent, then the
-// points of each check.
+// points of each check, and why a copy could not be graded.
 func (b *Gradebook) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cols := b.checks()
@@ -40,6 +43,7 @@ func (b *Gradebook) WriteCSV(w io.Writer) error {
 	for _, c := range cols {
 		head = append(head, string(c.Check))
 	}
+	head = append(head, "error")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -52,6 +56,7 @@ func (b *Gradebook) WriteCSV(w io.Writer) error {
 			}
 			row = append(row, cell)
 		}
+		row = append(row, r.Error)
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -75,6 +80,10 @@ func (b *Gradebook) WriteHTML(w io.Writer) error {
 	var rows []row
 	for _, r := range b.Results {
 		rw := row{Copy: r.Copy, Lab: r.Lab, Total: fmt.Sprintf("%d/%d (%.0f %%)", r.Total, r.Max, r.Percent())}
+		if r.Error != "" {
+			rw.Total = "not graded"
+			rw.Lab = r.Error
+		}
 		for _, c := range cols {
 			l := r.Line(c.Check)
 			if l == nil {

@@ -40,6 +40,9 @@ type Result struct {
 	Lines    []Line    `json:"checks"`
 	At       time.Time `json:"at"`
 	Seconds  float64   `json:"seconds"`
+	// Error says why the lab (copy) could not be graded; it then has no
+	// lines and scores 0.
+	Error string `json:"error,omitempty"`
 }
 
 func (r *Result) order(rubric []Item) {

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/labctl/labctl/topology"
+	"github.com/labctl/labctl/verify"
 )
 
 // Item is one line of the rubric.
@@ -63,6 +64,10 @@ func Rubric(lab *topology.Lab) []Item {
 				it.Points = p
 			}
 		}
+		if it.Check == topology.GradeRAIDMember && len(lab.NFS) > 0 {
+			// "the site still serves" means from the array, over NFS.
+			it.Needs = append(slices.Clone(it.Needs), topology.GradeNFS)
+		}
 		if it.Points > 0 {
 			out = append(out, it)
 		}
@@ -74,9 +79,10 @@ func applies(lab *topology.Lab, c topology.GradeCheck) bool {
 	lvs := len(lab.LVS) > 0
 	client := clientVM(lab) != nil
 	switch c {
-	case topology.GradeDirectors, topology.GradeVIP, topology.GradeIPVS, topology.GradeRealServers,
-		topology.GradeHTTP, topology.GradeBackends:
+	case topology.GradeDirectors, topology.GradeVIP, topology.GradeIPVS, topology.GradeRealServers:
 		return lvs
+	case topology.GradeHTTP, topology.GradeBackends:
+		return lvs && client // verify asks the VIP from the client VM
 	case topology.GradeGatewayVIP:
 		return slices.ContainsFunc(lab.LVS, func(s *topology.LVSService) bool { return s.GatewayVIP.IsValid() })
 	case topology.GradeNFS:
@@ -104,21 +110,11 @@ func raidVM(lab *topology.Lab) *topology.VM {
 	return nil
 }
 
-// clientVM is where the drills' prober runs: the client of an experiment
-// on the first service, else the first VM with the client role (as
-// verify's HTTP checks).
+// clientVM is where the drills' prober runs: verify's client of the
+// first service.
 func clientVM(lab *topology.Lab) *topology.VM {
-	if len(lab.LVS) > 0 {
-		for _, e := range lab.Experiments {
-			if e.Service == lab.LVS[0].Name && e.Client != nil {
-				return e.Client
-			}
-		}
+	if len(lab.LVS) == 0 {
+		return nil
 	}
-	for _, vm := range lab.VMs {
-		if vm.HasRole(topology.RoleClient) {
-			return vm
-		}
-	}
-	return nil
+	return verify.ClientFor(lab, lab.LVS[0])
 }

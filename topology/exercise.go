@@ -73,6 +73,9 @@ func (l *loader) evalExercise(b *block, ctx *hcl.EvalContext) {
 	x := &Exercise{Name: b.name, Range: b.defRange()}
 	e := &exerciseEval{x: x, s: s}
 	if roles, ok := s.strList("roles"); ok {
+		if len(roles) == 0 {
+			l.errorf(s.rng("roles"), "Empty list", "roles is empty; omit it to leave every role of the exercise's vms to the student.")
+		}
 		for _, r := range roles {
 			if !slices.Contains(RoleOrder, Role(r)) {
 				l.errorf(s.rng("roles"), "Unknown role", "role %q is not one of %s.%s", r, quoteList(RoleOrder), didYouMean(r, RoleOrder))
@@ -82,7 +85,11 @@ func (l *loader) evalExercise(b *block, ctx *hcl.EvalContext) {
 		}
 	}
 	if s.has("vms") {
-		e.vms, _ = s.refs("vms", "vm")
+		var complete bool
+		e.vms, complete = s.refs("vms", "vm")
+		if complete && len(e.vms) == 0 {
+			l.errorf(s.rng("vms"), "Empty list", "vms is empty; omit it to leave the exercise's roles on every VM to the student.")
+		}
 	}
 	if !s.has("roles") && !s.has("vms") {
 		l.errorf(b.defRange(), "Empty exercise", "exercise %q leaves nothing to the student: add roles = [\"lvs_director\", …] (the student's roles), vms = [vm.name, …] (every role of those VMs), or both.", b.name)
@@ -117,6 +124,10 @@ func (x *expander) exercise() {
 	}
 	x.lab.Exercise = e.x
 	if x.incomplete {
+		return
+	}
+	if len(x.lab.StudentWork()) == 0 && !x.l.diags.HasErrors() {
+		x.l.errorf(e.x.Range, "Empty exercise", "exercise %q leaves nothing to the student: no VM has its roles (on its vms, when given).", e.x.Name)
 		return
 	}
 	var problems []string

@@ -13,15 +13,16 @@ import (
 
 // HTTP through the VIP from a client VM, and how the responses spread over the real servers.
 
-// clientFor picks the VM HTTP checks run from: the client of an
-// experiment on s, else the first VM with the client role.
-func (v *verifier) clientFor(s *topology.LVSService) *topology.VM {
-	for _, e := range v.lab.Experiments {
+// ClientFor picks the VM HTTP checks of s run from (and grade's drills
+// probe from): the client of an experiment on s, else the first VM with
+// the client role; nil when the lab has none.
+func ClientFor(lab *topology.Lab, s *topology.LVSService) *topology.VM {
+	for _, e := range lab.Experiments {
 		if e.Service == s.Name && e.Client != nil {
 			return e.Client
 		}
 	}
-	for _, vm := range v.lab.VMs {
+	for _, vm := range lab.VMs {
 		if vm.HasRole(topology.RoleClient) {
 			return vm
 		}
@@ -46,7 +47,7 @@ func sticky(s *topology.LVSService) bool {
 // Requests times (one connection each) collecting X-Backend headers.
 func (v *verifier) http(ctx context.Context, s *topology.LVSService) {
 	url := fmt.Sprintf("http://%s/", netip.AddrPortFrom(s.VIP, uint16(s.Port)))
-	client := v.clientFor(s)
+	client := ClientFor(v.lab, s)
 	if client == nil {
 		v.add(Check{Kind: topology.GradeHTTP, Name: "VIP answers HTTP", VM: "-", Expected: "200 from " + url, Observed: "no VM with role client to test from"})
 		return

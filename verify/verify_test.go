@@ -170,6 +170,12 @@ func TestFailures(t *testing.T) {
 				return ssh.Result{Stdout: []byte("000"), ExitCode: 28}
 			})
 		}, "VIP answers HTTP", "client", `error: client: command "curl -s -o /dev/null --max-time 5 -w '%{http_code}' http://192.168.100.200:80/" exited 28: `},
+		{"VIP does not answer: no spread probe", func(t *testing.T, f fakes) {
+			f["client"].Handle(regexp.QuoteMeta(`curl -s -o /dev/null --max-time 5 -w '%{http_code}' http://192.168.100.200:80/`), func(*rolestest.Fake, []string) ssh.Result {
+				return ssh.Result{Stdout: []byte("000"), ExitCode: 28}
+			})
+			f["client"].Fail(`for i in \$\(seq 30\); do curl .*`, 99, "the spread probe ran")
+		}, "responses from every real server", "client", "not probed: the VIP does not answer"},
 		{"NFS not mounted", func(t *testing.T, f fakes) {
 			f["web-2"].Reply(`findmnt -n -o SOURCE,FSTYPE --mountpoint '/var/www/nfs'; true`, "")
 		}, "NFS mounted on /var/www/nfs", "web-2", "not mounted"},

@@ -38,8 +38,10 @@ probes the service, revert it and wait until the cluster is as before:
 
 A drill whose prerequisites fail is not run (it scores 0 and says why).
 Each line has points (an exercise block's points override them) and a hint
-shown when it fails. On a class, every copy is graded and --gradebook DIR
-writes grades.csv and grades.html (one row per copy).`,
+shown when it fails. On a class, every copy is graded (-o json prints a
+labctl.gradebook/v1 object with one result per copy) and --gradebook DIR
+writes grades.csv and grades.html, one row per copy. grade exits 0
+whatever the score, and non-zero when it could not grade.`,
 		Example: `  labctl grade labs/lvs-nat-ha-exercise
   labctl grade labs/lvs-nat-ha-exercise --copy alice -o json
   labctl grade labs/lvs-nat-ha-exercise --gradebook out/grades`,
@@ -57,17 +59,22 @@ writes grades.csv and grades.html (one row per copy).`,
 			if !a.Quiet {
 				opts.Progress = func(format string, args ...any) { fmt.Fprintf(a.IO.Err, format+"\n", args...) }
 			}
-			book := &grade.Gradebook{Schema: grade.Schema}
+			book := &grade.Gradebook{Schema: grade.GradebookSchema}
 			err = a.eachCopy(copies, f, false, func(f lifecycleFlags) error {
+				// A copy that cannot be graded keeps its row, saying why.
+				failed := func(err error) error {
+					book.Results = append(book.Results, &grade.Result{Schema: grade.Schema, Copy: f.copy, Error: err.Error()})
+					return err
+				}
 				env, err := open(ctx, argOr(args), f)
 				if err != nil {
-					return err
+					return failed(err)
 				}
 				defer env.close()
 				book.Class = env.lab.HandoutName()
 				res, err := grade.Run(ctx, grade.Env{Lab: env.lab, Hosts: env.hosts, Power: env.power, Agent: agent}, opts)
 				if res == nil {
-					return err
+					return failed(err)
 				}
 				book.Results = append(book.Results, res)
 				if len(copies) == 0 || !asJSON {

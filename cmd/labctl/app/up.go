@@ -82,6 +82,12 @@ only that, asking first unless --yes.`,
 				// measures (a RAID rebuild, NFS under load).
 				if err == nil && !noSnapshot && (s.Lab.Copy != "" || snapshot) {
 					changed := !res.NoOp || len(res.Reconfigured) > 0
+					if changed && res.NoOp && s.Lab.Exercise != nil {
+						// The guests hold the student's work by now: a new
+						// reset point would keep it.
+						changed = false
+						a.infof("lab %s: the %q snapshot still holds the lab before the student's work, without this change (labctl snapshot rm %s, then up, to take it again)", s.Lab.Name, provision.UpSnapshot, provision.UpSnapshot)
+					}
 					if serr := s.SaveUpSnapshot(ctx, changed); serr != nil {
 						a.infof("warning: no %q snapshot of lab %s (reset needs it): %v", provision.UpSnapshot, s.Lab.Name, serr)
 					}
@@ -105,7 +111,9 @@ only that, asking first unless --yes.`,
 					} else {
 						fmt.Fprintf(a.IO.Out, "lab %s is up to date: %d VMs, nothing to do (%.1fs)\n", s.Lab.Name, len(res.VMs), res.Seconds)
 					}
-					writeStudentWork(a.IO.Out, s.Lab, false)
+					if !noConfigure {
+						writeStudentWork(a.IO.Out, s.Lab, false)
+					}
 					return nil
 				}
 				fmt.Fprintf(a.IO.Out, "lab %s is up: %d VMs in %.1fs\n", s.Lab.Name, len(res.VMs), res.Seconds)
@@ -120,7 +128,9 @@ only that, asking first unless --yes.`,
 						fmt.Fprintf(a.IO.Out, "  %-16s %s\n", vm.Name, vm.Action)
 					}
 				}
-				writeStudentWork(a.IO.Out, s.Lab, false)
+				if !noConfigure {
+					writeStudentWork(a.IO.Out, s.Lab, false)
+				}
 				return nil
 			})
 		},
