@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -97,7 +98,9 @@ func (r Result) WriteJSON(w io.Writer) error {
 // Run checks lab from inside: every probe runs on a lab VM over hosts, so
 // traffic to lab addresses never leaves the lab's namespace. A failing
 // probe becomes a failed check, not an error; the error is only for a
-// cancelled ctx.
+// cancelled ctx. Independent groups of checks (each service, each export,
+// each array) run at once, each on its own VMs, and are reported in the
+// lab's order; in a service, IPVS and HTTP are checked once VRRP settled.
 func Run(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Result, error) {
 	if opts.Requests <= 0 {
 		opts.Requests = 30
@@ -108,22 +111,40 @@ func Run(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Res
 	if opts.VRRPSettle == 0 {
 		opts.VRRPSettle = 10 * time.Second
 	}
-	v := &verifier{lab: lab, hosts: hosts, opts: opts, res: Result{Lab: lab.Name}}
+	var groups []func(v *verifier)
 	for _, s := range lab.LVS {
-		active := v.vrrp(ctx, s)
-		v.ipvs(ctx, s, active)
-		v.realServers(ctx, s)
-		v.http(ctx, s)
+		groups = append(groups, func(v *verifier) {
+			active := v.vrrp(ctx, s)
+			h := v.sub()
+			var wg sync.WaitGroup
+			wg.Go(func() { h.http(ctx, s) })
+			v.ipvs(ctx, s, active)
+			v.realServers(ctx, s)
+			wg.Wait()
+			v.res.Checks = append(v.res.Checks, h.res.Checks...)
+		})
 	}
 	for _, e := range lab.NFS {
-		v.nfs(ctx, e)
+		groups = append(groups, func(v *verifier) { v.nfs(ctx, e) })
 	}
 	for _, vm := range lab.VMs {
 		if vm.RAID != nil && vm.HasRole(topology.RoleRAID) {
-			v.raid(ctx, vm)
+			groups = append(groups, func(v *verifier) { v.raid(ctx, vm) })
 		}
 	}
-	return v.res, ctx.Err()
+	root := &verifier{lab: lab, hosts: hosts, opts: opts}
+	subs := make([]*verifier, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		subs[i] = root.sub()
+		wg.Go(func() { g(subs[i]) })
+	}
+	wg.Wait()
+	res := Result{Lab: lab.Name}
+	for _, s := range subs {
+		res.Checks = append(res.Checks, s.res.Checks...)
+	}
+	return res, ctx.Err()
 }
 
 type verifier struct {
@@ -134,6 +155,10 @@ type verifier struct {
 }
 
 func (v *verifier) add(c Check) { v.res.Checks = append(v.res.Checks, c) }
+
+// sub is a verifier for a group of checks run beside the others: its own
+// result, merged in order by Run.
+func (v *verifier) sub() *verifier { return &verifier{lab: v.lab, hosts: v.hosts, opts: v.opts} }
 
 // run executes cmd on vm and returns its stdout.
 func (v *verifier) run(ctx context.Context, vm, cmd string) (string, error) {
