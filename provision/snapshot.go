@@ -224,13 +224,21 @@ func (s *Session) RevertSnapshot(ctx context.Context, name string) error {
 			}
 		}
 	}
+	// The agent answers at once (the guest was running); a guest without
+	// one keeps its clock (labctl's images have it). All at once: each
+	// answer waits for its guest to be scheduled.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for _, vm := range vms {
-		// The agent answers at once (the guest was running); a guest
-		// without one keeps its clock (labctl's images have it).
-		if err := s.HV.GuestSetTime(ctx, s.Lab.Name, vm.LibvirtName, time.Now()); err != nil && s.Out != nil {
-			fmt.Fprintf(s.Out, "VM %s: clock not set: %v\n", vm.Name, err)
-		}
+		wg.Go(func() {
+			if err := s.HV.GuestSetTime(ctx, s.Lab.Name, vm.LibvirtName, time.Now()); err != nil && s.Out != nil {
+				mu.Lock()
+				fmt.Fprintf(s.Out, "VM %s: clock not set: %v\n", vm.Name, err)
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

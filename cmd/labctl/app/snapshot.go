@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labctl/labctl/provision"
+	"github.com/labctl/labctl/topology"
 	"github.com/labctl/labctl/verify"
 	"github.com/spf13/cobra"
 )
@@ -155,7 +156,7 @@ copy, or the --copy ones.`,
 					return err
 				}
 				defer h.Close()
-				res, err := verify.Run(ctx, s.Lab, h.Runner, verify.Options{})
+				res, err := verify.Run(ctx, s.Lab, h.Runner, verify.Options{Requests: resetRequests(s.Lab)})
 				if err != nil {
 					return err
 				}
@@ -174,4 +175,21 @@ copy, or the --copy ones.`,
 	cmd.Flags().StringVar(&to, "to", provision.UpSnapshot, "the snapshot to return to")
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "revert only, without the checks")
 	return cmd
+}
+
+// resetRequests is how many requests reset's spread check sends through
+// each VIP: three per real server (at least 6) see every backend under
+// equal weights, where verify's default 30 is most of a reset's checks
+// under TCG; unequal weights keep the default (0).
+func resetRequests(lab *topology.Lab) int {
+	n := 6
+	for _, s := range lab.LVS {
+		for _, b := range s.Backends {
+			if b.Weight != s.Backends[0].Weight {
+				return 0
+			}
+		}
+		n = max(n, 3*len(s.Backends))
+	}
+	return n
 }
