@@ -9,6 +9,8 @@ import (
 	"github.com/labctl/labctl/provision/keys"
 	"github.com/labctl/labctl/provision/libvirt/fake"
 	"github.com/labctl/labctl/provision/provisiontest"
+	"github.com/labctl/labctl/provision/roles/rolestest"
+	"github.com/labctl/labctl/topology"
 )
 
 // A single lab has no "up" snapshot unless asked (--snapshot); a no-op up
@@ -54,5 +56,16 @@ func TestSnapshotCommandsOnFakes(t *testing.T) {
 	labctlOnFakes(t, hv, g, "snapshot", "rm", dir, "exam")
 	if out := labctlOnFakes(t, hv, g, "snapshot", "list", dir); strings.Contains(out, "exam") {
 		t.Errorf("exam still listed:\n%s", out)
+	}
+}
+
+func TestResetRequestsSeeEveryBackend(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT) // three real servers, equal weights
+	if got := resetRequests(lab); got != 9 {
+		t.Errorf("three equal real servers: %d requests, want 9", got)
+	}
+	lab.LVS[0].Backends[0].Weight = 3
+	if got := resetRequests(lab); got != 0 {
+		t.Errorf("unequal weights: %d requests, want verify's default (0)", got)
 	}
 }
