@@ -29,7 +29,10 @@ file, data and RAID member disks, cloud-init seeds), domains with their NICs and
 gateways; then the services the guests will run (LVS VIPs, directors and backends,
 health checks, NFS exports and mounts, web sites, bench experiments) and the guest
 role steps in the order they run, each with what it writes. The same lab always
-gives a byte-identical plan.`,
+gives a byte-identical plan.
+
+For a lab with copies (copies = N), the plan is the first copy's (--copy
+NAME for another): every copy has the same objects under its own names.`,
 		Example: `  labctl plan labs/lvs-nat-ha
   labctl plan labs/lvs-nat-ha --output json | jq '.state.vms[].name'
   labctl plan labs/lvs-nat-ha -o json | jq -r '.services.lvs[].vip'`,
@@ -38,9 +41,22 @@ gives a byte-identical plan.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
+			if f.copy != "" {
+				if err := topology.CheckCopyName(f.copy); err != nil {
+					return fmt.Errorf("--copy: %w", err)
+				}
+			}
 			lab, err := a.load(argOrEmpty(args), f)
 			if err != nil {
 				return err
+			}
+			if f.copy == "" && lab.Copies > 0 {
+				// up makes copies of such a lab, never the lab itself.
+				f.copy = topology.CopyNames(lab.Copies)[0]
+				if lab, err = a.load(argOrEmpty(args), f); err != nil {
+					return err
+				}
+				a.infof("lab %s has %d copies: the plan of copy %s (--copy NAME for another; up --names gives them names)", lab.Class, lab.Copies, f.copy)
 			}
 			domType, reason := localAccel(lab.Accel)
 			p, err := makePlan(lab, planInputs{Images: planImage, DomainType: domType, AccelReason: reason})
@@ -55,6 +71,7 @@ gives a byte-identical plan.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&f.copy, "copy", "", "plan this copy of a class lab (default: its first copy)")
 	return cmd
 }
 

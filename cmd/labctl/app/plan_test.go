@@ -149,3 +149,23 @@ func TestPlanShowsTheCluster(t *testing.T) {
 		}
 	}
 }
+
+// up makes copies of a lab with copies = N, so plan shows a copy.
+func TestPlanOfAClassIsACopy(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{filepath.Join("..", "..", "..", "labs", "classroom")}, "Lab classroom-1 on "},
+		{[]string{"--copy", "alice", filepath.Join("..", "..", "..", "labs", "classroom")}, "Lab classroom-alice on "},
+	} {
+		var out, errb bytes.Buffer
+		a := &App{IO: IO{Out: &out, Err: &errb}}
+		if _, _, err := execute(newPlanCmd(a), c.args...); err != nil {
+			t.Fatalf("plan %v: %v\n%s", c.args, err, errb.String())
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("plan %v does not show %q:\n%.300s", c.args, c.want, out.String())
+		}
+	}
+}
