@@ -269,11 +269,11 @@ func resetCopy(t *testing.T, ctx context.Context, l *lab, copies []string) {
 	t.Helper()
 	c := copies[0]
 	mustLabctl(t, ctx, "snapshot", "save", "--copy", c, l.dir, "before")
-	mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "echo changed >/root/marker && systemctl stop apache2")
+	mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "echo changed >/root/marker && systemctl stop apache2")
 	start := time.Now()
 	mustLabctl(t, ctx, "reset", "--copy", c, "--to", "before", l.dir)
 	t.Logf("FIGURE classroom reset of copy %s %.1fs (verify included)", c, time.Since(start).Seconds())
-	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "sh", "-c", "test -e /root/marker && echo marker; systemctl is-active apache2 || :")
+	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--copy", c, "--root", "web", "--", "test -e /root/marker && echo marker; systemctl is-active apache2 || :")
 	if strings.Contains(out, "marker") || !strings.Contains(out, "active") || strings.Contains(out, "inactive") {
 		t.Errorf("after reset, copy %s's web: %q (want no marker, apache2 active)", c, out)
 	}

@@ -59,7 +59,9 @@ func gradeLab(t *testing.T, ctx context.Context, l *lab, what string, args ...st
 // no export), and grade scores that low, honestly: the checks fail with
 // their hints and the drills are not run rather than left to time out.
 func gradeUnconfigured(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
-	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--root", "director-1", "--", "sh", "-c",
+	// labctl ssh joins its arguments with spaces, as OpenSSH does: one
+	// string is one command line for the guest's shell.
+	out := mustLabctl(t, ctx, "ssh", "-l", l.dir, "--root", "director-1", "--",
 		"test -e /etc/keepalived/keepalived.conf && echo configured; dpkg-query -W -f='${Status}\\n' keepalived")
 	if strings.Contains(out, "configured") || !strings.Contains(out, "install ok installed") {
 		t.Errorf("director-1 before the student: %q, want keepalived installed and not configured", out)
@@ -102,7 +104,7 @@ func gradeHalfDone(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab)
 	// the sed address: the line has a slash).
 	gw := regexp.QuoteMeta(lab.LVS[0].GatewayVIP.String()) + "/"
 	for _, d := range lab.LVS[0].Directors {
-		mustLabctl(t, ctx, "ssh", "-l", l.dir, "--root", d.Name, "--", "sh", "-c",
+		mustLabctl(t, ctx, "ssh", "-l", l.dir, "--root", d.Name, "--",
 			"sed -i '\\|^ *"+gw+"|d' /etc/keepalived/keepalived.conf && systemctl restart keepalived")
 	}
 	res := gradeLab(t, ctx, l, "half-done")
