@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"sync"
 	"time"
@@ -36,14 +38,18 @@ type Transport interface {
 // Hosts reaches a lab's VMs by name: what roles, verify and bench run
 // their commands through.
 type Hosts struct {
-	lab  string
-	t    Transport
-	mu   sync.Mutex
-	cfgs map[string]ssh.Config
+	lab   string
+	t     Transport
+	trace io.Writer // nil = no command trace
+	// ready, when set, blocks until a VM answers SSH: commands wait for
+	// it, so roles can start before every VM has booted.
+	ready func(ctx context.Context, vm string) error
+	mu    sync.Mutex
+	cfgs  map[string]ssh.Config
 }
 
-func newHosts(lab string, t Transport) *Hosts {
-	return &Hosts{lab: lab, t: t, cfgs: map[string]ssh.Config{}}
+func (s *Session) newHosts() *Hosts {
+	return &Hosts{lab: s.Lab.Name, t: s.guests.Transport(), trace: s.Trace, cfgs: map[string]ssh.Config{}}
 }
 
 func (h *Hosts) add(cfg ssh.Config) {
@@ -68,7 +74,42 @@ func (h *Hosts) Runner(vm string) (ssh.Runner, error) {
 	if _, err := h.config(vm); err != nil {
 		return nil, err
 	}
-	return h.t.Runner(vm), nil
+	r := h.t.Runner(vm)
+	if h.ready != nil {
+		r = readyRunner{Runner: r, ready: h.ready}
+	}
+	if h.trace != nil {
+		r = tracingRunner{Runner: r, mu: &h.mu, out: h.trace}
+	}
+	return r, nil
+}
+
+// readyRunner waits until its VM has booted before each command (at once
+// after the first).
+type readyRunner struct {
+	ssh.Runner
+	ready func(ctx context.Context, vm string) error
+}
+
+func (r readyRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
+	if err := r.ready(ctx, r.Host()); err != nil {
+		return ssh.Result{}, err
+	}
+	return r.Runner.Run(ctx, cmd)
+}
+
+func (r readyRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	if err := r.ready(ctx, r.Host()); err != nil {
+		return err
+	}
+	return r.Runner.WriteFile(ctx, p, data, mode)
+}
+
+func (r readyRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if err := r.ready(ctx, r.Host()); err != nil {
+		return nil, err
+	}
+	return r.Runner.ReadFile(ctx, p)
 }
 
 // Reconnect drops the connection to vm (powered off, rebooted) and waits
@@ -103,7 +144,7 @@ func (s *Session) Hosts(ctx context.Context) (*Hosts, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := newHosts(s.Lab.Name, s.guests.Transport())
+	h := s.newHosts()
 	for _, vm := range st.VMs {
 		cfg, err := s.SSHConfig(vm, true)
 		if err != nil {

@@ -40,7 +40,7 @@ type UpRequest struct {
 // since they last ran (a full run costs minutes under TCG), or everywhere
 // with Reconfigure.
 func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error) {
-	hosts := newHosts(s.Lab.Name, s.guests.Transport())
+	hosts := s.newHosts()
 	defer hosts.Close()
 	opts := engine.UpOptions{Options: s.Opts, Force: s.force, Parallel: r.Parallel, Progress: r.Progress,
 		BootParallel: r.BootParallel, BootSlice: r.BootSlice, BootTimeout: r.BootTimeout, Confirm: r.Confirm}
@@ -71,9 +71,11 @@ func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error)
 	}
 	opts.BeforeChange = func(*engine.Changes) error { return s.forget(nil) }
 	if !r.NoConfigure {
-		opts.Configure = func(ctx context.Context, st *engine.State) error {
+		opts.Configure = func(ctx context.Context, st *engine.State, ready func(context.Context, string) error) error {
+			hosts.ready = ready
 			return s.configure(ctx, st, hosts, nil)
 		}
+		opts.BootFirst = s.bootRank
 	}
 	res, err := engine.Up(ctx, s.HV, s.Lab, opts)
 	if err != nil || !res.NoOp || r.NoConfigure {
@@ -95,6 +97,19 @@ func (s *Session) Up(ctx context.Context, r UpRequest) (*engine.UpResult, error)
 	}
 	res.Reconfigured = only
 	return res, nil
+}
+
+// bootRank boots a VM by the first stage of the roles that configures it
+// (storage before the web servers before the directors), VMs without roles
+// last: the roles then start on the first VMs while the others boot.
+func (s *Session) bootRank(name string) int {
+	vm := s.Lab.VM(name)
+	for i, r := range topology.RoleOrder {
+		if vm != nil && vm.HasRole(r) {
+			return i
+		}
+	}
+	return len(topology.RoleOrder)
 }
 
 func (s *Session) forget(only []string) error {

@@ -52,7 +52,9 @@ type Session struct {
 	Keys *keys.Store
 	Opts engine.Options // URI, accelerator, owner, images, seeds
 	// Out receives the roles' progress lines (nil = silent).
-	Out    io.Writer
+	Out io.Writer
+	// Trace receives every guest command with its duration (nil = none).
+	Trace  io.Writer
 	force  bool
 	guests Guests
 	dial   func(ctx context.Context, network, addr string) (net.Conn, error)

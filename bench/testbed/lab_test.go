@@ -204,8 +204,9 @@ func TestInjectRAIDMemberRebuild(t *testing.T) {
 			t.Errorf("note %s missing: %v", k, n)
 		}
 	}
+	// The fake lists each part of an && chain as a command of its own.
 	cmds := strings.Join(s.Fakes["storage"].Commands(), "\n")
-	for _, want := range []string{"mdadm /dev/md/data --fail /dev/vdf", "mdadm /dev/md/data --remove /dev/vdf", "mdadm --zero-superblock /dev/vdf && mdadm /dev/md/data --add /dev/vdf"} {
+	for _, want := range []string{"mdadm /dev/md/data --fail /dev/vdf", "mdadm /dev/md/data --remove /dev/vdf", "mdadm --zero-superblock /dev/vdf\nmdadm /dev/md/data --add /dev/vdf"} {
 		if !strings.Contains(cmds, want) {
 			t.Errorf("missing %q in\n%s", want, cmds)
 		}

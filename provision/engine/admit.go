@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,31 +40,107 @@ func DefaultBootSlice(domainType string) time.Duration {
 
 // admission bounds concurrent boots: a guest starts once it holds a slot,
 // and gives the slot back when it answers SSH (or fails), or when its
-// time slice has passed, whichever comes first.
+// time slice has passed, whichever comes first. A freed slot goes to the
+// waiting guest of lowest rank (first come within a rank).
 type admission struct {
-	slots chan struct{}
 	slice time.Duration
+
+	mu      sync.Mutex
+	free    int
+	held    int            // admit only queues until this many wait
+	waiting []*admitWaiter // by rank, then arrival
+}
+
+type admitWaiter struct {
+	rank    int
+	granted chan struct{}
 }
 
 func newAdmission(width int, slice time.Duration) *admission {
-	return &admission{slots: make(chan struct{}, max(1, width)), slice: slice}
+	return &admission{free: max(1, width), slice: slice}
 }
 
-// admit blocks until a slot is free (or ctx ends) and returns the function
-// that frees it; calling it more than once frees it once.
-func (a *admission) admit(ctx context.Context) (release func(), err error) {
-	select {
-	case a.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// admit blocks until a slot is free for a guest of rank (or ctx ends)
+// and returns the function that frees it; calling it more than once frees
+// it once.
+func (a *admission) admit(ctx context.Context, rank int) (release func(), err error) {
+	a.mu.Lock()
+	if a.free > 0 && len(a.waiting) == 0 && a.held == 0 {
+		a.free--
+		a.mu.Unlock()
+		return a.holder(), nil
 	}
+	w := &admitWaiter{rank: rank, granted: make(chan struct{})}
+	i := len(a.waiting)
+	for i > 0 && a.waiting[i-1].rank > rank {
+		i--
+	}
+	a.waiting = slices.Insert(a.waiting, i, w)
+	if a.held > 0 && len(a.waiting) >= a.held {
+		a.open()
+	}
+	a.mu.Unlock()
+	select {
+	case <-w.granted:
+		return a.holder(), nil
+	case <-ctx.Done():
+	}
+	a.mu.Lock()
+	if j := slices.Index(a.waiting, w); j >= 0 {
+		a.waiting = slices.Delete(a.waiting, j, j+1)
+		a.mu.Unlock()
+	} else {
+		a.mu.Unlock()
+		a.give() // granted as ctx ended: pass the slot on
+	}
+	return nil, ctx.Err()
+}
+
+// holdFor makes admit queue every guest until n of them wait: up holds
+// admission until every VM it boots is defined and queued, so the first
+// slots go by rank too, not to whichever definition finished first.
+func (a *admission) holdFor(n int) {
+	a.mu.Lock()
+	a.held = n
+	a.mu.Unlock()
+}
+
+// open ends a hold: the free slots go to the first waiters. a.mu is held.
+func (a *admission) open() {
+	a.held = 0
+	for a.free > 0 && len(a.waiting) > 0 {
+		a.free--
+		a.grantFirst()
+	}
+}
+
+// give frees a slot: to the first waiter, if any.
+func (a *admission) give() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.waiting) == 0 || a.held > 0 {
+		a.free++
+		return
+	}
+	a.grantFirst()
+}
+
+func (a *admission) grantFirst() {
+	w := a.waiting[0]
+	a.waiting = a.waiting[1:]
+	close(w.granted)
+}
+
+// holder is the release function of a held slot, also called by the
+// time slice.
+func (a *admission) holder() func() {
 	var once sync.Once
-	free := func() { once.Do(func() { <-a.slots }) }
+	free := func() { once.Do(a.give) }
 	if a.slice <= 0 {
-		return free, nil
+		return free
 	}
 	t := time.AfterFunc(a.slice, free)
-	return func() { t.Stop(); free() }, nil
+	return func() { t.Stop(); free() }
 }
 
 // bootAdmission sizes the admission of one up from the options, asking

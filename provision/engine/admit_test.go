@@ -126,12 +126,12 @@ func TestAdmissionTimeSliceAdmitsNext(t *testing.T) {
 func TestAdmissionReleaseAdmitsNext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := newAdmission(2, time.Hour)
-		r1, _ := a.admit(ctx())
-		r2, _ := a.admit(ctx())
+		r1, _ := a.admit(ctx(), 0)
+		r2, _ := a.admit(ctx(), 0)
 		got := make(chan time.Duration)
 		t0 := time.Now()
 		go func() {
-			r3, err := a.admit(ctx())
+			r3, err := a.admit(ctx(), 0)
 			if err != nil {
 				t.Error(err)
 				return
@@ -156,7 +156,7 @@ func TestAdmissionReleaseAdmitsNext(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx(), time.Second)
 		defer cancel()
 		for range 2 {
-			if _, err := a.admit(cctx); err != nil {
+			if _, err := a.admit(cctx, 0); err != nil {
 				t.Fatalf("slot not freed: %v", err)
 			}
 		}
@@ -203,6 +203,100 @@ func TestBootTimeoutExcludesTheWaitForASlot(t *testing.T) {
 		_, err := Up(ctx(), fake.New(), testLab("lab2"), opts)
 		if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
 			t.Errorf("err = %v, want the 1m boot bound", err)
+		}
+	})
+}
+
+// A freed slot goes to the waiting guest of lowest rank, whatever the
+// order they queued in.
+func TestAdmissionByRank(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdmission(1, time.Hour)
+		hold, _ := a.admit(ctx(), 0)
+		var mu sync.Mutex
+		var order []int
+		var wg sync.WaitGroup
+		for _, rank := range []int{3, 1, 2, 1} {
+			wg.Go(func() {
+				r, err := a.admit(ctx(), rank)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				order = append(order, rank)
+				mu.Unlock()
+				time.Sleep(time.Second)
+				r()
+			})
+			synctest.Wait() // queued in this order
+		}
+		hold()
+		wg.Wait()
+		if want := []int{1, 1, 2, 3}; !slices.Equal(order, want) {
+			t.Errorf("admitted ranks %v, want %v", order, want)
+		}
+	})
+}
+
+// Configure starts while guests still boot: it reaches the first-ranked
+// VM as soon as that one answers SSH, long before the last one does, and
+// up returns only when both are done.
+func TestConfigureRunsWhileLaterVMsBoot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hv := fake.New()
+		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = rec.wait
+		opts.BootParallel = 1
+		opts.BootFirst = func(vm string) int {
+			if vm == "web" {
+				return 0 // boots first although the lab lists it last
+			}
+			return 1
+		}
+		var reached map[string]time.Duration
+		opts.Configure = func(ctx context.Context, _ *State, ready func(context.Context, string) error) error {
+			reached = map[string]time.Duration{}
+			for _, vm := range []string{"web", "client", "storage"} {
+				if err := ready(ctx, vm); err != nil {
+					return err
+				}
+				reached[vm] = time.Since(rec.t0)
+			}
+			return nil
+		}
+		if _, err := Up(ctx(), hv, testLab("lab1"), opts); err != nil {
+			t.Fatal(err)
+		}
+		if reached["web"] != 40*time.Second {
+			t.Errorf("web reached after %v, want 40s (it boots first, configured while the others boot)", reached["web"])
+		}
+		if reached["storage"] != 120*time.Second {
+			t.Errorf("storage reached after %v, want 120s (third in line)", reached["storage"])
+		}
+	})
+}
+
+// A failed boot ends Configure's waits: up reports the boot, not a hang.
+func TestConfigureWaitEndsWhenABootFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hv := fake.New()
+		opts := testOpts()
+		opts.LogDir = t.TempDir()
+		opts.WaitSSH = func(ctx context.Context, vm *VMSpec) error {
+			if vm.Name == "storage" {
+				return fmt.Errorf("no route to host")
+			}
+			return nil
+		}
+		opts.Configure = func(ctx context.Context, _ *State, ready func(context.Context, string) error) error {
+			return ready(ctx, "storage")
+		}
+		_, err := Up(ctx(), hv, testLab("lab1"), opts)
+		if err == nil || !strings.Contains(err.Error(), "VM storage") || !strings.Contains(err.Error(), "no route to host") {
+			t.Fatalf("err = %v, want storage's boot failure", err)
 		}
 	})
 }

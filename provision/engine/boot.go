@@ -43,18 +43,18 @@ func newBoots(adm *admission, bounds BootBounds, timeout time.Duration) *boots {
 	return &boots{adm: adm, bounds: bounds, timeout: timeout, waiting: map[string]time.Time{}, booting: map[string]*bootWatch{}}
 }
 
-// boot starts vm once it is admitted and waits until it answers SSH. A
+// boot starts vm once it is admitted (by rank, see admission) and waits until it answers SSH. A
 // boot that makes no progress is destroyed and started again (up to
 // Retries times); then, or on any other failure, the error says how far
 // the boot got and shows the end of its console.
-func (u *upRun) boot(ctx context.Context, vm *VMSpec) error {
+func (u *upRun) boot(ctx context.Context, vm *VMSpec, rank int) error {
 	b := u.boots
 	p := u.opts.Progress
 	var earlier []string
 	for attempt := 0; ; attempt++ {
 		p.VM(vm.Name, PhaseAdmit, nil)
 		b.setWaiting(vm.Name, true)
-		release, err := b.adm.admit(ctx)
+		release, err := b.adm.admit(ctx, rank)
 		b.setWaiting(vm.Name, false)
 		if err != nil {
 			return fmt.Errorf("wait for a boot slot: %w", err)
@@ -262,16 +262,6 @@ func (b *boots) heartbeat(ctx context.Context, p Progress) (stop func()) {
 		}
 	})
 	return func() { cancel(); wg.Wait() }
-}
-
-// startsAny reports whether up starts any domain.
-func (u *upRun) startsAny() bool {
-	for _, vm := range u.st.VMs {
-		if c, _ := u.ch.Get("domain", vm.LibvirtName); c.Action != ActKeep {
-			return true
-		}
-	}
-	return false
 }
 
 // newBoots sizes boot admission and the stuck-boot bounds, and says so.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,8 +44,14 @@ type UpOptions struct {
 	// BeforeChange runs once up has decided to change the lab (after
 	// Confirm), before the first change; nil skips. An error stops up.
 	BeforeChange func(*Changes) error
-	// Configure runs after every VM is SSH-ready (guest roles); nil skips.
-	Configure func(ctx context.Context, s *State) error
+	// Configure configures the guests (roles); nil skips. When up boots
+	// VMs it runs while they boot: ready(vm) blocks until vm answers SSH,
+	// so the first VMs are configured while later ones still boot.
+	// Otherwise it runs once every VM is up, and ready returns at once.
+	Configure func(ctx context.Context, s *State, ready func(ctx context.Context, vm string) error) error
+	// BootFirst ranks VMs for boot admission: lower boots first (nil =
+	// lab order). Up uses it to boot first what Configure needs first.
+	BootFirst func(vm string) int
 	Progress  Progress
 	// Clone, when set, makes every new VM from the same VM of another
 	// copy of the class instead of booting it (fast classroom copies).
@@ -244,13 +251,22 @@ func (u *upRun) run(ctx context.Context) error {
 	waits, sctx := errgroup.WithContext(all)
 	work, wctx := errgroup.WithContext(sctx)
 	work.SetLimit(u.opts.Parallel)
-	if u.opts.WaitSSH != nil && u.startsAny() && u.opts.Clone == nil {
+	if u.opts.WaitSSH != nil && u.bootCount() > 0 && u.opts.Clone == nil {
 		u.boots = u.newBoots(ctx)
+		u.boots.adm.holdFor(u.bootCount()) // until every boot is queued
 		defer u.boots.heartbeat(sctx, p)()
 	}
-	for _, vm := range u.st.VMs {
+	ready := newReadiness(u.st.VMs)
+	var configured chan error // Configure's result while VMs boot
+	if u.opts.Configure != nil && u.boots != nil {
+		configured = make(chan error, 1)
+		p.Info("configuring guests as they answer SSH")
+		go func() { configured <- u.opts.Configure(all, u.st, ready.wait) }()
+	}
+	for _, vm := range u.bootOrder() {
 		c, _ := u.ch.Get("domain", vm.LibvirtName)
 		if c.Action == ActKeep {
+			ready.done(vm.Name)
 			continue
 		}
 		work.Go(func() error {
@@ -262,14 +278,16 @@ func (u *upRun) run(ctx context.Context) error {
 			}
 			if u.boots == nil {
 				u.result(vm.Name).Seconds = time.Since(u.start).Seconds()
+				ready.done(vm.Name)
 				return nil
 			}
 			waits.Go(func() error {
-				if err := u.boot(sctx, vm); err != nil {
+				if err := u.boot(sctx, vm, u.rank(vm)); err != nil {
 					p.VM(vm.Name, PhaseFailed, err)
 					u.result(vm.Name).Error = err.Error()
 					return fmt.Errorf("VM %s: %w", vm.Name, err)
 				}
+				ready.done(vm.Name)
 				return nil
 			})
 			return nil
@@ -278,16 +296,83 @@ func (u *upRun) run(ctx context.Context) error {
 	werr := work.Wait()
 	serr := waits.Wait()
 	if err := errors.Join(werr, serr); err != nil {
+		// Configure's own error is only the cancelled wait for a VM.
+		cancelAll()
+		if configured != nil {
+			<-configured
+		}
 		return err
 	}
+	if configured != nil {
+		if err := <-configured; err != nil {
+			return fmt.Errorf("configure guests: %w", err)
+		}
+		return nil
+	}
 	if u.opts.Configure != nil {
-		// roles.Apply runs here, once every VM answers SSH (wired by the CLI).
 		p.Info("configuring guests")
-		if err := u.opts.Configure(ctx, u.st); err != nil {
+		if err := u.opts.Configure(ctx, u.st, ready.wait); err != nil {
 			return fmt.Errorf("configure guests: %w", err)
 		}
 	}
 	return nil
+}
+
+// bootCount is how many VMs up starts.
+func (u *upRun) bootCount() int {
+	n := 0
+	for _, vm := range u.st.VMs {
+		if c, _ := u.ch.Get("domain", vm.LibvirtName); c.Action != ActKeep {
+			n++
+		}
+	}
+	return n
+}
+
+// rank is vm's place in boot admission (see UpOptions.BootFirst).
+func (u *upRun) rank(vm *VMSpec) int {
+	if u.opts.BootFirst == nil {
+		return 0
+	}
+	return u.opts.BootFirst(vm.Name)
+}
+
+// bootOrder is the lab's VMs by rank (stable: lab order within a rank),
+// so libvirt work, and with it boot admission, starts with the VMs
+// Configure needs first.
+func (u *upRun) bootOrder() []*VMSpec {
+	vms := slices.Clone(u.st.VMs)
+	slices.SortStableFunc(vms, func(a, b *VMSpec) int { return u.rank(a) - u.rank(b) })
+	return vms
+}
+
+// readiness says when each VM answers SSH (or needs no boot).
+type readiness map[string]chan struct{}
+
+func newReadiness(vms []*VMSpec) readiness {
+	r := readiness{}
+	for _, vm := range vms {
+		r[vm.Name] = make(chan struct{})
+	}
+	return r
+}
+
+// done marks vm ready; it is called once per VM.
+func (r readiness) done(vm string) { close(r[vm]) }
+
+// wait blocks until vm is ready or ctx ends; a VM up does not know about
+// is ready.
+func (r readiness) wait(ctx context.Context, vm string) error {
+	c, ok := r[vm]
+	if !ok {
+		return nil
+	}
+	select {
+	case <-c:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("VM %s did not come up: %w", vm, context.Cause(ctx))
+	}
 }
 
 func indent(s string) string {

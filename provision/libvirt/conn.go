@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +27,7 @@ type Conn struct {
 	uri  string
 	l    *golibvirt.Libvirt
 	jump *sshConn // the SSH connection of a qemu+ssh URI, for DialGuest
-	// streams serialises volume downloads (see CopyVolume).
+	// streams serialises volume uploads and downloads (see fill).
 	streams sync.Mutex
 }
 
@@ -437,12 +439,42 @@ func (c *Conn) CreateVolume(ctx context.Context, pool string, def *libvirtxml.St
 	if content != nil {
 		// Cancel the upload with ctx: closing the reader side ends the stream.
 		r := &ctxReader{ctx: ctx, r: content}
-		if err := c.l.StorageVolUpload(v, r, 0, uint64(n), 0); err != nil {
+		if err := c.fill(v, r, n); err != nil {
 			_ = c.l.StorageVolDelete(v, golibvirt.StorageVolDeleteNormal)
 			return Volume{}, fmt.Errorf("upload volume %q: %w", def.Name, wrap(err))
 		}
 	}
 	return c.volume(pool, v)
+}
+
+// fill writes a new volume's n bytes of content. On a local daemon it
+// writes the file itself when it may: go-libvirt's upload stream can
+// deadlock the whole connection when libvirtd's final stream packet races
+// the call's return (digitalocean/go-libvirt#241; seen here as an up that
+// hung for good while it uploaded seeds). Otherwise it uploads, one stream
+// at a time on the connection.
+func (c *Conn) fill(v golibvirt.StorageVol, content io.Reader, n int64) error {
+	if isLocalURI(c.uri) {
+		path, err := c.l.StorageVolGetPath(v)
+		if err != nil {
+			return err
+		}
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+			_, err := io.Copy(f, io.LimitReader(content, n))
+			if serr := f.Sync(); err == nil {
+				err = serr
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		} else if !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+	}
+	c.streams.Lock()
+	defer c.streams.Unlock()
+	return c.l.StorageVolUpload(v, content, 0, uint64(n), 0)
 }
 
 // DeleteVolume implements Hypervisor.

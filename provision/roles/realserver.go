@@ -189,18 +189,19 @@ func realServerAddrStep(ctx context.Context, h *host) (bool, error) {
 	if err != nil {
 		return changed, err
 	}
-	enabled, err := h.test(ctx, "systemctl is-enabled --quiet labctl-realserver")
+	const unit = "labctl-realserver"
+	st, err := h.tests(ctx, isEnabled(unit), needsReload(unit))
 	if err != nil {
 		return changed, err
 	}
+	enabled, reload := st[0], st[1]
 	if changed || !live || !enabled {
-		if _, err := h.run(ctx, "systemctl daemon-reload"); err != nil {
-			return changed, err
+		// The script itself sets the addresses now; the unit does it at boot.
+		cmds := []string{systemctlEnable(unit), rsScript}
+		if reload {
+			cmds = append([]string{"systemctl daemon-reload"}, cmds...)
 		}
-		if _, err := h.run(ctx, "systemctl enable --quiet labctl-realserver"); err != nil {
-			return changed, err
-		}
-		if _, err := h.run(ctx, rsScript); err != nil {
+		if _, err := h.run(ctx, strings.Join(cmds, " && ")); err != nil {
 			return changed, err
 		}
 		changed = true

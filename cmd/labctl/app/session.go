@@ -72,6 +72,9 @@ func (a *App) openSession(ctx context.Context, arg string, f lifecycleFlags) (*p
 	if !a.Quiet {
 		s.Out = a.IO.Err
 	}
+	if a.Verbose >= 2 {
+		s.Trace = a.IO.Err
+	}
 	return s, nil
 }
 

@@ -36,10 +36,21 @@ func (f *Fake) basics() {
 	})
 	f.Handle(`rm -f (\S+)`, func(f *Fake, m []string) ssh.Result { f.SetPath(m[1], false); return ok("") })
 	f.Handle(`ln -s (\S+) (\S+)`, func(f *Fake, m []string) ssh.Result { f.SetPath(m[2], true); return ok("") })
-	f.Handle(`systemctl daemon-reload`, func(*Fake, []string) ssh.Result { return ok("") })
-	f.Handle(`systemctl is-enabled --quiet (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Unit(m[1]).Enabled) })
+	f.Handle(`systemctl daemon-reload`, func(f *Fake, _ []string) ssh.Result {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.UnitsStale = false
+		f.Reloads++
+		return ok("")
+	})
+	f.Handle(`\[ "\$\(systemctl show -P NeedDaemonReload \S+\)" = yes \]`, func(f *Fake, _ []string) ssh.Result {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return boolResult(f.UnitsStale)
+	})
+	f.Handle(`(?:SYSTEMCTL_SKIP_SYSV=1 )?systemctl is-enabled --quiet (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Unit(m[1]).Enabled) })
 	f.Handle(`systemctl is-active --quiet (\S+)`, func(f *Fake, m []string) ssh.Result { return boolResult(f.Unit(m[1]).Active) })
-	f.Handle(`systemctl enable (?:--quiet )?(?:--now )?(\S+)`, func(f *Fake, m []string) ssh.Result {
+	f.Handle(`(?:SYSTEMCTL_SKIP_SYSV=1 )?systemctl enable (?:--quiet )?(?:--no-reload )?(?:--now )?(\S+)`, func(f *Fake, m []string) ssh.Result {
 		f.Unit(m[1]).Enabled = true
 		return ok("")
 	})
@@ -104,6 +115,17 @@ func (f *Fake) basics() {
 			fmt.Fprintln(&out, f.dispatch(strings.TrimPrefix(part, "{ ")).ExitCode)
 		}
 		return ok(out.String())
+	})
+	// Commands chained with && (roles' one-round-trip actions): each part
+	// runs only when the one before it succeeded.
+	f.Handle(`(.+? && .+)`, func(f *Fake, m []string) ssh.Result {
+		var res ssh.Result
+		for _, part := range strings.Split(m[1], " && ") {
+			if res = f.dispatch(part); res.ExitCode != 0 {
+				return res
+			}
+		}
+		return res
 	})
 	f.Handle(`command -v (\S+)`, func(*Fake, []string) ssh.Result { return ok("") })
 	f.Handle(`dpkg-query -W -f='\$\{Package\} \$\{db:Status-Status\}\\n' (.+)`, func(f *Fake, m []string) ssh.Result {

@@ -30,17 +30,21 @@ type handler struct {
 type Fake struct {
 	Name string
 
-	mu       sync.Mutex
-	Files    map[string][]byte
-	Modes    map[string]fs.FileMode
-	Paths    map[string]bool   // directories, devices and links that exist
-	Units    map[string]*Unit  // systemd units by name
-	Sysctl   map[string]string // live kernel parameters
-	Missing  []string          // packages dpkg-query reports as not installed
-	Cmds     []string          // every command run, in order
-	Writes   []string          // every path written, in order
-	Trips    int               // SSH round trips: every Run, WriteFile and ReadFile
-	handlers []handler
+	mu      sync.Mutex
+	Files   map[string][]byte
+	Modes   map[string]fs.FileMode
+	Paths   map[string]bool   // directories, devices and links that exist
+	Units   map[string]*Unit  // systemd units by name
+	Sysctl  map[string]string // live kernel parameters
+	Missing []string          // packages dpkg-query reports as not installed
+	Cmds    []string          // every command run, in order (each part of a && chain)
+	Writes  []string          // every path written, in order
+	Trips   int               // SSH round trips: every Run, WriteFile and ReadFile
+	// UnitsStale says a unit file, drop-in or fstab was written since the
+	// last daemon-reload (what systemd reports as NeedDaemonReload).
+	UnitsStale bool
+	Reloads    int // daemon-reloads run
+	handlers   []handler
 }
 
 // Unit is the simulated state of a systemd unit.
@@ -84,7 +88,8 @@ func (f *Fake) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	}
 	f.mu.Lock()
 	f.Trips++
-	f.Cmds = append(f.Cmds, cmd)
+	// A chain (a && b) is one round trip but several commands.
+	f.Cmds = append(f.Cmds, strings.Split(cmd, " && ")...)
 	f.mu.Unlock()
 	res := f.dispatch(cmd)
 	if res.ExitCode != 0 {
@@ -122,6 +127,9 @@ func (f *Fake) WriteFile(ctx context.Context, p string, data []byte, mode fs.Fil
 	f.Files[p] = slices.Clone(data)
 	f.Modes[p] = mode
 	f.Writes = append(f.Writes, p)
+	if strings.HasPrefix(p, "/etc/systemd/") || p == "/etc/fstab" {
+		f.UnitsStale = true
+	}
 	return nil
 }
 
