@@ -45,6 +45,16 @@ type bootRecorder struct {
 	t0     time.Time
 }
 
+// recordedBoots is up's options with rec as WaitSSH: guests answer SSH
+// boot after they start, from now on (fake time).
+func recordedBoots(t *testing.T, boot time.Duration) (*bootRecorder, UpOptions) {
+	rec := &bootRecorder{boot: boot, t0: time.Now()}
+	opts := testOpts()
+	opts.LogDir = t.TempDir()
+	opts.WaitSSH = rec.wait
+	return rec, opts
+}
+
 func (r *bootRecorder) wait(ctx context.Context, vm *VMSpec) error {
 	r.mu.Lock()
 	r.now++
@@ -64,10 +74,7 @@ func TestAdmissionNeverMoreThanK(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hv := fake.New()
 		hv.Node.CPUs = 2 // TCG: K = 2
-		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
-		opts := testOpts()
-		opts.LogDir = t.TempDir()
-		opts.WaitSSH = rec.wait
+		rec, opts := recordedBoots(t, 40*time.Second)
 		var info []string
 		var mu sync.Mutex
 		opts.Progress = progressFunc(func(s string) { mu.Lock(); info = append(info, s); mu.Unlock() })
@@ -104,10 +111,7 @@ func TestAdmissionNeverMoreThanK(t *testing.T) {
 func TestAdmissionTimeSliceAdmitsNext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hv := fake.New()
-		rec := &bootRecorder{boot: 100 * time.Second, t0: time.Now()}
-		opts := testOpts()
-		opts.LogDir = t.TempDir()
-		opts.WaitSSH = rec.wait
+		rec, opts := recordedBoots(t, 100*time.Second)
 		opts.BootParallel = 1
 		opts.BootSlice = 30 * time.Second
 		if _, err := Up(ctx(), hv, testLab("lab1"), opts); err != nil {
@@ -185,10 +189,7 @@ func (f progressFunc) Info(s string)           { f(s) }
 // 80 s for its slot and still has its whole 60 s.
 func TestBootTimeoutExcludesTheWaitForASlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
-		opts := testOpts()
-		opts.LogDir = t.TempDir()
-		opts.WaitSSH = rec.wait
+		rec, opts := recordedBoots(t, 40*time.Second)
 		opts.BootParallel = 1
 		opts.BootTimeout = time.Minute
 		if _, err := Up(ctx(), fake.New(), testLab("lab1"), opts); err != nil {
@@ -245,10 +246,7 @@ func TestAdmissionByRank(t *testing.T) {
 func TestConfigureRunsWhileLaterVMsBoot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hv := fake.New()
-		rec := &bootRecorder{boot: 40 * time.Second, t0: time.Now()}
-		opts := testOpts()
-		opts.LogDir = t.TempDir()
-		opts.WaitSSH = rec.wait
+		rec, opts := recordedBoots(t, 40*time.Second)
 		opts.BootParallel = 1
 		opts.BootFirst = func(vm string) int {
 			if vm == "web" {
