@@ -12,7 +12,7 @@ import (
 
 // RecipeVersion changes whenever the build steps change in a way the
 // embedded rootfs files do not show; it is part of the cache key.
-const RecipeVersion = "4" // 4: labctl-firstboot enabled, manifest "firstboot"
+const RecipeVersion = "5" // 5: masked generators, executable rootfs scripts
 
 // rootfsFiles are copied into the image: common/ always, trim/ when trimming.
 //
@@ -91,6 +91,23 @@ var maskedUnits = []string{
 	"cloud-config.service", // no config modules; cloud-final.service is overridden (rootfs/trim)
 	"systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "proc-sys-fs-binfmt_misc.mount",
 	"modprobe@drm.service",
+	// Kernel file systems and modules no lab VM uses: each is a unit (and
+	// for modprobe@ a process) on the single TCG vCPU while sshd waits.
+	// A tool that needs one mounts or loads it itself (loop and dm_mod
+	// load on first use of /dev/loop-control and /dev/mapper/control).
+	"dev-hugepages.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
+	"sys-fs-fuse-connections.mount", "sys-kernel-config.mount",
+	"modprobe@fuse.service", "modprobe@loop.service", "modprobe@dm_mod.service", "modprobe@configfs.service",
+}
+
+// maskedGenerators never find anything to do in a lab VM (no encrypted,
+// integrity or verity volumes, no GPT auto-discovery, hibernation, offline
+// updates, rc.local or systemd.run=), but each is a process systemd waits
+// for before it starts any unit.
+var maskedGenerators = []string{
+	"systemd-cryptsetup-generator", "systemd-integritysetup-generator", "systemd-veritysetup-generator",
+	"systemd-gpt-auto-generator", "systemd-hibernate-resume-generator", "systemd-system-update-generator",
+	"systemd-rc-local-generator", "systemd-run-generator",
 }
 
 // roleServices are installed for the roles but stay off until a role
@@ -109,8 +126,9 @@ func InputsHash(o BuildOptions, packages []string) (string, error) {
 	sort.Strings(pk)
 	fmt.Fprintf(h, "recipe=%s\nname=%s\nsuite=%s\nmirror=%s\nsecurity=%s\nkernel=%s\nsize=%d\nnotrim=%t\npackages=%s\n",
 		RecipeVersion, o.Name, o.Suite, o.Mirror, o.SecurityMirror, o.Kernel, o.DiskSize, o.NoTrim, strings.Join(pk, ","))
-	fmt.Fprintf(h, "cmdline=%s\nmodules=%s\nmasked=%s\nroles=%s\n", Cmdline(!o.NoTrim),
-		strings.Join(initramfsModules(o.Kernel), ","), strings.Join(maskedUnits, ","), strings.Join(roleServices, ","))
+	fmt.Fprintf(h, "cmdline=%s\nmodules=%s\nmasked=%s\ngenerators=%s\nroles=%s\n", Cmdline(!o.NoTrim),
+		strings.Join(initramfsModules(o.Kernel), ","), strings.Join(maskedUnits, ","),
+		strings.Join(maskedGenerators, ","), strings.Join(roleServices, ","))
 	err := fs.WalkDir(rootfsFiles, "rootfs", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -106,6 +106,7 @@ func (s *buildState) finish(ctx context.Context) error {
 	if !s.o.NoTrim {
 		script.WriteString("systemctl enable labctl-firstboot.service\n")
 		fmt.Fprintf(&script, "for u in %s; do ln -sfn /dev/null /etc/systemd/system/$u; done\n", strings.Join(maskedUnits, " "))
+		fmt.Fprintf(&script, "mkdir -p /etc/systemd/system-generators\nfor g in %s; do ln -sfn /dev/null /etc/systemd/system-generators/$g; done\n", strings.Join(maskedGenerators, " "))
 		fmt.Fprintf(&script, "for u in %s; do if [ -e /lib/systemd/system/$u ]; then systemctl disable $u; elif [ -e /etc/init.d/${u%%.service} ]; then update-rc.d ${u%%.service} disable; fi; done\n", strings.Join(roleServices, " "))
 		// cloud-init 22.4 renders static links without IPv6AcceptRA, so
 		// networkd waits ~12 s for a router advertisement on IPv4-only lab
@@ -288,6 +289,8 @@ func fileSHA256(path string) (string, int64, error) {
 }
 
 // copyTree copies the embedded directory from (e.g. rootfs/common) onto root.
+// Scripts (a "#!" first line) are made executable: embedded files carry no
+// mode, and initramfs-tools runs only executable hooks.
 func copyTree(fsys fs.FS, from, root string) error {
 	return fs.WalkDir(fsys, from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -298,7 +301,11 @@ func copyTree(fsys fs.FS, from, root string) error {
 			return err
 		}
 		rel := strings.TrimPrefix(p, from+"/")
-		return writeFile(root, rel, string(data), 0o644)
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(string(data), "#!") {
+			mode = 0o755
+		}
+		return writeFile(root, rel, string(data), mode)
 	})
 }
 

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,4 +62,71 @@ func TestTrimMasksSerialGetty(t *testing.T) {
 		}
 	}
 	t.Error("serial-getty@.service is not masked")
+}
+
+// The no-udev initramfs hook: installed executable (initramfs-tools runs
+// only executable hooks), it removes udev from a DESTDIR and keeps the
+// move of /dev to the root.
+func TestTrimInitramfsHookDropsUdev(t *testing.T) {
+	root := t.TempDir()
+	if err := copyTree(rootfsFiles, "rootfs/trim", root); err != nil {
+		t.Fatal(err)
+	}
+	hook := filepath.Join(root, "etc/initramfs-tools/hooks/labctl-no-udev")
+	st, err := os.Stat(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o755 {
+		t.Errorf("hook mode %v, want 0755", st.Mode().Perm())
+	}
+	if st, err := os.Stat(filepath.Join(root, "etc/modules-load.d/labctl-virtio-net.conf")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("modules-load.d file: %v, %v (want 0644)", st, err)
+	}
+	dest := t.TempDir()
+	for _, f := range []string{"scripts/init-top/udev", "scripts/init-bottom/udev", "usr/bin/udevadm", "usr/lib/systemd/systemd-udevd", "usr/lib/udev/rules.d/50-udev-default.rules", "scripts/init-top/keymap"} {
+		if err := writeFile(dest, f, "x\n", 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", hook)
+	cmd.Env = append(os.Environ(), "DESTDIR="+dest)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hook: %v\n%s", err, out)
+	}
+	for _, gone := range []string{"scripts/init-top/udev", "usr/bin/udevadm", "usr/lib/systemd/systemd-udevd", "usr/lib/udev"} {
+		if _, err := os.Stat(filepath.Join(dest, gone)); err == nil {
+			t.Errorf("%s still in the initramfs", gone)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dest, "scripts/init-top/keymap")); err != nil {
+		t.Errorf("the hook removed an unrelated script: %v", err)
+	}
+	bottom, err := os.ReadFile(filepath.Join(dest, "scripts/init-bottom/udev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bottom), `mount -n -o move /dev "${rootmnt:?}/dev"`) || strings.Contains(string(bottom), "udevadm") {
+		t.Errorf("init-bottom script:\n%s", bottom)
+	}
+	if out, err := exec.Command("sh", "-n", filepath.Join(dest, "scripts/init-bottom/udev")).CombinedOutput(); err != nil {
+		t.Errorf("init-bottom script does not parse: %v\n%s", err, out)
+	}
+}
+
+// Masked generators are symlinks to /dev/null in /etc/systemd/system-generators.
+func TestTrimMasksGenerators(t *testing.T) {
+	b, fr := quietBuilder(t)
+	_, _ = b.Build(context.Background(), BuildOptions{})
+	for _, c := range fr.calls {
+		if strings.HasPrefix(c, "chroot ") && strings.Contains(c, "/etc/systemd/system-generators/$g") {
+			for _, g := range maskedGenerators {
+				if !strings.Contains(c, g) {
+					t.Errorf("generator %s not masked", g)
+				}
+			}
+			return
+		}
+	}
+	t.Errorf("the build masks no generator:\n%s", strings.Join(fr.calls, "\n"))
 }
