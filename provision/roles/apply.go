@@ -72,7 +72,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	}
 	var (
 		rep   Report
-		fails []error    // every failed step of the stage, not just the first
+		fails []error    // every failed step, not just the first
 		mu    sync.Mutex // guards rep, fails and opts.Out
 	)
 	record := func(r StepResult, err error) {
@@ -86,43 +86,99 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 			progress(opts.Out, r)
 		}
 	}
-	states := map[string]*vmState{}
-	for _, vm := range lab.VMs {
-		states[vm.Name] = &vmState{}
+	// Each VM runs its stages in order, without waiting for other VMs,
+	// except where a stage needs another VM's (stageAfter): a VM's
+	// nfs_client stage mounts the export, so it waits until every
+	// nfs_server stage is done. Directors and clients need nothing from
+	// the web tier, so they are configured while it still is.
+	stages := plan(lab, opts.Only, opts.Solution)
+	finished := map[topology.Role]*stageDone{}
+	type vmStage struct {
+		role topology.Role
+		w    vmWork
 	}
-	for _, st := range plan(lab, opts.Only, opts.Solution) {
-		g, gctx := errgroup.WithContext(ctx)
-		if opts.Parallel > 0 {
-			g.SetLimit(opts.Parallel)
-		}
+	var order []string // VMs in first-stage order
+	perVM := map[string][]vmStage{}
+	for _, st := range stages {
+		finished[st.role] = &stageDone{left: len(st.work), done: make(chan struct{})}
 		for _, w := range st.work {
-			g.Go(func() error {
-				r, err := hosts(w.vm.Name)
-				if err != nil {
-					err = &StepError{VM: w.vm.Name, Role: st.role, Step: "connect", Err: err}
-					record(StepResult{StepID: StepID{VM: w.vm.Name, Role: st.role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
-					return err
-				}
-				h := &host{r: r, vm: w.vm, lab: lab, st: states[w.vm.Name]}
-				h.prefetch(gctx, w.paths)
-				for _, s := range w.steps {
-					if err := runStep(gctx, h, st.role, s, record); err != nil {
-						return err
+			if perVM[w.vm.Name] == nil {
+				order = append(order, w.vm.Name)
+			}
+			perVM[w.vm.Name] = append(perVM[w.vm.Name], vmStage{st.role, w})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if opts.Parallel > 0 {
+		g.SetLimit(opts.Parallel)
+	}
+	for _, name := range order {
+		g.Go(func() error {
+			st := &vmState{}
+			for _, s := range perVM[name] {
+				for _, dep := range stageAfter[s.role] {
+					if d := finished[dep]; d != nil {
+						select {
+						case <-d.done:
+						case <-gctx.Done():
+							return gctx.Err()
+						}
 					}
 				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			sortReport(lab, &rep)
-			if len(fails) > 0 {
-				return rep, errors.Join(fails...)
+				if err := applyStage(gctx, lab, hosts, s.role, s.w, st, record); err != nil {
+					return err
+				}
+				finished[s.role].finish()
 			}
-			return rep, err
+			return nil
+		})
+	}
+	err := g.Wait()
+	sortReport(lab, &rep)
+	if len(fails) > 0 {
+		return rep, errors.Join(fails...)
+	}
+	return rep, err
+}
+
+// stageAfter lists, for a role, the roles whose stages on every VM must
+// be done before any VM starts it.
+var stageAfter = map[topology.Role][]topology.Role{
+	topology.RoleNFSClient: {topology.RoleNFSServer},
+}
+
+// stageDone closes done when the last VM of a stage finished it.
+type stageDone struct {
+	mu   sync.Mutex
+	left int
+	done chan struct{}
+}
+
+func (d *stageDone) finish() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.left--; d.left == 0 {
+		close(d.done)
+	}
+}
+
+// applyStage runs one role's steps on one VM: one hash round trip, then
+// the steps in order, stopping at the first failure.
+func applyStage(ctx context.Context, lab *topology.Lab, hosts Hosts, role topology.Role, w vmWork, st *vmState, record func(StepResult, error)) error {
+	r, err := hosts(w.vm.Name)
+	if err != nil {
+		err = &StepError{VM: w.vm.Name, Role: role, Step: "connect", Err: err}
+		record(StepResult{StepID: StepID{VM: w.vm.Name, Role: role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
+		return err
+	}
+	h := &host{r: r, vm: w.vm, lab: lab, st: st}
+	h.prefetch(ctx, w.paths)
+	for _, s := range w.steps {
+		if err := runStep(ctx, h, role, s, record); err != nil {
+			return err
 		}
 	}
-	sortReport(lab, &rep)
-	return rep, nil
+	return nil
 }
 
 func runStep(ctx context.Context, h *host, role topology.Role, s step, record func(StepResult, error)) error {

@@ -21,7 +21,7 @@ type Options struct {
 	Only []string
 	// Out receives one progress line per finished step (nil = silent).
 	Out io.Writer
-	// Parallel caps concurrent VMs within a stage (0 = no cap).
+	// Parallel caps how many VMs are configured at once (0 = no cap).
 	Parallel int
 	// Solution runs the roles the lab's exercise leaves to the student
 	// too (the model answer); without it they are not configured.
@@ -96,8 +96,8 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 // Steps lists the steps Apply runs for lab, in order: stages follow
 // topology.RoleOrder (raid → nfs_server → nfs_client → web → real_server →
-// lvs_director → client); within a stage VMs are sorted by name and run in
-// parallel. solution: as Options.Solution.
+// lvs_director → client); within a stage VMs are sorted by name.
+// solution: as Options.Solution.
 func Steps(lab *topology.Lab, solution bool) []PlannedStep {
 	var out []PlannedStep
 	for _, st := range plan(lab, nil, solution) {
@@ -110,9 +110,10 @@ func Steps(lab *topology.Lab, solution bool) []PlannedStep {
 	return out
 }
 
-// Apply runs every role of every selected VM of lab, stage by stage (see
-// Steps). VMs in a stage run concurrently; the first failure cancels the
-// stage and stops the run. ctx cancels everything.
+// Apply runs every role of every selected VM of lab. Each VM runs its
+// stages in Steps order, concurrently with the other VMs; a stage waits for
+// other VMs only where it needs them (NFS clients for the NFS server). The
+// first failure cancels the run. ctx cancels everything.
 func Apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Report, error) {
 	return apply(ctx, lab, hosts, opts)
 }

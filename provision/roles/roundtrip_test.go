@@ -40,13 +40,15 @@ func TestPackagesAskedOncePerVM(t *testing.T) {
 			t.Errorf("nfs_client packages of web-1: %s", s.Status)
 		}
 	}
-	for _, vm := range []string{"storage", "web-1", "web-2"} {
-		if n := count(gs[vm], "dpkg-query "); n != 1 {
-			t.Errorf("%s: %d dpkg-query calls, want 1", vm, n)
+	// web-1's failure cancels the other web servers wherever they are, so
+	// they asked at most once.
+	for vm, want := range map[string]int{"storage": 1, "web-1": 1, "web-2": -1, "web-3": -1} {
+		if n := count(gs[vm], "dpkg-query "); n != want && (want >= 0 || n > 1) {
+			t.Errorf("%s: %d dpkg-query calls, want %d", vm, n, max(want, 1))
 		}
 	}
-	if c := gs["web-2"].Commands(); !strings.Contains(c[0], " apache2 ") || !strings.Contains(c[0], " nfs-common ") || !strings.Contains(c[0], " procps") {
-		t.Errorf("web-2's first command does not ask for every role's packages: %q", c[0])
+	if c := gs["web-1"].Commands(); !strings.Contains(c[0], " apache2 ") || !strings.Contains(c[0], " nfs-common ") || !strings.Contains(c[0], " procps") {
+		t.Errorf("web-1's first command does not ask for every role's packages: %q", c[0])
 	}
 }
 

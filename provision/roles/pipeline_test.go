@@ -1,0 +1,111 @@
+package roles
+
+import (
+	"context"
+	"io/fs"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labctl/labctl/provision/roles/rolestest"
+	"github.com/labctl/labctl/provision/ssh"
+	"github.com/labctl/labctl/topology"
+)
+
+// seqRunner records every call of its VM in one sequence shared by all
+// VMs, and first waits for gate (if any).
+type seqRunner struct {
+	ssh.Runner
+	log  *callLog
+	gate <-chan struct{}
+}
+
+type callLog struct {
+	mu    sync.Mutex
+	calls []string // VM names, in call order
+	first map[string]chan struct{}
+}
+
+func (l *callLog) add(vm string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, vm)
+	if ch, ok := l.first[vm]; ok {
+		close(ch)
+		delete(l.first, vm)
+	}
+}
+
+func (r *seqRunner) wait(ctx context.Context) error {
+	if r.gate == nil {
+		return nil
+	}
+	select {
+	case <-r.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *seqRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
+	if err := r.wait(ctx); err != nil {
+		return ssh.Result{}, err
+	}
+	r.log.add(r.Host())
+	return r.Runner.Run(ctx, cmd)
+}
+
+func (r *seqRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	r.log.add(r.Host())
+	return r.Runner.WriteFile(ctx, p, data, mode)
+}
+
+func (r *seqRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if err := r.wait(ctx); err != nil {
+		return nil, err
+	}
+	r.log.add(r.Host())
+	return r.Runner.ReadFile(ctx, p)
+}
+
+// VMs do not wait for each other's stages, except that the NFS clients
+// wait for the NFS server: here the storage server may not run a command
+// before director-1 has run one (with a stage barrier that would never
+// happen), and no web server runs one before the storage server is done.
+func TestStagesRunPerVMAndNFSClientsWaitForTheServer(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	gs := guests(lab)
+	log := &callLog{first: map[string]chan struct{}{"director-1": make(chan struct{})}}
+	directorStarted := log.first["director-1"]
+	hosts := func(name string) (ssh.Runner, error) {
+		r := &seqRunner{Runner: gs[name].Fake, log: log}
+		if name == "storage" {
+			r.gate = directorStarted
+		}
+		return r, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Apply(ctx, lab, hosts, Options{}); err != nil {
+		t.Fatalf("Apply: %v (storage waited for the directors' stage?)", err)
+	}
+	lastStorage, firstWeb := -1, len(log.calls)
+	for i, vm := range log.calls {
+		switch vm {
+		case "storage":
+			lastStorage = i
+		case "web-1", "web-2", "web-3":
+			firstWeb = min(firstWeb, i)
+		}
+	}
+	if lastStorage < 0 || firstWeb == len(log.calls) {
+		t.Fatalf("calls: %v", log.calls)
+	}
+	if firstWeb < lastStorage {
+		t.Errorf("a web server ran call %d before the storage server's last (%d): %v", firstWeb, lastStorage, log.calls)
+	}
+}
