@@ -20,9 +20,10 @@ func provisionCmd(a *App, open hostsOpener) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "provision [VM...]",
 		Short: "Configure the guests (roles: RAID, NFS, Apache, LVS) over SSH; idempotent",
-		Long: `provision runs the roles of every VM (or only the named VMs) over SSH, in
-dependency order: raid → nfs_server → nfs_client → web → real_server →
-lvs_director → client, VMs of one stage in parallel. Each step compares
+		Long: `provision runs the roles of every VM (or only the named VMs) over SSH.
+Each VM runs its roles in dependency order (raid → nfs_server → nfs_client →
+web → real_server → lvs_director → client), the VMs in parallel; NFS
+clients start once the NFS server is configured. Each step compares
 before it writes and restarts a service only when its config changed, so
 a second run reports every step unchanged. ` + "`labctl up`" + ` runs the same roles.
 
@@ -72,6 +73,6 @@ answer.`,
 	f.register(cmd, true)
 	cmd.Flags().StringVarP(&labPath, "lab", "l", "", "lab directory or file (default: ./lab.hcl or the current directory)")
 	cmd.Flags().BoolVar(&solution, "solution", false, "configure the roles the lab's exercise leaves to the student too (the model answer)")
-	cmd.Flags().IntVar(&parallel, "parallel", 0, "configure at most this many VMs at once (0 = all of a stage)")
+	cmd.Flags().IntVar(&parallel, "parallel", 0, "configure at most this many VMs at once (0 = all)")
 	return cmd
 }
