@@ -109,9 +109,9 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if opts.Parallel > 0 {
-		g.SetLimit(opts.Parallel)
-	}
+	// --parallel caps VMs at work, not VMs waiting for another VM's stage
+	// (a VM holding a slot while it waits could starve the one it waits for).
+	slots := newSlots(opts.Parallel)
 	for _, name := range order {
 		g.Go(func() error {
 			st := &vmState{}
@@ -125,7 +125,12 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 						}
 					}
 				}
-				if err := applyStage(gctx, lab, hosts, s.role, s.w, st, record); err != nil {
+				if err := slots.acquire(gctx); err != nil {
+					return err
+				}
+				err := applyStage(gctx, lab, hosts, s.role, s.w, st, record)
+				slots.release()
+				if err != nil {
 					return err
 				}
 				finished[s.role].finish()
@@ -145,6 +150,34 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 // be done before any VM starts it.
 var stageAfter = map[topology.Role][]topology.Role{
 	topology.RoleNFSClient: {topology.RoleNFSServer},
+}
+
+// slots limits concurrent work; a nil slots (no limit) never blocks.
+type slots chan struct{}
+
+func newSlots(n int) slots {
+	if n <= 0 {
+		return nil
+	}
+	return make(slots, n)
+}
+
+func (s slots) acquire(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s slots) release() {
+	if s != nil {
+		<-s
+	}
 }
 
 // stageDone closes done when the last VM of a stage finished it.

@@ -3,6 +3,7 @@ package roles
 import (
 	"context"
 	"io/fs"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,4 +109,77 @@ func TestStagesRunPerVMAndNFSClientsWaitForTheServer(t *testing.T) {
 	if firstWeb < lastStorage {
 		t.Errorf("a web server ran call %d before the storage server's last (%d): %v", firstWeb, lastStorage, log.calls)
 	}
+}
+
+// --parallel caps VMs at work, not VMs waiting: web-1 (a RAID of its own,
+// so first in line) waits for the NFS server without holding the only
+// slot, or the storage server would never run.
+func TestParallelOneDoesNotDeadlockOnAWaitingVM(t *testing.T) {
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	storage, web1 := lab.VM("storage"), lab.VM("web-1")
+	web1.Roles = append([]topology.Role{topology.RoleRAID}, web1.Roles...)
+	raid := *storage.RAID
+	web1.RAID = &raid
+	// web-1 first in the lab, so first in line for the one slot.
+	vms := []*topology.VM{web1}
+	for _, vm := range lab.VMs {
+		if vm != web1 {
+			vms = append(vms, vm)
+		}
+	}
+	lab.VMs = vms
+	for _, d := range storage.Disks {
+		if d.RAIDMember {
+			c := *d
+			c.Serial = strings.Replace(d.Serial, "storage", "web-1", 1)
+			web1.Disks = append(web1.Disks, &c)
+		}
+	}
+	gs := guests(lab)
+	var mu sync.Mutex
+	busy, most := map[string]bool{}, 0
+	hosts := func(name string) (ssh.Runner, error) {
+		return &countingRunner{Runner: gs[name].Fake, enter: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			busy[name] = true
+			most = max(most, len(busy))
+		}, leave: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			delete(busy, name)
+		}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Apply(ctx, lab, hosts, Options{Parallel: 1}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if most != 1 {
+		t.Errorf("%d VMs ran commands at once with Parallel 1", most)
+	}
+}
+
+// countingRunner calls enter and leave around every call.
+type countingRunner struct {
+	ssh.Runner
+	enter, leave func()
+}
+
+func (r *countingRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
+	r.enter()
+	defer r.leave()
+	return r.Runner.Run(ctx, cmd)
+}
+
+func (r *countingRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	r.enter()
+	defer r.leave()
+	return r.Runner.WriteFile(ctx, p, data, mode)
+}
+
+func (r *countingRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	r.enter()
+	defer r.leave()
+	return r.Runner.ReadFile(ctx, p)
 }
