@@ -95,19 +95,22 @@ var maskedUnits = []string{
 	// for modprobe@ a process) on the single TCG vCPU while sshd waits.
 	// A tool that needs one mounts or loads it itself (loop and dm_mod
 	// load on first use of /dev/loop-control and /dev/mapper/control).
+	// configfs stays: DLM (Pacemaker with a cluster file system) and
+	// iSCSI targets need it.
 	"dev-hugepages.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
-	"sys-fs-fuse-connections.mount", "sys-kernel-config.mount",
-	"modprobe@fuse.service", "modprobe@loop.service", "modprobe@dm_mod.service", "modprobe@configfs.service",
+	"sys-fs-fuse-connections.mount",
+	"modprobe@fuse.service", "modprobe@loop.service", "modprobe@dm_mod.service",
 }
 
 // maskedGenerators never find anything to do in a lab VM (no encrypted,
 // integrity or verity volumes, no GPT auto-discovery, hibernation, offline
-// updates, rc.local or systemd.run=), but each is a process systemd waits
-// for before it starts any unit.
+// updates or systemd.run=), but each is a process systemd waits for before
+// it starts any unit. The rc-local generator stays: LVS-DR tutorials put
+// the VIP on lo in /etc/rc.local, and a student's should run.
 var maskedGenerators = []string{
 	"systemd-cryptsetup-generator", "systemd-integritysetup-generator", "systemd-veritysetup-generator",
 	"systemd-gpt-auto-generator", "systemd-hibernate-resume-generator", "systemd-system-update-generator",
-	"systemd-rc-local-generator", "systemd-run-generator",
+	"systemd-run-generator",
 }
 
 // roleServices are installed for the roles but stay off until a role

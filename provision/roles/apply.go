@@ -89,8 +89,9 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	// Each VM runs its stages in order, without waiting for other VMs,
 	// except where a stage needs another VM's (stageAfter): a VM's
 	// nfs_client stage mounts the export, so it waits until every
-	// nfs_server stage is done. Directors and clients need nothing from
-	// the web tier, so they are configured while it still is.
+	// nfs_server stage is done, and directors wait for the web servers.
+	// The client needs nothing and runs beside the rest, the directors
+	// beside the real servers' own settings.
 	stages := plan(lab, opts.Only, opts.Solution)
 	finished := map[topology.Role]*stageDone{}
 	type vmStage struct {
@@ -147,9 +148,13 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 }
 
 // stageAfter lists, for a role, the roles whose stages on every VM must
-// be done before any VM starts it.
+// be done before any VM starts it. A director waits for the web servers:
+// keepalived drops a real server whose first health check fails and adds
+// it back only a check interval later, so starting it before Apache
+// answers would leave the pool short for a while after up returns.
 var stageAfter = map[topology.Role][]topology.Role{
 	topology.RoleNFSClient: {topology.RoleNFSServer},
+	topology.RoleDirector:  {topology.RoleWeb},
 }
 
 // slots limits concurrent work; a nil slots (no limit) never blocks.
@@ -239,7 +244,7 @@ func runStep(ctx context.Context, h *host, role topology.Role, s step, record fu
 }
 
 // sortReport puts results in plan order so reports are deterministic
-// although VMs of a stage finish in any order.
+// although VMs finish their steps in any order.
 func sortReport(lab *topology.Lab, rep *Report) {
 	order := map[StepID]int{}
 	for i, p := range Steps(lab, true) {

@@ -24,13 +24,15 @@ type seqRunner struct {
 type callLog struct {
 	mu    sync.Mutex
 	calls []string // VM names, in call order
+	what  []string // the command or path of each call
 	first map[string]chan struct{}
 }
 
-func (l *callLog) add(vm string) {
+func (l *callLog) add(vm, what string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, vm)
+	l.what = append(l.what, what)
 	if ch, ok := l.first[vm]; ok {
 		close(ch)
 		delete(l.first, vm)
@@ -53,7 +55,7 @@ func (r *seqRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	if err := r.wait(ctx); err != nil {
 		return ssh.Result{}, err
 	}
-	r.log.add(r.Host())
+	r.log.add(r.Host(), cmd)
 	return r.Runner.Run(ctx, cmd)
 }
 
@@ -61,7 +63,7 @@ func (r *seqRunner) WriteFile(ctx context.Context, p string, data []byte, mode f
 	if err := r.wait(ctx); err != nil {
 		return err
 	}
-	r.log.add(r.Host())
+	r.log.add(r.Host(), p)
 	return r.Runner.WriteFile(ctx, p, data, mode)
 }
 
@@ -69,45 +71,62 @@ func (r *seqRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
-	r.log.add(r.Host())
+	r.log.add(r.Host(), p)
 	return r.Runner.ReadFile(ctx, p)
 }
 
 // VMs do not wait for each other's stages, except that the NFS clients
-// wait for the NFS server: here the storage server may not run a command
-// before director-1 has run one (with a stage barrier that would never
-// happen), and no web server runs one before the storage server is done.
+// wait for the NFS server and the directors for the web servers: here the
+// storage server may not run a command before the client has run one (with
+// a stage barrier that would never happen), no web server runs one before
+// the storage server is done, and no director before the web servers are.
 func TestStagesRunPerVMAndNFSClientsWaitForTheServer(t *testing.T) {
 	lab := rolestest.ThesisLab(topology.LVSNAT)
 	gs := guests(lab)
-	log := &callLog{first: map[string]chan struct{}{"director-1": make(chan struct{})}}
-	directorStarted := log.first["director-1"]
+	log := &callLog{first: map[string]chan struct{}{"client": make(chan struct{})}}
+	clientStarted := log.first["client"]
 	hosts := func(name string) (ssh.Runner, error) {
 		r := &seqRunner{Runner: gs[name].Fake, log: log}
 		if name == "storage" {
-			r.gate = directorStarted
+			r.gate = clientStarted
 		}
 		return r, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := Apply(ctx, lab, hosts, Options{}); err != nil {
-		t.Fatalf("Apply: %v (storage waited for the directors' stage?)", err)
+		t.Fatalf("Apply: %v (storage waited for the client's stage?)", err)
 	}
-	lastStorage, firstWeb := -1, len(log.calls)
+	first, last := map[string]int{}, map[string]int{}
 	for i, vm := range log.calls {
-		switch vm {
-		case "storage":
-			lastStorage = i
-		case "web-1", "web-2", "web-3":
-			firstWeb = min(firstWeb, i)
+		if _, ok := first[vm]; !ok {
+			first[vm] = i
+		}
+		last[vm] = i
+	}
+	if len(first) != len(lab.VMs) {
+		t.Fatalf("not every VM ran a command: %v", log.calls)
+	}
+	for _, web := range []string{"web-1", "web-2", "web-3"} {
+		if first[web] < last["storage"] {
+			t.Errorf("%s ran call %d before the storage server's last (%d): %v", web, first[web], last["storage"], log.calls)
 		}
 	}
-	if lastStorage < 0 || firstWeb == len(log.calls) {
-		t.Fatalf("calls: %v", log.calls)
+	// The web stage's last call names apache2 (the service is started);
+	// the real_server stage after it does not.
+	lastApache := -1
+	for i, w := range log.what {
+		if strings.HasPrefix(log.calls[i], "web-") && strings.Contains(w, "apache2") {
+			lastApache = i
+		}
 	}
-	if firstWeb < lastStorage {
-		t.Errorf("a web server ran call %d before the storage server's last (%d): %v", firstWeb, lastStorage, log.calls)
+	for _, d := range []string{"director-1", "director-2"} {
+		if first[d] < lastApache {
+			t.Errorf("%s ran call %d before the web servers' last web-stage call (%d)", d, first[d], lastApache)
+		}
+	}
+	if first["client"] > first["storage"] {
+		t.Errorf("the storage server ran before the client: %v", log.calls)
 	}
 }
 

@@ -23,7 +23,8 @@ func provisionCmd(a *App, open hostsOpener) *cobra.Command {
 		Long: `provision runs the roles of every VM (or only the named VMs) over SSH.
 Each VM runs its roles in dependency order (raid → nfs_server → nfs_client →
 web → real_server → lvs_director → client), the VMs in parallel; NFS
-clients start once the NFS server is configured. Each step compares
+clients start once the NFS server is configured, directors once the web
+servers are. Each step compares
 before it writes and restarts a service only when its config changed, so
 a second run reports every step unchanged. ` + "`labctl up`" + ` runs the same roles.
 
