@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/labctl/labctl/topology"
 )
@@ -112,7 +113,10 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	g, gctx := errgroup.WithContext(ctx)
 	// --parallel caps VMs at work, not VMs waiting for another VM's stage
 	// (a VM holding a slot while it waits could starve the one it waits for).
-	slots := newSlots(opts.Parallel)
+	var slots *semaphore.Weighted // nil: no cap
+	if opts.Parallel > 0 {
+		slots = semaphore.NewWeighted(int64(opts.Parallel))
+	}
 	for _, name := range order {
 		g.Go(func() error {
 			st := &vmState{}
@@ -126,11 +130,15 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 						}
 					}
 				}
-				if err := slots.acquire(gctx); err != nil {
-					return err
+				if slots != nil {
+					if err := slots.Acquire(gctx, 1); err != nil {
+						return err
+					}
 				}
 				err := applyStage(gctx, lab, hosts, s.role, s.w, st, record)
-				slots.release()
+				if slots != nil {
+					slots.Release(1)
+				}
 				if err != nil {
 					return err
 				}
@@ -155,34 +163,6 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 var stageAfter = map[topology.Role][]topology.Role{
 	topology.RoleNFSClient: {topology.RoleNFSServer},
 	topology.RoleDirector:  {topology.RoleWeb},
-}
-
-// slots limits concurrent work; a nil slots (no limit) never blocks.
-type slots chan struct{}
-
-func newSlots(n int) slots {
-	if n <= 0 {
-		return nil
-	}
-	return make(slots, n)
-}
-
-func (s slots) acquire(ctx context.Context) error {
-	if s == nil {
-		return nil
-	}
-	select {
-	case s <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s slots) release() {
-	if s != nil {
-		<-s
-	}
 }
 
 // stageDone closes done when the last VM of a stage finished it.
