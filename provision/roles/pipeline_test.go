@@ -13,14 +13,39 @@ import (
 	"github.com/labctl/labctl/topology"
 )
 
-// seqRunner records every call of its VM in one sequence shared by all
-// VMs, and first waits for gate (if any).
-type seqRunner struct {
+// hookRunner calls enter before and leave (if set) after every call of
+// its VM; enter gets the command or path and may hold the call back.
+type hookRunner struct {
 	ssh.Runner
-	log  *callLog
-	gate <-chan struct{}
+	enter func(ctx context.Context, what string) error
+	leave func()
 }
 
+func (r *hookRunner) around(ctx context.Context, what string, call func() error) error {
+	if err := r.enter(ctx, what); err != nil {
+		return err
+	}
+	if r.leave != nil {
+		defer r.leave()
+	}
+	return call()
+}
+
+func (r *hookRunner) Run(ctx context.Context, cmd string) (res ssh.Result, err error) {
+	err = r.around(ctx, cmd, func() error { res, err = r.Runner.Run(ctx, cmd); return err })
+	return res, err
+}
+
+func (r *hookRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	return r.around(ctx, p, func() error { return r.Runner.WriteFile(ctx, p, data, mode) })
+}
+
+func (r *hookRunner) ReadFile(ctx context.Context, p string) (data []byte, err error) {
+	err = r.around(ctx, p, func() error { data, err = r.Runner.ReadFile(ctx, p); return err })
+	return data, err
+}
+
+// callLog records the calls of every VM in one sequence.
 type callLog struct {
 	mu    sync.Mutex
 	calls []string // VM names, in call order
@@ -39,42 +64,6 @@ func (l *callLog) add(vm, what string) {
 	}
 }
 
-func (r *seqRunner) wait(ctx context.Context) error {
-	if r.gate == nil {
-		return nil
-	}
-	select {
-	case <-r.gate:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (r *seqRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
-	if err := r.wait(ctx); err != nil {
-		return ssh.Result{}, err
-	}
-	r.log.add(r.Host(), cmd)
-	return r.Runner.Run(ctx, cmd)
-}
-
-func (r *seqRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
-	if err := r.wait(ctx); err != nil {
-		return err
-	}
-	r.log.add(r.Host(), p)
-	return r.Runner.WriteFile(ctx, p, data, mode)
-}
-
-func (r *seqRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	if err := r.wait(ctx); err != nil {
-		return nil, err
-	}
-	r.log.add(r.Host(), p)
-	return r.Runner.ReadFile(ctx, p)
-}
-
 // VMs do not wait for each other's stages, except that the NFS clients
 // wait for the NFS server and the directors for the web servers: here the
 // storage server may not run a command before the client has run one (with
@@ -86,11 +75,17 @@ func TestStagesRunPerVMAndNFSClientsWaitForTheServer(t *testing.T) {
 	log := &callLog{first: map[string]chan struct{}{"client": make(chan struct{})}}
 	clientStarted := log.first["client"]
 	hosts := func(name string) (ssh.Runner, error) {
-		r := &seqRunner{Runner: gs[name].Fake, log: log}
-		if name == "storage" {
-			r.gate = clientStarted
-		}
-		return r, nil
+		return &hookRunner{Runner: gs[name].Fake, enter: func(ctx context.Context, what string) error {
+			if name == "storage" { // held back until the client has run a command
+				select {
+				case <-clientStarted:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			log.add(name, what)
+			return nil
+		}}, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -158,11 +153,12 @@ func TestParallelOneDoesNotDeadlockOnAWaitingVM(t *testing.T) {
 	var mu sync.Mutex
 	busy, most := map[string]bool{}, 0
 	hosts := func(name string) (ssh.Runner, error) {
-		return &countingRunner{Runner: gs[name].Fake, enter: func() {
+		return &hookRunner{Runner: gs[name].Fake, enter: func(context.Context, string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			busy[name] = true
 			most = max(most, len(busy))
+			return nil
 		}, leave: func() {
 			mu.Lock()
 			defer mu.Unlock()
@@ -177,28 +173,4 @@ func TestParallelOneDoesNotDeadlockOnAWaitingVM(t *testing.T) {
 	if most != 1 {
 		t.Errorf("%d VMs ran commands at once with Parallel 1", most)
 	}
-}
-
-// countingRunner calls enter and leave around every call.
-type countingRunner struct {
-	ssh.Runner
-	enter, leave func()
-}
-
-func (r *countingRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
-	r.enter()
-	defer r.leave()
-	return r.Runner.Run(ctx, cmd)
-}
-
-func (r *countingRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
-	r.enter()
-	defer r.leave()
-	return r.Runner.WriteFile(ctx, p, data, mode)
-}
-
-func (r *countingRunner) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	r.enter()
-	defer r.leave()
-	return r.Runner.ReadFile(ctx, p)
 }
