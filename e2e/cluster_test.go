@@ -39,6 +39,9 @@ type clusterCase struct {
 	// provision --solution configures them before the other checks, and
 	// at the end a half-done and the full cluster are graded.
 	exercise string
+	// pacemaker: also run the thesis' Prueba 4 (kill ldirectord until the
+	// group moves) on this Pacemaker-stack lab.
+	pacemaker bool
 }
 
 // TestClusters brings each shipped LVS lab up with one `labctl up`, checks
@@ -51,6 +54,7 @@ func TestClusters(t *testing.T) {
 		{src: "lvs-nat-ha", name: "e2enat", faults: true, bench: true, exercise: "lvs-nat-ha-exercise"},
 		{src: "lvs-dr", name: "e2edr", roleChange: true},
 		{src: "lvs-tun", name: "e2etun"},
+		{src: "thesis-pacemaker", name: "e2epcm", pacemaker: true},
 	} {
 		t.Run(c.src, func(t *testing.T) { testCluster(t, c) })
 	}
@@ -122,6 +126,10 @@ func testCluster(t *testing.T, c clusterCase) {
 	}
 	if c.bench {
 		t.Run("thesis experiments", func(t *testing.T) { thesisBench(t, ctx, l) })
+	}
+	if c.pacemaker {
+		t.Run("Prueba 4: ldirectord killed until the group moves", func(t *testing.T) { ldirectordKills(t, ctx, l, lab) })
+		t.Run("verify passes on the other director", func(t *testing.T) { verifyLab(t, ctx, l, lab) })
 	}
 	if c.exercise != "" {
 		t.Run("exercise: a half-done cluster scores in between", func(t *testing.T) { gradeHalfDone(t, ctx, l, lab) })

@@ -103,7 +103,11 @@ func drillFault(lab *topology.Lab, c topology.GradeCheck) topology.Fault {
 	svc := lab.LVS[0]
 	switch c {
 	case topology.GradeFailover:
-		return topology.Fault{Kind: topology.KillKeepalived, Target: svc.Directors[0].Name}
+		kind := topology.KillKeepalived
+		if svc.Stack == topology.StackPacemaker {
+			kind = topology.StopCorosync // the resources leave the node, as VRRP's VIPs do
+		}
+		return topology.Fault{Kind: kind, Target: svc.Directors[0].Name}
 	case topology.GradeBackendOut:
 		return topology.Fault{Kind: topology.StopWeb, Target: svc.Backends[len(svc.Backends)-1].VM.Name}
 	default:

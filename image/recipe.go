@@ -118,8 +118,10 @@ var maskedGenerators = []string{
 var roleServices = []string{
 	"apache2.service", "nfs-server.service", "keepalived.service",
 	"nfs-blkmap.service", "rpcbind.service", "rpcbind.socket", "mdmonitor.service",
-	"ipvsadm.service",   // keepalived programs IPVS; the init script only costs boot time
-	"nfs-client.target", // mount.nfs starts what it needs (rpc-statd) on demand
+	"ipvsadm.service", // keepalived programs IPVS; the init script only costs boot time
+	"corosync.service", "pacemaker.service",
+	"ldirectord.service", // Pacemaker starts ldirectord where the VIPs are
+	"nfs-client.target",  // mount.nfs starts what it needs (rpc-statd) on demand
 }
 
 // InputsHash is the cache key: the same hash means the same image.

@@ -158,9 +158,17 @@ func (s *Session) configure(ctx context.Context, st *engine.State, hosts *Hosts,
 // records what ran without error, so that the next no-op up knows what
 // changed (and, after a failure, that those VMs are not configured).
 func ApplyRoles(ctx context.Context, lab *topology.Lab, hosts roles.Hosts, opts roles.Options) (roles.Report, error) {
-	applied, err := roles.LoadApplied(keys.DefaultDir(lab.Name))
+	dir := keys.DefaultDir(lab.Name)
+	applied, err := roles.LoadApplied(dir)
 	if err != nil {
 		return roles.Report{}, err
+	}
+	if opts.Secret == nil {
+		store, err := keys.Open(dir)
+		if err != nil {
+			return roles.Report{}, err
+		}
+		opts.Secret = store.Secret
 	}
 	only := opts.Only
 	if len(only) == 0 {

@@ -100,6 +100,7 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 		Protocol:  enum(s, "protocol", "tcp", protocols),
 		Mode:      LVSMode(enum(s, "mode", "nat", lvsModes)),
 		Scheduler: enum(s, "scheduler", "rr", Schedulers),
+		Stack:     enum(s, "stack", StackKeepalived, DirectorStacks),
 		Range:     b.defRange(),
 	}
 	e := &lvsEval{x: x, s: s, weights: map[string]int{}}
@@ -122,6 +123,16 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 			ss = ""
 		}
 		x.SorryServer = ss
+	}
+	if x.Stack == StackPacemaker {
+		x.MigrationThreshold = s.integer("migration_threshold", 3, 1, 1000)
+		x.FailureTimeoutSec = wholeSeconds(l, s, "failure_timeout", 120)
+	} else {
+		for _, n := range []string{"migration_threshold", "failure_timeout"} {
+			if s.has(n) {
+				l.errorf(s.rng(n), "Unsupported argument", "%s is a Pacemaker resource option; it applies only with stack = \"pacemaker\".", n)
+			}
+		}
 	}
 	x.Health = HealthCheck{Type: "http", Path: "/", Status: 200, IntervalSec: 5, TimeoutSec: 3, Retries: 2}
 	for _, sb := range b.blocks {
@@ -152,6 +163,8 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 				}
 			} else if msg := urlPathError("path", h.Path); msg != "" {
 				l.errorf(bs.rng("path"), "Invalid path", "%s", msg)
+			} else if x.Stack == StackPacemaker && (h.Status < 200 || h.Status > 299) {
+				l.errorf(bs.rng("status"), "Unsupported status", "ldirectord (stack = \"pacemaker\") counts any 2xx answer as healthy and nothing else; status %d needs stack = \"keepalived\".", h.Status)
 			}
 		}
 	}

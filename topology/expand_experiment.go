@@ -57,11 +57,16 @@ func sharesRoutedNet(vm *VM) bool {
 }
 
 func (x *expander) faultTargetProblem(kind FaultKind, vm *VM, svc *LVSService) string {
-	switch kind {
-	case DestroyDirector, KillKeepalived:
+	if st := kind.Stack(); st != "" && st != svc.Stack {
+		return fmt.Sprintf("fault %s needs directors running %s, but lvs %q runs %s.", kind, st, svc.Name, svc.Stack)
+	}
+	switch {
+	case kind.ActiveDirectorFault():
 		if !slices.Contains(svc.Directors, vm) {
 			return fmt.Sprintf("fault %s needs a director of lvs %q; %q is not one.", kind, svc.Name, vm.Name)
 		}
+	}
+	switch kind {
 	case StopWeb:
 		if !x.roles[vm.Name][RoleWeb] {
 			return fmt.Sprintf("fault stop_web needs a web server; %q serves no web block.", vm.Name)

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // Expansion of lvs blocks: directors, backends and their addresses, VRRP
@@ -32,7 +33,7 @@ func (x *expander) lvs(e *lvsEval) {
 	}
 	for _, d := range dirs {
 		s.Directors = append(s.Directors, d.vm) // order kept: first is MASTER
-		x.roles[d.vm.Name][RoleDirector] = true
+		x.roles[d.vm.Name][s.Stack.Role()] = true
 	}
 	for _, b := range backs {
 		for _, d := range dirs {
@@ -106,6 +107,45 @@ func (x *expander) lvs(e *lvsEval) {
 		x.sorryServer(e)
 	}
 	x.lab.LVS = append(x.lab.LVS, s)
+}
+
+// directorStacks checks what one director VM runs for all its services:
+// one stack, and for Pacemaker (one cluster, one ldirectord, one resource
+// group per director pair) the same directors and resource options.
+func (x *expander) directorStacks() {
+	byVM := map[string]*lvsEval{} // first service seen per director
+	for _, name := range slices.Sorted(maps.Keys(x.l.ev.lvs)) {
+		e := x.l.ev.lvs[name]
+		s := e.x
+		for _, d := range s.Directors {
+			prev := byVM[d.Name]
+			if prev == nil {
+				byVM[d.Name] = e
+				continue
+			}
+			p := prev.x
+			switch {
+			case p.Stack != s.Stack:
+				x.l.errorf(e.s.rng("stack"), "Mixed director stacks", "vm %q directs lvs %q with %s and lvs %q with %s; one VM runs one director stack.", d.Name, p.Name, p.Stack, s.Name, s.Stack)
+				return
+			case s.Stack != StackPacemaker:
+			case !slices.Equal(names(p.Directors), names(s.Directors)):
+				x.l.errorf(e.s.rng("directors"), "Different Pacemaker clusters", "lvs %q and lvs %q share director %q but not the director list (%s vs %s); Pacemaker services of one director form one cluster.", p.Name, s.Name, d.Name, strings.Join(names(p.Directors), ", "), strings.Join(names(s.Directors), ", "))
+				return
+			case p.MigrationThreshold != s.MigrationThreshold || p.FailureTimeoutSec != s.FailureTimeoutSec:
+				x.l.errorf(e.s.def, "Different resource options", "lvs %q and lvs %q run in one ldirectord resource, so migration_threshold and failure_timeout must be equal (%d/%ds vs %d/%ds).", p.Name, s.Name, p.MigrationThreshold, p.FailureTimeoutSec, s.MigrationThreshold, s.FailureTimeoutSec)
+				return
+			}
+		}
+	}
+}
+
+func names(vms []*VM) []string {
+	out := make([]string, len(vms))
+	for i, v := range vms {
+		out[i] = v.Name
+	}
+	return out
 }
 
 // freeRouterID picks a VRRP id whose id+1 is free too: derived from the

@@ -9,6 +9,29 @@ type Scheduler string
 // Schedulers are the IPVS schedulers labctl accepts.
 var Schedulers = []Scheduler{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh"}
 
+// DirectorStack is the software that runs an LVS service's directors.
+type DirectorStack string
+
+// Director stacks.
+const (
+	// StackKeepalived: VRRP moves the VIPs, keepalived's checker programs IPVS.
+	StackKeepalived DirectorStack = "keepalived"
+	// StackPacemaker: Corosync membership, Pacemaker IPaddr2 resources for
+	// the VIPs and ldirectord for IPVS (the KVM cluster thesis' stack).
+	StackPacemaker DirectorStack = "pacemaker"
+)
+
+// DirectorStacks lists every director stack; the first is the default.
+var DirectorStacks = []DirectorStack{StackKeepalived, StackPacemaker}
+
+// Role is the role a director of this stack has.
+func (s DirectorStack) Role() Role {
+	if s == StackPacemaker {
+		return RolePacemaker
+	}
+	return RoleDirector
+}
+
 // FaultKind is what a fault of an experiment does to its target.
 type FaultKind string
 
@@ -21,10 +44,37 @@ const (
 	FailRAIDMember  FaultKind = "fail_raid_member"
 	StopNFS         FaultKind = "stop_nfs"
 	LinkDown        FaultKind = "link_down"
+	// Pacemaker stack (the thesis' Prueba 4 and Pacemaker's own tools):
+	KillLdirectord  FaultKind = "kill_ldirectord"  // kill -9 on the active director; Pacemaker restarts or moves it
+	StandbyDirector FaultKind = "standby_director" // crm node standby of the active director, online again on revert
+	StopCorosync    FaultKind = "stop_corosync"    // membership lost on the active director (Pacemaker stops with it)
 )
 
 // FaultKinds lists every fault kind.
-var FaultKinds = []FaultKind{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown}
+var FaultKinds = []FaultKind{DestroyDirector, KillKeepalived, StopWeb, DestroyVM, FailRAIDMember, StopNFS, LinkDown,
+	KillLdirectord, StandbyDirector, StopCorosync}
+
+// ActiveDirectorFault reports whether a fault of kind k hits whichever
+// director holds the VIP when it is injected (the declared target may have
+// failed over earlier).
+func (k FaultKind) ActiveDirectorFault() bool {
+	switch k {
+	case DestroyDirector, KillKeepalived, KillLdirectord, StandbyDirector, StopCorosync:
+		return true
+	}
+	return false
+}
+
+// Stack is the director stack a fault of kind k needs ("" = any).
+func (k FaultKind) Stack() DirectorStack {
+	switch k {
+	case KillKeepalived:
+		return StackKeepalived
+	case KillLdirectord, StandbyDirector, StopCorosync:
+		return StackPacemaker
+	}
+	return ""
+}
 
 // Tool is the load generator of an experiment.
 type Tool string
@@ -49,12 +99,13 @@ const (
 	RoleNFSClient  Role = "nfs_client"
 	RoleWeb        Role = "web"
 	RoleRealServer Role = "real_server"
-	RoleDirector   Role = "lvs_director"
+	RoleDirector   Role = "lvs_director"       // keepalived stack
+	RolePacemaker  Role = "pacemaker_director" // Corosync + Pacemaker + ldirectord stack
 	RoleClient     Role = "client"
 )
 
 // RoleOrder lists every role in apply order (storage → NFS → web → directors).
-var RoleOrder = []Role{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RoleClient}
+var RoleOrder = []Role{RoleRAID, RoleNFSServer, RoleNFSClient, RoleWeb, RoleRealServer, RoleDirector, RolePacemaker, RoleClient}
 
 // Unit is the systemd unit the role runs ("" when none): roles reload it,
 // bench waits for it after restarting a VM.
@@ -62,6 +113,8 @@ func (r Role) Unit() string {
 	switch r {
 	case RoleDirector:
 		return "keepalived"
+	case RolePacemaker:
+		return "pacemaker"
 	case RoleWeb:
 		return "apache2"
 	case RoleNFSServer:

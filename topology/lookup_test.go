@@ -26,7 +26,7 @@ func TestLookups(t *testing.T) {
 }
 
 func TestRoleUnit(t *testing.T) {
-	want := map[Role]string{RoleDirector: "keepalived", RoleWeb: "apache2", RoleNFSServer: "nfs-server"}
+	want := map[Role]string{RoleDirector: "keepalived", RolePacemaker: "pacemaker", RoleWeb: "apache2", RoleNFSServer: "nfs-server"}
 	for _, r := range RoleOrder {
 		if got := r.Unit(); got != want[r] {
 			t.Errorf("%s.Unit() = %q, want %q", r, got, want[r])

@@ -161,9 +161,11 @@ type RAID struct {
 	Bus        string // bus of the member disks
 }
 
-// LVSService is one IPVS virtual service run by a director pair (keepalived).
+// LVSService is one IPVS virtual service run by a director pair, with
+// keepalived or with Corosync, Pacemaker and ldirectord (Stack).
 type LVSService struct {
 	Name        string
+	Stack       DirectorStack
 	VIP         netip.Addr // external virtual IP
 	VIPNetwork  *Network   // network the VIP lives on
 	GatewayVIP  netip.Addr // NAT only: internal VIP the real servers route through
@@ -178,7 +180,11 @@ type LVSService struct {
 	Directors   []*VM  // first is the initial MASTER
 	Backends    []*Backend
 	RouterID    int // VRRP virtual_router_id base (external; internal uses +1)
-	Range       hcl.Range
+	// Pacemaker stack only: failures of ldirectord on a node before its
+	// resources move away, and how long a failure counts.
+	MigrationThreshold int
+	FailureTimeoutSec  int
+	Range              hcl.Range
 }
 
 // Persistence makes a client stick to one real server.

@@ -59,7 +59,7 @@ var schemas = map[string]*hcl.BodySchema{
 	"persistence":  {Attributes: attrs("timeout", "netmask")},
 	"health_check": {Attributes: attrs("type", "path", "status", "interval", "timeout", "retries")},
 	"lvs": {
-		Attributes: required(attrs("vip", "gateway_vip", "port", "protocol", "mode", "scheduler", "directors", "backends", "weights", "sorry_server", "router_id"), "vip", "directors", "backends"),
+		Attributes: required(attrs("vip", "gateway_vip", "port", "protocol", "mode", "scheduler", "directors", "backends", "weights", "sorry_server", "router_id", "stack", "migration_threshold", "failure_timeout"), "vip", "directors", "backends"),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "persistence"},
 			{Type: "health_check"},

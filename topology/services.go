@@ -28,6 +28,7 @@ func (x *expander) services() {
 	for _, name := range slices.Sorted(maps.Keys(x.l.ev.lvs)) {
 		x.lvs(x.l.ev.lvs[name])
 	}
+	x.directorStacks()
 	for _, name := range slices.Sorted(maps.Keys(x.l.ev.experiments)) {
 		x.experiment(x.l.ev.experiments[name])
 	}

@@ -38,8 +38,12 @@ func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
 			break
 		}
 	}
+	units, what := topology.RoleDirector.Unit(), "keepalived running"
+	if s.Stack == topology.StackPacemaker {
+		units, what = "corosync pacemaker", "corosync and pacemaker running"
+	}
 	for _, d := range s.Directors {
-		_, err := v.run(ctx, d.Name, "systemctl is-active "+topology.RoleDirector.Unit())
+		_, err := v.run(ctx, d.Name, "systemctl is-active "+units)
 		obs := "active"
 		if err != nil {
 			obs = "not active"
@@ -47,7 +51,7 @@ func (v *verifier) vrrp(ctx context.Context, s *topology.LVSService) string {
 				obs = short(err)
 			}
 		}
-		v.add(Check{Kind: topology.GradeDirectors, Name: "keepalived running", VM: d.Name, Expected: "active", Observed: obs, OK: err == nil})
+		v.add(Check{Kind: topology.GradeDirectors, Name: what, VM: d.Name, Expected: "active", Observed: obs, OK: err == nil})
 	}
 	obs := strings.Join(holders, ", ")
 	if obs == "" {

@@ -115,6 +115,9 @@ func Run(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (Res
 	for _, s := range lab.LVS {
 		groups = append(groups, func(v *verifier) {
 			active := v.vrrp(ctx, s)
+			if s.Stack == topology.StackPacemaker {
+				v.cluster(ctx, s, active)
+			}
 			h := v.sub()
 			var wg sync.WaitGroup
 			wg.Go(func() { h.http(ctx, s) })

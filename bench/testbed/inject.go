@@ -100,8 +100,8 @@ func (in *Injector) Inject(ctx context.Context, f topology.Fault) error {
 	in.mu.Unlock()
 	var err error
 	var vm *topology.VM
-	switch f.Kind {
-	case topology.DestroyDirector, topology.KillKeepalived:
+	switch {
+	case f.Kind.ActiveDirectorFault():
 		// The fault is meant for the MASTER: whichever director holds the
 		// VIP now (the declared target may have failed over earlier).
 		vm, err = in.holder(ctx)
@@ -135,6 +135,8 @@ func (in *Injector) Inject(ctx context.Context, f topology.Fault) error {
 		err = in.failMember(ctx, vm)
 	case topology.LinkDown:
 		err = in.linkDown(ctx, vm)
+	case topology.KillLdirectord, topology.StandbyDirector, topology.StopCorosync:
+		err = in.injectPacemaker(ctx, f.Kind, vm)
 	default:
 		return fmt.Errorf("fault %q: unknown kind (known: %s)", f.Kind, kindList())
 	}
@@ -169,6 +171,8 @@ func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 		if in.nic != nil {
 			_, err = in.Power.SetLink(ctx, vm, in.nic, true)
 		}
+	case topology.KillLdirectord, topology.StandbyDirector, topology.StopCorosync:
+		err = in.revertPacemaker(ctx, f.Kind, vm)
 	default:
 		err = fmt.Errorf("unknown kind")
 	}

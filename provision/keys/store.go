@@ -224,3 +224,48 @@ func readPrivate(path string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// secretDir holds the lab's other secrets (e.g. the corosync authkey).
+const secretDir = "secrets"
+
+// Secret returns the lab's random secret called name, size bytes long,
+// generating it on first use. Like the keys it is created once (mode
+// 0600) and never replaced, so every node that gets it gets the same.
+func (s *Store) Secret(name string, size int) ([]byte, error) {
+	if !validName.MatchString(name) || size <= 0 {
+		return nil, fmt.Errorf("secret %q of %d bytes: invalid name or size", name, size)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Join(s.dir, secretDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, name)
+	b, err := readPrivate(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return checkSize(path, b, size, err)
+	}
+	b = make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("generate secret %s: %w", name, err)
+	}
+	created, err := createOnce(path, b)
+	if err != nil {
+		return nil, err
+	}
+	if !created { // another process won the race: use its secret
+		b, err = readPrivate(path)
+	}
+	return checkSize(path, b, size, err)
+}
+
+func checkSize(path string, b []byte, size int, err error) ([]byte, error) {
+	if err == nil && len(b) != size {
+		err = fmt.Errorf("secret %s has %d bytes, want %d", path, len(b), size)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -237,3 +237,28 @@ func TestRemoveDirRefusesPaths(t *testing.T) {
 		t.Errorf("lab b's state gone: %v", err)
 	}
 }
+
+func TestSecretIsMadeOncePrivateAndOfItsSize(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Secret("corosync-authkey", 256)
+	if err != nil || len(a) != 256 {
+		t.Fatalf("Secret = %d bytes, %v", len(a), err)
+	}
+	b, err := s.Secret("corosync-authkey", 256)
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("second Secret differs (%v)", err)
+	}
+	fi, err := os.Stat(filepath.Join(s.Dir(), "secrets", "corosync-authkey"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v, mode %v", err, fi.Mode())
+	}
+	if _, err := s.Secret("corosync-authkey", 128); err == nil {
+		t.Error("a secret of another size was accepted")
+	}
+	if _, err := s.Secret("../escape", 16); err == nil {
+		t.Error("a path as secret name was accepted")
+	}
+}

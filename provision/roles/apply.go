@@ -135,7 +135,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 						return err
 					}
 				}
-				err := applyStage(gctx, lab, hosts, s.role, s.w, st, record)
+				err := applyStage(gctx, lab, hosts, opts.Secret, s.role, s.w, st, record)
 				if slots != nil {
 					slots.Release(1)
 				}
@@ -163,6 +163,7 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 var stageAfter = map[topology.Role][]topology.Role{
 	topology.RoleNFSClient: {topology.RoleNFSServer},
 	topology.RoleDirector:  {topology.RoleWeb},
+	topology.RolePacemaker: {topology.RoleWeb},
 }
 
 // stageDone closes done when the last VM of a stage finished it.
@@ -182,14 +183,14 @@ func (d *stageDone) finish() {
 
 // applyStage runs one role's steps on one VM: one hash round trip, then
 // the steps in order, stopping at the first failure.
-func applyStage(ctx context.Context, lab *topology.Lab, hosts Hosts, role topology.Role, w vmWork, st *vmState, record func(StepResult, error)) error {
+func applyStage(ctx context.Context, lab *topology.Lab, hosts Hosts, secret func(string, int) ([]byte, error), role topology.Role, w vmWork, st *vmState, record func(StepResult, error)) error {
 	r, err := hosts(w.vm.Name)
 	if err != nil {
 		err = &StepError{VM: w.vm.Name, Role: role, Step: "connect", Err: err}
 		record(StepResult{StepID: StepID{VM: w.vm.Name, Role: role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 		return err
 	}
-	h := &host{r: r, vm: w.vm, lab: lab, st: st}
+	h := &host{r: r, vm: w.vm, lab: lab, st: st, secret: secret}
 	h.prefetch(ctx, w.paths)
 	for _, s := range w.steps {
 		if err := runStep(ctx, h, role, s, record); err != nil {

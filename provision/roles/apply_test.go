@@ -214,7 +214,7 @@ func TestPackagesIsSortedUnion(t *testing.T) {
 	if !slices.IsSorted(p) || len(slices.Compact(slices.Clone(p))) != len(p) {
 		t.Errorf("not sorted and unique: %q", p)
 	}
-	for _, want := range []string{"mdadm", "nfs-kernel-server", "nfs-common", "apache2", "libapache2-mod-php", "keepalived", "ipvsadm", "curl", "apache2-utils", "siege", "xfsprogs"} {
+	for _, want := range []string{"mdadm", "nfs-kernel-server", "nfs-common", "apache2", "libapache2-mod-php", "keepalived", "ipvsadm", "curl", "apache2-utils", "siege", "xfsprogs", "corosync", "pacemaker", "crmsh", "ldirectord"} {
 		if !slices.Contains(p, want) {
 			t.Errorf("Packages() lacks %s", want)
 		}
@@ -226,7 +226,7 @@ func TestBadModelFailsTheStepWithAClearError(t *testing.T) {
 	lab.LVS[0].SorryServer = "192.168.100.99:8080"
 	gs := guests(lab)
 	_, err := Apply(context.Background(), lab, hostsOf(gs), Options{Only: []string{"director-1"}})
-	if err == nil || !strings.Contains(err.Error(), `director-1: role lvs_director: step ip_vs module: LVS service "www" on director "director-1": sorry_server "192.168.100.99:8080": DR cannot change the port, use port 80`) {
+	if err == nil || !strings.Contains(err.Error(), `director-1: role lvs_director: step keepalived.conf: LVS service "www" on director "director-1": sorry_server "192.168.100.99:8080": DR cannot change the port, use port 80`) {
 		t.Errorf("err = %v", err)
 	}
 }

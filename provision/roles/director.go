@@ -103,6 +103,16 @@ func directorFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
+	base, err := directorBaseFiles(lab, vm)
+	if err != nil {
+		return nil, err
+	}
+	return append(base, file{path: keepalivedConf, data: ka, mode: 0o644}), nil
+}
+
+// directorBaseFiles are what a director needs whatever its stack: the
+// ip_vs module at boot and the forwarding sysctls.
+func directorBaseFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	sc, err := templates.Render("sysctl-director.conf.tmpl", directorSysctlValues(lab, vm))
 	if err != nil {
 		return nil, err
@@ -114,7 +124,6 @@ func directorFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 	return []file{
 		{path: directorModules, data: mods, mode: 0o644},
 		{path: directorSysctlConf, data: sc, mode: 0o644},
-		{path: keepalivedConf, data: ka, mode: 0o644},
 	}, nil
 }
 
@@ -129,7 +138,7 @@ func pick(files []file, path string) []file {
 }
 
 func directorModulesStep(ctx context.Context, h *host) (bool, error) {
-	files, err := directorFiles(h.lab, h.vm)
+	files, err := directorBaseFiles(h.lab, h.vm)
 	if err != nil {
 		return false, err
 	}
@@ -154,7 +163,7 @@ func ensureModule(ctx context.Context, h *host, mod string) (bool, error) {
 }
 
 func directorSysctlStep(ctx context.Context, h *host) (bool, error) {
-	files, err := directorFiles(h.lab, h.vm)
+	files, err := directorBaseFiles(h.lab, h.vm)
 	if err != nil {
 		return false, err
 	}

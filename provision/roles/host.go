@@ -21,6 +21,8 @@ type host struct {
 	st  *vmState // shared by the VM's stages; nil = nothing shared
 	// sums holds the stage's prefetched file hashes (see prefetch).
 	sums map[string]string
+	// secret is Options.Secret (nil: none).
+	secret func(name string, size int) ([]byte, error)
 }
 
 // vmState is what one Apply learns about a VM and reuses in its later

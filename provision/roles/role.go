@@ -49,6 +49,7 @@ func allRoles() []*role {
 		webRole(),
 		realServerRole(),
 		directorRole(),
+		pacemakerRole(),
 		clientRole(),
 	}
 }

@@ -26,6 +26,9 @@ type Options struct {
 	// Solution runs the roles the lab's exercise leaves to the student
 	// too (the model answer); without it they are not configured.
 	Solution bool
+	// Secret returns the lab's secret of that name and size, made once
+	// and kept with the lab's keys (the corosync authkey is one).
+	Secret func(name string, size int) ([]byte, error)
 }
 
 // Status is the outcome of one step.

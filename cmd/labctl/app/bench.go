@@ -65,7 +65,8 @@ results/latest summarises it. Flags override the lab's values.
 
 Fault kinds (--fault KIND:VM): destroy_director (the director holding the
 VIP), kill_keepalived (SIGKILL on the VIP holder), stop_web, destroy_vm,
-fail_raid_member, stop_nfs, link_down.`,
+fail_raid_member, stop_nfs, link_down; with stack = "pacemaker":
+kill_ldirectord, standby_director, stop_corosync (on the VIP holder).`,
 		Example: `  labctl bench labs/lvs-nat-ha scaling_ab --repeat 2 --requests 500
   labctl bench labs/lvs-nat-ha --adhoc --real-servers 1,2 --scheduler rr,wlc --duration 5s
   labctl bench labs/lvs-nat-ha master_failover --fault-hold 20s

@@ -25,12 +25,13 @@ type planLVS struct {
 	Port           int              `json:"port"`
 	Protocol       string           `json:"protocol"`
 	Mode           string           `json:"mode"`
+	Stack          string           `json:"stack"`
 	Scheduler      string           `json:"scheduler"`
 	Persistence    *planPersistence `json:"persistence,omitempty"`
 	HealthCheck    planHealthCheck  `json:"health_check"`
 	SorryServer    string           `json:"sorry_server,omitempty"`
 	RouterID       int              `json:"router_id"`
-	Directors      []string         `json:"directors"` // the first starts as MASTER
+	Directors      []string         `json:"directors"` // the first starts as MASTER (keepalived) or is preferred (pacemaker)
 	Backends       []planBackend    `json:"backends"`
 }
 
@@ -101,7 +102,7 @@ func servicesOf(lab *topology.Lab) planServices {
 		l := planLVS{
 			Name: s.Name, VIP: addr(s.VIP), VIPNetwork: netName(s.VIPNetwork),
 			GatewayVIP: addr(s.GatewayVIP), GatewayNetwork: netName(s.GatewayNet),
-			Port: s.Port, Protocol: s.Protocol, Mode: string(s.Mode), Scheduler: string(s.Scheduler),
+			Port: s.Port, Protocol: s.Protocol, Mode: string(s.Mode), Stack: string(s.Stack), Scheduler: string(s.Scheduler),
 			HealthCheck: planHealthCheck{Type: s.Health.Type, Path: s.Health.Path, Status: s.Health.Status,
 				IntervalSec: s.Health.IntervalSec, TimeoutSec: s.Health.TimeoutSec, Retries: s.Health.Retries},
 			SorryServer: s.SorryServer, RouterID: s.RouterID, Directors: vmNames(s.Directors), Backends: []planBackend{},

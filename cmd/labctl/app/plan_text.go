@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/labctl/labctl/topology"
 )
 
 func (p *plan) writeText(w io.Writer) error {
@@ -169,10 +171,17 @@ func writeServices(tw io.Writer, s planServices) {
 		if l.SorryServer != "" {
 			fmt.Fprintf(tw, "      sorry server\t%s\n", l.SorryServer)
 		}
-		fmt.Fprintf(tw, "      VRRP router id\t%d\n", l.RouterID)
 		dirs := slices.Clone(l.Directors)
-		if len(dirs) > 0 {
-			dirs[0] += " (starts as MASTER)"
+		if l.Stack == string(topology.StackPacemaker) {
+			fmt.Fprintf(tw, "      director stack\tCorosync + Pacemaker + ldirectord\n")
+			if len(dirs) > 0 {
+				dirs[0] += " (preferred node)"
+			}
+		} else {
+			fmt.Fprintf(tw, "      VRRP router id\t%d\n", l.RouterID)
+			if len(dirs) > 0 {
+				dirs[0] += " (starts as MASTER)"
+			}
 		}
 		fmt.Fprintf(tw, "      directors\t%s\n", strings.Join(dirs, ", "))
 		for _, b := range l.Backends {
