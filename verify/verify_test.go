@@ -304,3 +304,46 @@ func TestVRRPElectionInProgressSettles(t *testing.T) {
 		t.Errorf("%d of %d checks failed", res.Failed(), n)
 	}
 }
+
+// pacemakerNAT is healthyNAT with the Pacemaker stack: crm_mon answers
+// with out (captured on labs/thesis-pacemaker).
+func pacemakerNAT(t *testing.T, out string) (*topology.Lab, fakes) {
+	t.Helper()
+	lab := rolestest.ThesisLab(topology.LVSNAT)
+	lab.LVS[0].Stack = topology.StackPacemaker
+	f := healthyNAT(t)
+	for _, d := range []string{"director-1", "director-2"} {
+		f[d].Reply(`systemctl is-active corosync pacemaker`, "active\nactive\n")
+		f[d].Reply(regexp.QuoteMeta(crmMonCmd), out)
+	}
+	return lab, f
+}
+
+func TestPacemakerClusterChecks(t *testing.T) {
+	lab, f := pacemakerNAT(t, read(t, "crm_mon-started.xml"))
+	res, err := Run(context.Background(), lab, f.hosts, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Checks {
+		if !c.OK {
+			t.Errorf("check failed: %+v", c)
+		}
+	}
+	if c := find(t, res, "cluster resources", ""); c.Observed != "3 resources on director-1" {
+		t.Errorf("cluster resources: %+v", c)
+	}
+	find(t, res, "corosync and pacemaker running", "director-2")
+
+	lab, f = pacemakerNAT(t, read(t, "crm_mon-ldirectord-failed.xml"))
+	res, err = Run(context.Background(), lab, f.hosts, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(t, res, "cluster resources", ""); c.OK || c.Observed != "p_ldirectord failed" {
+		t.Errorf("a failed ldirectord passed: %+v", c)
+	}
+	if c := find(t, res, "cluster nodes online", ""); !c.OK {
+		t.Errorf("nodes: %+v", c)
+	}
+}

@@ -138,6 +138,9 @@ func FaultSummary(num, k, n int, out *fault.Outcome, rep *FaultReport) string {
 	if v := rep.Notes["rebuild_sec"]; v != "" {
 		s += ", RAID rebuild " + v + "s"
 	}
+	if v := rep.Notes["resources_on"]; v != "" {
+		s += ", Pacemaker resources then on " + v
+	}
 	if v := rep.Notes["boot_to_services_sec"]; v != "" {
 		s += ", reboot to services " + v + "s"
 	}

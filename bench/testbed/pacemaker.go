@@ -20,12 +20,20 @@ import (
 // agent (shell scripts) on a busy vCPU.
 const resourcesBound = 3 * time.Minute
 
+// ldirectordPID is the pid file of the ldirectord daemon the Pacemaker
+// stack runs (ldirectord names it after its configuration file,
+// /etc/ha.d/ldirectord.cf).
+const ldirectordPID = "/run/ldirectord.ldirectord.cf.pid"
+
 func (in *Injector) injectPacemaker(ctx context.Context, kind topology.FaultKind, vm *topology.VM) error {
 	switch kind {
 	case topology.KillLdirectord:
-		// kill -9, as in the thesis' Prueba 4: Pacemaker's monitor sees it
-		// gone and counts a failure.
-		return in.runNoted(ctx, vm, "pkill -KILL -x ldirectord")
+		// kill -9 of the daemon's pid, as in the thesis' Prueba 4:
+		// Pacemaker's monitor finds a stale pid file and counts a failure.
+		// Not pkill: the resource agent runs short-lived "ldirectord
+		// status/start/stop" processes of the same name, and killing one of
+		// those fails an operation instead (a failed start bans the node).
+		return in.runNoted(ctx, vm, `kill -KILL "$(cat `+ldirectordPID+`)"`)
 	case topology.StandbyDirector:
 		return in.runNoted(ctx, vm, "crm_standby --node "+vm.Hostname+" --update on")
 	case topology.StopCorosync:
@@ -72,9 +80,9 @@ func (in *Injector) waitResources(ctx context.Context, restarted bool) error {
 			if vm == "" {
 				return false, fmt.Errorf("resources run on %q, which is no director of %s", where, in.Service.Name)
 			}
-			_, err = run(ctx, in.Hosts, vm, "pgrep -x ldirectord")
+			_, err = run(ctx, in.Hosts, vm, `kill -0 "$(cat `+ldirectordPID+` 2>/dev/null)" 2>/dev/null`)
 			if isExit(err) {
-				last = "ldirectord not running yet on " + vm
+				last = "ldirectord daemon not running yet on " + vm
 				return false, nil
 			}
 			return err == nil, err
