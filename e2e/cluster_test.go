@@ -232,15 +232,18 @@ func verifyLab(t *testing.T, ctx context.Context, l *lab, lab *topology.Lab) {
 			t.Errorf("check %q on %s: expected %q, observed %q", c.Name, c.VM, c.Expected, c.Observed)
 		}
 	}
-	want := map[string]int{"VIP answers HTTP": 0, "keepalived running": 0, "IPVS real server": 0}
-	directors, backends := 0, 0
+	want := map[string]int{"VIP answers HTTP": 0, "IPVS real server": 0}
 	for _, s := range lab.LVS {
 		want["VIP answers HTTP"]++
-		directors += len(s.Directors)
-		backends += len(s.Backends)
+		if s.Stack == topology.StackPacemaker {
+			want["corosync and pacemaker running"] += len(s.Directors)
+			want["cluster nodes online"]++
+			want["cluster resources"]++
+		} else {
+			want["keepalived running"] += len(s.Directors)
+		}
+		want["IPVS real server"] += len(s.Backends)
 	}
-	want["keepalived running"] = directors
-	want["IPVS real server"] = backends
 	for _, vm := range lab.VMs {
 		if vm.RAID != nil {
 			want["RAID"]++

@@ -23,7 +23,7 @@ var foreignAttrs = map[string]map[string]string{
 	},
 }
 
-const quiescentHint = "quiescent is an ldirectord setting (inhibit_on_failure in keepalived). labctl runs keepalived, which takes a failed real server out of the IPVS table and puts it back once its health check passes (ldirectord's quiescent = no); keeping it with weight 0 is not supported. With persistence labctl also sets net.ipv4.vs.expire_quiescent_template = 1, so persistent clients move on. Remove this line."
+const quiescentHint = "quiescent is an ldirectord setting (inhibit_on_failure in keepalived). labctl's directors, keepalived or (stack = \"pacemaker\") ldirectord with quiescent = no, take a failed real server out of the IPVS table and put it back once its health check passes; keeping it with weight 0 is not supported. With persistence labctl also sets net.ipv4.vs.expire_quiescent_template = 1, so persistent clients move on. Remove this line."
 
 // explainForeign adds the hint to "Unsupported argument" errors of kind.
 func explainForeign(kind string, diags hcl.Diagnostics) {
