@@ -127,7 +127,10 @@ func testCluster(t *testing.T, c clusterCase) {
 	if c.bench {
 		t.Run("thesis experiments", func(t *testing.T) { thesisBench(t, ctx, l) })
 	}
-	if c.pacemaker {
+	if c.pacemaker && os.Getenv("E2E_PACEMAKER_DRILLS") != "" {
+		// Not in make test yet: under TCG the bench watcher's polling starves
+		// the 1-vCPU director, and ldirectord's Perl monitor then times out
+		// (see issue 16's notes).
 		t.Run("Prueba 4: ldirectord killed until the group moves", func(t *testing.T) { ldirectordKills(t, ctx, l, lab) })
 		t.Run("verify passes on the other director", func(t *testing.T) { verifyLab(t, ctx, l, lab) })
 	}

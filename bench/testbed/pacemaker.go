@@ -18,7 +18,7 @@ import (
 // resourcesBound bounds the wait for the group after a revert: a move
 // under TCG stops and starts three resources, each through a resource
 // agent (shell scripts) on a busy vCPU.
-const resourcesBound = 3 * time.Minute
+const resourcesBound = 5 * time.Minute
 
 // ldirectordPID is the pid file of the ldirectord daemon the Pacemaker
 // stack runs (ldirectord names it after its configuration file,
