@@ -64,11 +64,11 @@ func (g *grader) drill(ctx context.Context, it Item, passed map[topology.GradeCh
 	}
 	switch it.Check {
 	case topology.GradeFailover:
-		l.OK, l.Observed = judgeFailover(out, rep, g.opts.MaxOutage)
+		l.OK, l.Observed = judgeFailover(out, rep, g.opts.maxOutage(svc))
 	case topology.GradeBackendOut:
-		l.OK, l.Observed = judgeBackendOut(out, rep, f.Target, g.opts.MaxOutage)
+		l.OK, l.Observed = judgeBackendOut(out, rep, f.Target, g.opts.maxOutage(svc))
 	case topology.GradeRAIDMember:
-		l.OK, l.Observed = judgeRAIDMember(out, rep, g.opts.MaxOutage)
+		l.OK, l.Observed = judgeRAIDMember(out, rep, g.opts.maxOutage(svc))
 	}
 	if !rep.Cluster.Restored && !rep.Cluster.Before.At.IsZero() {
 		l.Observed += "; the cluster was not as before at the end"

@@ -29,7 +29,7 @@ type Options struct {
 	// NoDrills scores the checks only (drills count as failed, "not run").
 	NoDrills bool
 	// MaxOutage is the longest outage a drill may cause and still pass
-	// (default 15 s: a keepalived failover takes ~4 s, a TCG host is slow).
+	// (0 = by the service's director stack, see maxOutage).
 	MaxOutage time.Duration
 	// Hold is how long each fault stays before it is reverted (default 15 s:
 	// a health check of 2 s interval and 2 retries drops a real server after
@@ -49,9 +49,6 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.MaxOutage <= 0 {
-		o.MaxOutage = 15 * time.Second
-	}
 	if o.Hold <= 0 {
 		o.Hold = 15 * time.Second
 	}
@@ -188,4 +185,18 @@ func (g *grader) progress(format string, args ...any) {
 	if g.opts.Progress != nil {
 		g.opts.Progress(format, args...)
 	}
+}
+
+// maxOutage is Options.MaxOutage, or the default for svc's director stack:
+// 15 s for keepalived (a failover takes ~4 s, a TCG host is slow), 90 s
+// for Pacemaker (a move stops and starts the group's resource agents in
+// turn, ldirectord's Perl taking tens of seconds each under TCG).
+func (o *Options) maxOutage(svc *topology.LVSService) time.Duration {
+	switch {
+	case o.MaxOutage > 0:
+		return o.MaxOutage
+	case svc.Stack == topology.StackPacemaker:
+		return 90 * time.Second
+	}
+	return 15 * time.Second
 }

@@ -123,10 +123,11 @@ func (x *expander) checkPCISlots(e *vmEval) {
 }
 
 // staticBackendIP reports a backend whose address libvirt assigns by DHCP:
-// keepalived needs a fixed real_server address.
+// the director's configuration (keepalived or ldirectord) needs a fixed
+// real server address.
 func (x *expander) staticBackendIP(e *lvsEval, vm *VM, nic *NIC) netip.Addr {
 	if !nic.IP.IsValid() && nic.Network.DHCP {
-		x.l.errorf(e.s.rng("backends"), "Backend without fixed address", "backend %q gets its address on network %q by DHCP, but keepalived needs a fixed real_server address; give its nic %q an ip.", vm.Name, nic.Network.Name, nic.Network.Name)
+		x.l.errorf(e.s.rng("backends"), "Backend without fixed address", "backend %q gets its address on network %q by DHCP, but the directors need a fixed real server address; give its nic %q an ip.", vm.Name, nic.Network.Name, nic.Network.Name)
 	}
 	return nic.IP
 }

@@ -57,6 +57,16 @@ func sharesRoutedNet(vm *VM) bool {
 }
 
 func (x *expander) faultTargetProblem(kind FaultKind, vm *VM, svc *LVSService) string {
+	return faultProblem(kind, vm, svc, func(r Role) bool { return x.roles[vm.Name][r] })
+}
+
+// FaultProblem says why a fault of kind cannot target vm in an experiment
+// on svc ("" = it can), for faults given outside the lab file.
+func FaultProblem(kind FaultKind, vm *VM, svc *LVSService) string {
+	return faultProblem(kind, vm, svc, vm.HasRole)
+}
+
+func faultProblem(kind FaultKind, vm *VM, svc *LVSService, has func(Role) bool) string {
 	if st := kind.Stack(); st != "" && st != svc.Stack {
 		return fmt.Sprintf("fault %s needs directors running %s, but lvs %q runs %s.", kind, st, svc.Name, svc.Stack)
 	}
@@ -68,7 +78,7 @@ func (x *expander) faultTargetProblem(kind FaultKind, vm *VM, svc *LVSService) s
 	}
 	switch kind {
 	case StopWeb:
-		if !x.roles[vm.Name][RoleWeb] {
+		if !has(RoleWeb) {
 			return fmt.Sprintf("fault stop_web needs a web server; %q serves no web block.", vm.Name)
 		}
 	case FailRAIDMember:
@@ -76,7 +86,7 @@ func (x *expander) faultTargetProblem(kind FaultKind, vm *VM, svc *LVSService) s
 			return fmt.Sprintf("fault fail_raid_member needs a VM with a raid block; %q has none.", vm.Name)
 		}
 	case StopNFS:
-		if !x.roles[vm.Name][RoleNFSServer] {
+		if !has(RoleNFSServer) {
 			return fmt.Sprintf("fault stop_nfs needs an NFS server; %q serves no nfs block.", vm.Name)
 		}
 	}

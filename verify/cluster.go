@@ -10,9 +10,6 @@ import (
 	"github.com/labctl/labctl/topology"
 )
 
-// crmMonCmd prints the cluster's state as XML (Pacemaker 2.1).
-const crmMonCmd = "crm_mon -1 --output-as=xml"
-
 // cluster checks a Pacemaker service's cluster as one of its directors
 // sees it: every director online and the cluster quorate, every resource
 // started on exactly one node, the one that holds the VIP (active).
@@ -30,7 +27,7 @@ func (v *verifier) cluster(ctx context.Context, s *topology.LVSService, active s
 	)
 	for _, d := range s.Directors { // the first that answers: one may be down
 		var out string
-		if out, err = v.run(ctx, d.Name, crmMonCmd); err == nil {
+		if out, err = v.run(ctx, d.Name, guestout.CrmMonCmd); err == nil {
 			if m, err = guestout.ParseCrmMon(out); err == nil {
 				from = d.Name
 				break
@@ -52,18 +49,15 @@ func (v *verifier) cluster(ctx context.Context, s *topology.LVSService, active s
 	v.add(Check{Kind: topology.GradeDirectors, Name: "cluster nodes online", VM: from, Expected: strings.Join(want, ", ") + " with quorum",
 		Observed: obs, OK: m.Quorate && slices.Equal(online, sorted)})
 
-	var bad []string
-	for _, r := range m.Resources {
-		switch {
-		case !r.Active || len(r.Nodes) == 0:
-			bad = append(bad, r.ID+" stopped")
-		case len(r.Nodes) > 1:
-			bad = append(bad, fmt.Sprintf("%s on %d nodes", r.ID, len(r.Nodes)))
-		case vmOf[r.Nodes[0]] != active:
-			bad = append(bad, r.ID+" on "+r.Nodes[0])
-		case r.Failed:
-			bad = append(bad, r.ID+" failed")
+	activeNode := "" // the active director's cluster node name
+	for node, vm := range vmOf {
+		if vm == active && active != "" {
+			activeNode = node
 		}
+	}
+	bad := m.Misplaced(activeNode)
+	if active == "" && len(bad) == 0 && len(m.Resources) > 0 {
+		bad = []string{"resources on " + m.RunningOn() + ", which holds no VIP"}
 	}
 	exp := fmt.Sprintf("every resource started on %s only", active)
 	if active == "" {

@@ -314,7 +314,7 @@ func pacemakerNAT(t *testing.T, out string) (*topology.Lab, fakes) {
 	f := healthyNAT(t)
 	for _, d := range []string{"director-1", "director-2"} {
 		f[d].Reply(`systemctl is-active corosync pacemaker`, "active\nactive\n")
-		f[d].Reply(regexp.QuoteMeta(crmMonCmd), out)
+		f[d].Reply(regexp.QuoteMeta(guestout.CrmMonCmd), out)
 	}
 	return lab, f
 }

@@ -23,8 +23,9 @@ import (
 // on its next state change). Apply then waits until the active director's
 // IPVS table shows exactly the expected pool.
 //
-// Scheduler: `ipvsadm -E` on every director (keepalived does not rewrite
-// a virtual service's scheduler until it reloads).
+// Scheduler: `ipvsadm -E` on every director that has the service
+// (keepalived does not rewrite a virtual service's scheduler until it
+// reloads; ldirectord not until its file changes).
 type Variations struct {
 	Service *topology.LVSService
 	Hosts   Hosts
@@ -124,17 +125,24 @@ func (c *Variations) setBackends(ctx context.Context, n int) error {
 
 // editCmd is the ipvsadm command that sets the service's scheduler while
 // keeping its persistence.
+// With the Pacemaker stack only the active director has the service
+// (ldirectord runs there alone), so the others are left alone; a failover
+// brings the declared scheduler back.
 func editCmd(s *topology.LVSService, sched topology.Scheduler) string {
 	flag := "-t"
 	if strings.EqualFold(s.Protocol, "udp") {
 		flag = "-u"
 	}
-	cmd := fmt.Sprintf("ipvsadm -E %s %s -s %s", flag, netip.AddrPortFrom(s.VIP, uint16(s.Port)), sched)
+	svc := fmt.Sprintf("%s %s", flag, netip.AddrPortFrom(s.VIP, uint16(s.Port)))
+	cmd := fmt.Sprintf("ipvsadm -E %s -s %s", svc, sched)
 	if p := s.Persistence; p != nil {
 		cmd += fmt.Sprintf(" -p %d", p.TimeoutSec)
 		if p.Netmask != "" {
 			cmd += " -M " + p.Netmask
 		}
+	}
+	if s.Stack == topology.StackPacemaker {
+		cmd = "if ipvsadm -Ln " + svc + " >/dev/null 2>&1; then " + cmd + "; fi"
 	}
 	return cmd
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/labctl/labctl/provision/guestout"
+	"github.com/labctl/labctl/provision/ssh"
 	"github.com/labctl/labctl/topology"
 )
 
@@ -35,7 +37,7 @@ func (in *Injector) injectPacemaker(ctx context.Context, kind topology.FaultKind
 		// those fails an operation instead (a failed start bans the node).
 		return in.runNoted(ctx, vm, `kill -KILL "$(cat `+ldirectordPID+`)"`)
 	case topology.StandbyDirector:
-		return in.runNoted(ctx, vm, "crm_standby --node "+vm.Hostname+" --update on")
+		return in.runNoted(ctx, vm, "crm_standby --node "+ssh.Quote(vm.Hostname)+" --update on")
 	case topology.StopCorosync:
 		// Pacemaker needs corosync, so systemd stops it first, and it
 		// hands the group over before the node leaves.
@@ -47,7 +49,7 @@ func (in *Injector) injectPacemaker(ctx context.Context, kind topology.FaultKind
 func (in *Injector) revertPacemaker(ctx context.Context, kind topology.FaultKind, vm *topology.VM) error {
 	switch kind {
 	case topology.StandbyDirector:
-		if _, err := run(ctx, in.Hosts, vm.Name, "crm_standby --node "+vm.Hostname+" --update off"); err != nil {
+		if _, err := run(ctx, in.Hosts, vm.Name, "crm_standby --node "+ssh.Quote(vm.Hostname)+" --update off"); err != nil {
 			return err
 		}
 	case topology.StopCorosync:
@@ -57,35 +59,26 @@ func (in *Injector) revertPacemaker(ctx context.Context, kind topology.FaultKind
 			}
 		}
 	}
-	return in.waitResources(ctx, kind == topology.KillLdirectord)
+	return in.waitResources(ctx, kind)
 }
 
-// waitResources waits until every resource of the cluster runs on exactly
-// one node, asking each director in turn (one may be down). With
-// restarted, it also waits for an ldirectord process there: right after a
-// kill, crm_mon still says Started until the next monitor notices.
-func (in *Injector) waitResources(ctx context.Context, restarted bool) error {
+// waitResources waits until the cluster has settled after the revert of a
+// fault of kind: every director online again (after stop_corosync), no
+// action pending (a node back from standby or a restart takes the group
+// back, as it prefers the first director), and every resource on one
+// node. After a kill it also waits for the ldirectord daemon there: right
+// after a kill, crm_mon still says Started until the next monitor notices.
+// It asks the directors in turn (one may be down).
+func (in *Injector) waitResources(ctx context.Context, kind topology.FaultKind) error {
 	var last string
-	return waitSaying(ctx, in.Progress, "the Pacemaker resources to run on one director", resourcesBound, func(ctx context.Context) error {
-		err := poll(ctx, 2*time.Second, resourcesBound, "Pacemaker resources started", func(ctx context.Context) (bool, error) {
-			where, err := in.resourcesNode(ctx)
-			last = where
+	return waitSaying(ctx, in.Progress, "the Pacemaker resources to settle on one director", resourcesBound, func(ctx context.Context) error {
+		err := poll(ctx, 2*time.Second, resourcesBound, "Pacemaker resources settled", func(ctx context.Context) (bool, error) {
+			where, why, err := in.settledOn(ctx, kind)
+			last = why
 			if err != nil {
 				last = err.Error()
 			}
-			if where == "" || !restarted {
-				return where != "", nil
-			}
-			vm := in.nodeVM(where)
-			if vm == "" {
-				return false, fmt.Errorf("resources run on %q, which is no director of %s", where, in.Service.Name)
-			}
-			_, err = run(ctx, in.Hosts, vm, `kill -0 "$(cat `+ldirectordPID+` 2>/dev/null)" 2>/dev/null`)
-			if isExit(err) {
-				last = "ldirectord daemon not running yet on " + vm
-				return false, nil
-			}
-			return err == nil, err
+			return where != "", err
 		})
 		if err != nil && last != "" {
 			err = fmt.Errorf("%w (last seen: %s)", err, last)
@@ -95,6 +88,46 @@ func (in *Injector) waitResources(ctx context.Context, restarted bool) error {
 		}
 		return err
 	})
+}
+
+// settledOn returns the node the resources run on once settled (why is
+// then that node), or "" and why not yet.
+func (in *Injector) settledOn(ctx context.Context, kind topology.FaultKind) (node, why string, err error) {
+	m, vm, err := in.crmMon(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if kind == topology.StopCorosync && len(m.Online()) < len(in.Service.Directors) {
+		return "", "online: " + strings.Join(m.Online(), ", "), nil
+	}
+	if _, err := run(ctx, in.Hosts, vm, "crm_resource --wait --timeout=60s"); err != nil {
+		if isExit(err) {
+			return "", "the cluster is still acting", nil
+		}
+		return "", "", err
+	}
+	if m, _, err = in.crmMon(ctx); err != nil {
+		return "", "", err
+	}
+	node = m.RunningOn()
+	if node == "" {
+		return "", strings.Join(m.Misplaced(""), "; "), nil
+	}
+	if kind != topology.KillLdirectord {
+		return node, node, nil
+	}
+	dvm := in.nodeVM(node)
+	if dvm == "" {
+		return "", "", fmt.Errorf("resources run on %q, which is no director of %s", node, in.Service.Name)
+	}
+	_, err = run(ctx, in.Hosts, dvm, `kill -0 "$(cat `+ldirectordPID+` 2>/dev/null)" 2>/dev/null`)
+	if isExit(err) {
+		return "", "ldirectord daemon not running yet on " + dvm, nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return node, node, nil
 }
 
 // nodeVM maps a cluster node name to its director's VM name.
@@ -107,28 +140,18 @@ func (in *Injector) nodeVM(node string) string {
 	return ""
 }
 
-// resourcesNode returns the node every resource runs on, or "" while they
-// are stopped, moving or spread over nodes.
-func (in *Injector) resourcesNode(ctx context.Context) (string, error) {
+// crmMon returns what the first director that answers says of the
+// cluster, and that director's VM name.
+func (in *Injector) crmMon(ctx context.Context) (guestout.CrmMon, string, error) {
 	var errs []error
 	for _, d := range in.Service.Directors {
-		out, err := run(ctx, in.Hosts, d.Name, "crm_mon -1 --output-as=xml")
+		out, err := run(ctx, in.Hosts, d.Name, guestout.CrmMonCmd)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		m, err := guestout.ParseCrmMon(out)
-		if err != nil {
-			return "", err
-		}
-		node := ""
-		for _, r := range m.Resources {
-			if !r.Active || len(r.Nodes) != 1 || (node != "" && r.Nodes[0] != node) {
-				return "", nil
-			}
-			node = r.Nodes[0]
-		}
-		return node, nil
+		return m, d.Name, err
 	}
-	return "", errors.Join(errs...)
+	return guestout.CrmMon{}, "", errors.Join(errs...)
 }

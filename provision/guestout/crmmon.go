@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// CrmMonCmd prints what ParseCrmMon reads.
+const CrmMonCmd = "crm_mon -1 --output-as=xml"
+
 // CrmMon is what `crm_mon -1 --output-as=xml` (Pacemaker 2.1) says of a
 // cluster: quorum, nodes and where each resource runs.
 type CrmMon struct {
@@ -97,4 +100,42 @@ func (m CrmMon) Online() []string {
 		}
 	}
 	return out
+}
+
+// Misplaced says why the resources do not all run, healthy, on node alone:
+// "<id> stopped", "<id> on 2 nodes", "<id> on <other node>", "<id> failed".
+// With node "", the node of the first running resource is the one wanted.
+// No resources at all is not misplaced; callers decide what that means.
+func (m CrmMon) Misplaced(node string) []string {
+	if node == "" {
+		for _, r := range m.Resources {
+			if r.Active && len(r.Nodes) == 1 {
+				node = r.Nodes[0]
+				break
+			}
+		}
+	}
+	var bad []string
+	for _, r := range m.Resources {
+		switch {
+		case !r.Active || len(r.Nodes) == 0:
+			bad = append(bad, r.ID+" stopped")
+		case len(r.Nodes) > 1:
+			bad = append(bad, fmt.Sprintf("%s on %d nodes", r.ID, len(r.Nodes)))
+		case r.Nodes[0] != node:
+			bad = append(bad, r.ID+" on "+r.Nodes[0])
+		case r.Failed:
+			bad = append(bad, r.ID+" failed")
+		}
+	}
+	return bad
+}
+
+// RunningOn returns the node every resource runs on, healthy, or "" while
+// there are none or they are stopped, failed, moving or spread over nodes.
+func (m CrmMon) RunningOn() string {
+	if len(m.Resources) == 0 || len(m.Misplaced("")) > 0 {
+		return ""
+	}
+	return m.Resources[0].Nodes[0]
 }

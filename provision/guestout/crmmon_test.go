@@ -35,3 +35,39 @@ func TestParseCrmMonRejectsText(t *testing.T) {
 		t.Error("plain text parsed as crm_mon XML")
 	}
 }
+
+func TestCrmMonRunningOn(t *testing.T) {
+	started, err := ParseCrmMon(read(t, "crm_mon-started.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := ParseCrmMon(read(t, "crm_mon-ldirectord-failed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moving := CrmMon{Resources: []CrmResource{
+		{ID: "p_vip", Active: true, Nodes: []string{"a"}},
+		{ID: "p_ld", Active: true, Nodes: []string{"b"}},
+		{ID: "p_gw"},
+	}}
+	for _, c := range []struct {
+		name      string
+		m         CrmMon
+		node      string // argument of Misplaced
+		misplaced []string
+		on        string
+	}{
+		{"started", started, "", nil, "director-1"},
+		{"started, wanted elsewhere", started, "director-2", []string{"p_www_vip on director-1", "p_www_gateway on director-1", "p_ldirectord on director-1"}, "director-1"},
+		{"failed", failed, "", []string{"p_ldirectord failed"}, ""},
+		{"moving", moving, "", []string{"p_ld on b", "p_gw stopped"}, ""},
+		{"none", CrmMon{}, "", nil, ""},
+	} {
+		if got := c.m.Misplaced(c.node); !cmp.Equal(got, c.misplaced) {
+			t.Errorf("%s: Misplaced(%q) = %q, want %q", c.name, c.node, got, c.misplaced)
+		}
+		if got := c.m.RunningOn(); got != c.on {
+			t.Errorf("%s: RunningOn() = %q, want %q", c.name, got, c.on)
+		}
+	}
+}

@@ -119,6 +119,8 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 	}
 	for _, name := range order {
 		g.Go(func() error {
+			sl := &slot{sem: slots}
+			defer sl.release()
 			st := &vmState{}
 			for _, s := range perVM[name] {
 				for _, dep := range stageAfter[s.role] {
@@ -130,15 +132,11 @@ func apply(ctx context.Context, lab *topology.Lab, hosts Hosts, opts Options) (R
 						}
 					}
 				}
-				if slots != nil {
-					if err := slots.Acquire(gctx, 1); err != nil {
-						return err
-					}
+				if err := sl.acquire(gctx); err != nil {
+					return err
 				}
-				err := applyStage(gctx, lab, hosts, opts.Secret, s.role, s.w, st, record)
-				if slots != nil {
-					slots.Release(1)
-				}
+				err := applyStage(gctx, lab, hosts, opts.Secret, sl, s.role, s.w, st, record)
+				sl.release()
 				if err != nil {
 					return err
 				}
@@ -183,14 +181,14 @@ func (d *stageDone) finish() {
 
 // applyStage runs one role's steps on one VM: one hash round trip, then
 // the steps in order, stopping at the first failure.
-func applyStage(ctx context.Context, lab *topology.Lab, hosts Hosts, secret func(string, int) ([]byte, error), role topology.Role, w vmWork, st *vmState, record func(StepResult, error)) error {
+func applyStage(ctx context.Context, lab *topology.Lab, hosts Hosts, secret func(string, int) ([]byte, error), sl *slot, role topology.Role, w vmWork, st *vmState, record func(StepResult, error)) error {
 	r, err := hosts(w.vm.Name)
 	if err != nil {
 		err = &StepError{VM: w.vm.Name, Role: role, Step: "connect", Err: err}
 		record(StepResult{StepID: StepID{VM: w.vm.Name, Role: role, Step: "connect"}, Status: StatusFailed, Error: err.Error()}, err)
 		return err
 	}
-	h := &host{r: r, vm: w.vm, lab: lab, st: st, secret: secret}
+	h := &host{r: r, vm: w.vm, lab: lab, st: st, secret: secret, slot: sl}
 	h.prefetch(ctx, w.paths)
 	for _, s := range w.steps {
 		if err := runStep(ctx, h, role, s, record); err != nil {
@@ -249,4 +247,39 @@ func sortReport(lab *topology.Lab, rep *Report) {
 func progress(w io.Writer, r StepResult) {
 	// A failure's details come once, in the error Apply returns.
 	fmt.Fprintf(w, "[%s] %s/%s: %s (%s)\n", r.VM, r.Role, r.Step, r.Status, r.Duration.Round(time.Millisecond))
+}
+
+// slot is one VM's share of --parallel (sem nil: no cap).
+type slot struct {
+	sem  *semaphore.Weighted
+	held bool
+}
+
+func (s *slot) acquire(ctx context.Context) error {
+	if s == nil || s.sem == nil || s.held {
+		return nil
+	}
+	if err := s.sem.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	s.held = true
+	return nil
+}
+
+func (s *slot) release() {
+	if s != nil && s.sem != nil && s.held {
+		s.sem.Release(1)
+		s.held = false
+	}
+}
+
+// idle runs wait, which waits for other VMs, without holding the slot:
+// with --parallel 1 the VM waited for could not run otherwise.
+func (s *slot) idle(ctx context.Context, wait func(context.Context) error) error {
+	s.release()
+	err := wait(ctx)
+	if aerr := s.acquire(ctx); err == nil {
+		err = aerr
+	}
+	return err
 }

@@ -23,6 +23,8 @@ type host struct {
 	sums map[string]string
 	// secret is Options.Secret (nil: none).
 	secret func(name string, size int) ([]byte, error)
+	// slot is the VM's --parallel slot (nil: none); see slot.idle.
+	slot *slot
 }
 
 // vmState is what one Apply learns about a VM and reuses in its later

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/labctl/labctl/provision/guestout"
 	"github.com/labctl/labctl/templates"
 	"github.com/labctl/labctl/topology"
 )
@@ -144,8 +145,9 @@ func corosyncValues(lab *topology.Lab, vm *topology.VM, s *topology.LVSService) 
 }
 
 type ldData struct {
-	Lab, VM  string
-	Virtuals []ldVirtual
+	Lab, VM       string
+	CheckInterval int // seconds, the shortest of the virtuals'
+	Virtuals      []ldVirtual
 }
 
 type ldVirtual struct {
@@ -292,6 +294,9 @@ func pacemakerFiles(lab *topology.Lab, vm *topology.VM) ([]file, error) {
 			return nil, fmt.Errorf("LVS service %q on director %q: %w", s.Name, vm.Name, err)
 		}
 		ld.Virtuals = append(ld.Virtuals, v)
+		if ld.CheckInterval == 0 || v.CheckInterval < ld.CheckInterval {
+			ld.CheckInterval = v.CheckInterval
+		}
 	}
 	out := base
 	for _, r := range []struct {
@@ -356,13 +361,16 @@ func corosyncConfStep(ctx context.Context, h *host) (bool, error) {
 	})
 }
 
-// clusterWait bounds the wait for the cluster to form: the peer may still
-// be booting or configuring under TCG.
+// clusterWait bounds each wait and cluster command of the cluster
+// resources step: the peer may still be booting or configuring under TCG,
+// and crmsh (Python) is slow there.
 const clusterWait = "300"
 
 // clusterResourcesStep loads the resources into the CIB once both nodes
 // have met (two_node's wait_for_all), after checking them in a copy of the
 // CIB, so the live CIB only ever gets a configuration Pacemaker accepts.
+// The file on the guest is replaced last, once the resources run: a run
+// that fails before then loads them again next time.
 func clusterResourcesStep(ctx context.Context, h *host) (bool, error) {
 	files, err := pacemakerFiles(h.lab, h.vm)
 	if err != nil {
@@ -373,27 +381,79 @@ func clusterResourcesStep(ctx context.Context, h *host) (bool, error) {
 	if err != nil || same {
 		return false, err
 	}
-	if _, err := h.run(ctx, "timeout "+clusterWait+" sh -c 'until crm_mon -1 -X 2>/dev/null | grep -q \"with_quorum=.true\"; do sleep 2; done'"); err != nil {
+	quorate := "timeout " + clusterWait + " sh -c 'until " + guestout.CrmMonCmd + " 2>/dev/null | grep -q \"with_quorum=.true\"; do sleep 2; done'"
+	if err := h.slot.idle(ctx, func(ctx context.Context) error { _, err := h.run(ctx, quorate); return err }); err != nil {
 		return false, fmt.Errorf("the cluster did not become quorate within %ss (both directors must run corosync and pacemaker): %w", clusterWait, err)
+	}
+	old, _, err := h.read(ctx, pacemakerCRM)
+	if err != nil {
+		return false, err
 	}
 	tmp := pacemakerCRM + ".labctl-new"
 	if err := h.write(ctx, tmp, want.data, want.mode); err != nil {
 		return false, err
 	}
+	cleanup := "rm -f " + tmp + " " + tmp + ".load " + tmp + ".xml"
+	crm := "timeout " + clusterWait + " crm -F configure "
 	// crmsh keeps comments in the CIB; the file's are for its reader.
-	load := "grep -v '^#' " + tmp + " > " + tmp + ".load && "
-	check := "cibadmin -Q > " + tmp + ".xml && CIB_file=" + tmp + ".xml crm -F configure load update " + tmp + ".load && crm_verify -x " + tmp + ".xml"
-	if _, err := h.run(ctx, load+check); err != nil {
-		_, _ = h.run(context.WithoutCancel(ctx), "rm -f "+tmp+" "+tmp+".load "+tmp+".xml")
+	// "load update" adds and changes, so what labctl loaded before and no
+	// longer renders is deleted by name.
+	update := crm + "load update " + tmp + ".load"
+	for _, id := range removedPrimitives(old, want.data) {
+		update += " && " + crm + "delete " + shq(id)
+	}
+	check := "grep -v '^#' " + tmp + " > " + tmp + ".load && timeout " + clusterWait + " cibadmin -Q > " + tmp + ".xml && " +
+		"CIB_file=" + tmp + ".xml sh -c " + shq(update) + " && crm_verify -x " + tmp + ".xml"
+	if _, err := h.run(ctx, check); err != nil {
+		_, _ = h.run(context.WithoutCancel(ctx), cleanup)
 		return false, fmt.Errorf("validate the cluster configuration (live CIB untouched): %w", err)
 	}
-	if _, err := h.run(ctx, "crm -F configure load update "+tmp+".load && mv "+tmp+" "+pacemakerCRM+" && rm -f "+tmp+".load "+tmp+".xml"); err != nil {
+	if _, err := h.run(ctx, update); err != nil {
 		return true, err
 	}
 	// Return once the cluster has acted on it, so that up ends with the
-	// service running, as with keepalived.
+	// service running, as with keepalived. crm_resource --wait also
+	// returns when a start failed, so crm_mon says whether they run.
 	if _, err := h.run(ctx, "crm_resource --wait --timeout="+clusterWait+"s"); err != nil {
 		return true, fmt.Errorf("the cluster did not settle within %ss after loading its resources: %w", clusterWait, err)
 	}
-	return true, nil
+	out, err := h.run(ctx, guestout.CrmMonCmd)
+	if err != nil {
+		return true, err
+	}
+	m, err := guestout.ParseCrmMon(out)
+	if err != nil {
+		return true, err
+	}
+	bad := m.Misplaced("")
+	if len(m.Resources) == 0 {
+		bad = []string{"no resources"}
+	}
+	if len(bad) > 0 {
+		return true, fmt.Errorf("the cluster loaded its resources but does not run them on one node: %s (see crm_mon -1 and journalctl -u pacemaker)", strings.Join(bad, "; "))
+	}
+	_, err = h.run(ctx, "mv "+tmp+" "+pacemakerCRM+" && "+cleanup)
+	return true, err
+}
+
+// removedPrimitives lists the primitives defined in the crm file old but
+// not in the new one.
+func removedPrimitives(old, new []byte) []string {
+	ids := func(b []byte) []string {
+		var out []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "primitive" {
+				out = append(out, f[1])
+			}
+		}
+		return out
+	}
+	keep := ids(new)
+	var gone []string
+	for _, id := range ids(old) {
+		if !slices.Contains(keep, id) {
+			gone = append(gone, id)
+		}
+	}
+	return gone
 }

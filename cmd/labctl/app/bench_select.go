@@ -137,8 +137,14 @@ func override(l *topology.Lab, e *topology.Experiment, bf benchFlags, changed fu
 			if err != nil {
 				return nil, err
 			}
-			if l.VM(ft.Target) == nil {
+			vm := l.VM(ft.Target)
+			if vm == nil {
 				return nil, fmt.Errorf("--fault %q: lab %s has no VM %q", v, l.Name, ft.Target)
+			}
+			if svc := l.Service(x.Service); svc != nil {
+				if msg := topology.FaultProblem(ft.Kind, vm, svc); msg != "" {
+					return nil, fmt.Errorf("--fault %q: %s", v, strings.TrimSuffix(msg, "."))
+				}
 			}
 			x.Faults = append(x.Faults, ft)
 		}

@@ -128,6 +128,8 @@ func TestBenchCmdBadInput(t *testing.T) {
 		{[]string{"nope"}, `lab thesis has no experiment "nope" (it has: baseline)`},
 		{[]string{"--adhoc", "--fault", "melt:web-1"}, `kind "melt" is not one of`},
 		{[]string{"--adhoc", "--fault", "stop_web:web-9"}, `lab thesis has no VM "web-9"`},
+		{[]string{"--adhoc", "--fault", "kill_ldirectord:director-1"}, `fault kill_ldirectord needs directors running pacemaker, but lvs "www" runs keepalived`},
+		{[]string{"--adhoc", "--fault", "stop_web:director-1"}, `fault stop_web needs a web server`},
 		{[]string{"--adhoc", "--real-servers", "1,x"}, `--real-servers "1,x"`},
 		{[]string{"--adhoc", "--client", "ghost"}, `--client "ghost"`},
 		{[]string{"--adhoc", "baseline"}, "--adhoc builds its own experiment"},

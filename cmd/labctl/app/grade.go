@@ -102,7 +102,7 @@ whatever the score, and non-zero when it could not grade.`,
 	f.register(cmd, true)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.NoDrills, "no-drills", false, "score the checks only; the drills score 0 (\"not run\")")
-	fl.DurationVar(&opts.MaxOutage, "max-outage", 15*time.Second, "longest outage a drill may cause and still pass")
+	fl.DurationVar(&opts.MaxOutage, "max-outage", 0, "longest outage a drill may cause and still pass (default 15s with keepalived, 90s with pacemaker)")
 	fl.DurationVar(&opts.Hold, "hold", 15*time.Second, "how long each drill's fault lasts before it is reverted")
 	fl.DurationVar(&opts.Recover, "recover", 90*time.Second, "longest wait after a revert for the cluster to be as before")
 	fl.StringVar(&gradebook, "gradebook", "", "write grades.csv and grades.html (one row per copy) into this directory")

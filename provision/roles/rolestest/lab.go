@@ -81,7 +81,7 @@ func ThesisLab(mode topology.LVSMode) *topology.Lab {
 	// Sort VMs by name like the loader does.
 	lab.VMs = []*topology.VM{client, d1, d2, storage, webs[0], webs[1], webs[2]}
 
-	svc := &topology.LVSService{Name: "www", VIP: ip("192.168.100.200"), VIPNetwork: ext, Port: 80, Protocol: "tcp",
+	svc := &topology.LVSService{Name: "www", Stack: topology.StackKeepalived, VIP: ip("192.168.100.200"), VIPNetwork: ext, Port: 80, Protocol: "tcp",
 		Mode: mode, Scheduler: "wlc", Directors: []*topology.VM{d1, d2}, Backends: backends, RouterID: 51,
 		Health: topology.HealthCheck{Type: "http", Path: "/health.html", Status: 200, IntervalSec: 6, TimeoutSec: 3, Retries: 2}}
 	if mode == topology.LVSNAT {

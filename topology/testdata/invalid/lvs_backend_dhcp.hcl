@@ -1,4 +1,4 @@
-# want: 24:15 keepalived needs a fixed real_server address
+# want: 24:15 the directors need a fixed real server address
 lab "t" {}
 
 network "net" {
