@@ -98,6 +98,14 @@ func (r readyRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 	return r.Runner.Run(ctx, cmd)
 }
 
+// Exec implements ssh.Streamer when the runner underneath does.
+func (r readyRunner) Exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if err := r.ready(ctx, r.Host()); err != nil {
+		return -1, err
+	}
+	return ssh.Stream(ctx, r.Runner, cmd, stdin, stdout, stderr)
+}
+
 func (r readyRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
 	if err := r.ready(ctx, r.Host()); err != nil {
 		return err

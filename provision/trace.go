@@ -41,6 +41,14 @@ func (t tracingRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) 
 	return res, err
 }
 
+// Exec implements ssh.Streamer when the runner underneath does.
+func (t tracingRunner) Exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	start := time.Now()
+	code, err := ssh.Stream(ctx, t.Runner, cmd, stdin, stdout, stderr)
+	t.log(start, "stream "+cmd, err)
+	return code, err
+}
+
 func (t tracingRunner) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
 	start := time.Now()
 	err := t.Runner.WriteFile(ctx, p, data, mode)

@@ -8,6 +8,8 @@
 #
 #   make build && scripts/compare-stacks.sh          # re-runs itself in the sandbox
 #   REPEAT=7 RESULTS=/tmp/stacks scripts/compare-stacks.sh
+#   THESIS="prueba1_round_robin prueba3_servers_off prueba4_ldirectord_kills" \
+#     scripts/compare-stacks.sh      # the thesis' other tests too, same lab up
 #
 # Writes RESULTS (default results/stacks-<UTC time>)/report.md and
 # report.html. Each lab is brought up, measured and taken down in turn
@@ -32,18 +34,24 @@ mkdir -p "$RESULTS"
 # The same short load and fault timing on both stacks.
 common=(--repeat "$REPEAT" --tool builtin --duration 5s --concurrency 4 --fault-hold 10s --fault-after 5s --results "$RESULTS")
 
-run() { # LAB EXPERIMENT
-	local lab=$ROOT/labs/$1
-	echo "== $1: up"
+run() { # LAB EXPERIMENT [MORE EXPERIMENTS, with their own repeat]
+	local lab=$ROOT/labs/$1 x=$2
+	shift 2
+	echo "== $(basename "$lab"): up"
 	"$LABCTL" down -q "$lab" || true
 	"$LABCTL" up --yes -q "$lab"
-	echo "== $1: bench $2 x $REPEAT"
-	"$LABCTL" bench "$lab" "$2" "${common[@]}"
+	echo "== $(basename "$lab"): bench $x x $REPEAT"
+	"$LABCTL" bench "$lab" "$x" "${common[@]}"
+	for more in "$@"; do
+		echo "== $(basename "$lab"): bench $more"
+		"$LABCTL" bench "$lab" "$more" --results "$RESULTS" || echo "compare-stacks: $more failed (see above)" >&2
+	done
 	"$LABCTL" down -q "$lab"
 }
 
 run lvs-nat-ha master_failover
-run thesis-pacemaker prueba2_master_off
+# shellcheck disable=SC2086 # THESIS is a list of experiment names
+run thesis-pacemaker prueba2_master_off ${THESIS:-}
 
 "$LABCTL" report --markdown "$RESULTS/report.md" --html "$RESULTS/report.html" \
 	"$RESULTS"/lvs-nat-ha-master_failover-* "$RESULTS"/thesis-pacemaker-prueba2_master_off-*

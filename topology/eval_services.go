@@ -127,6 +127,9 @@ func (l *loader) evalLVS(b *block, ctx *hcl.EvalContext) cty.Value {
 	if x.Stack == StackPacemaker {
 		x.MigrationThreshold = s.integer("migration_threshold", 3, 1, 1000)
 		x.FailureTimeoutSec = wholeSeconds(l, s, "failure_timeout", 120)
+		if s.has("router_id") {
+			l.errorf(s.rng("router_id"), "Unsupported argument", "router_id is keepalived's VRRP id; with stack = \"pacemaker\" Corosync and Pacemaker move the VIP, not VRRP.")
+		}
 	} else {
 		for _, n := range []string{"migration_threshold", "failure_timeout"} {
 			if s.has(n) {

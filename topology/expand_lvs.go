@@ -114,9 +114,23 @@ func (x *expander) lvs(e *lvsEval) {
 // group per director pair) the same directors and resource options.
 func (x *expander) directorStacks() {
 	byVM := map[string]*lvsEval{} // first service seen per director
+	byID := map[string]string{}   // configuration id → service name
 	for _, name := range slices.Sorted(maps.Keys(x.l.ev.lvs)) {
 		e := x.l.ev.lvs[name]
 		s := e.x
+		// keepalived's VRRP instances and Pacemaker's resources are named
+		// after the service with case folded and other characters as "_".
+		id := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, strings.ToLower(name))
+		if other, dup := byID[id]; dup {
+			x.l.errorf(e.s.def, "LVS names too alike", "lvs %q and lvs %q differ only in case or punctuation, but the directors' configuration names both %q; rename one.", other, name, id)
+			return
+		}
+		byID[id] = name
 		for _, d := range s.Directors {
 			prev := byVM[d.Name]
 			if prev == nil {

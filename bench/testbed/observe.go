@@ -73,14 +73,21 @@ type view struct {
 
 // ask asks director d which addresses it holds and what its IPVS table says.
 func (o *Observer) ask(ctx context.Context, d *topology.VM) view {
-	v := view{at: time.Now()}
-	out, err := runTimeout(ctx, o.Hosts, d.Name, "ip -o addr show; echo @@; ipvsadm -Ln", o.timeout())
-	v.took = time.Since(v.at)
+	at := time.Now()
+	out, err := runTimeout(ctx, o.Hosts, d.Name, lookCmd, o.timeout())
 	if err != nil && !isExit(err) {
-		return v
+		return view{at: at, took: time.Since(at)}
 	}
+	return o.viewOf(out, at, time.Since(at))
+}
+
+// lookCmd prints what viewOf reads.
+const lookCmd = "ip -o addr show; echo @@; ipvsadm -Ln"
+
+// viewOf reads lookCmd's output, asked at and answered took later.
+func (o *Observer) viewOf(out string, at time.Time, took time.Duration) view {
+	v := view{at: at, took: took, reached: true}
 	addrs, ipvs, _ := strings.Cut(out, "@@")
-	v.reached = true
 	if v.holds = guestout.HoldsAddr(addrs, o.Service.VIP); v.holds {
 		v.pool, v.scheduler = o.pool(ipvs)
 	}

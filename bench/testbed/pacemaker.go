@@ -35,7 +35,13 @@ func (in *Injector) injectPacemaker(ctx context.Context, kind topology.FaultKind
 		// Not pkill: the resource agent runs short-lived "ldirectord
 		// status/start/stop" processes of the same name, and killing one of
 		// those fails an operation instead (a failed start bans the node).
-		return in.runNoted(ctx, vm, `kill -KILL "$(cat `+ldirectordPID+`)"`)
+		if err := in.runNoted(ctx, vm, `kill -KILL "$(cat `+ldirectordPID+`)"`); err != nil {
+			return err
+		}
+		// Nothing to revert: the fault lasts until Pacemaker has noticed
+		// (next monitor) and restarted or moved the group, so its outage
+		// falls within the fault's window, not after the "revert".
+		return in.waitResources(ctx, kind)
 	case topology.StandbyDirector:
 		return in.runNoted(ctx, vm, "crm_standby --node "+ssh.Quote(vm.Hostname)+" --update on")
 	case topology.StopCorosync:

@@ -85,9 +85,10 @@ func (t *Timeline) States() []ClusterState {
 	return out
 }
 
-// Watch polls every director (and the RAID VM) in a loop of its own, one
-// call per interval, until ctx ends, and adds each call's start and answer
-// to tl. A director that does not answer (powered off: its SSH call runs
+// Watch looks at every director (and the RAID VM) in a loop of its own,
+// one look per interval, until ctx ends, and adds each look's start and
+// answer to tl. A director is watched through one streaming command (see
+// streamWatch) when its runner can, else polled. A director that does not answer (powered off: its SSH call runs
 // into the timeout) thus does not hold back what the others report.
 func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeline) {
 	tl.mu.Lock()
@@ -112,6 +113,9 @@ func (o *Observer) Watch(ctx context.Context, interval time.Duration, tl *Timeli
 	var wg sync.WaitGroup
 	for i, d := range o.Service.Directors {
 		wg.Go(func() {
+			if o.streamWatch(ctx, i, d, interval, tl) {
+				return
+			}
 			every(func() {
 				tl.add(event{director: i, at: time.Now()})
 				if v := o.ask(ctx, d); ctx.Err() == nil {

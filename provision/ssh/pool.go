@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sync"
 	"time"
@@ -132,6 +133,15 @@ func (r *lazyRunner) Run(ctx context.Context, cmd string) (Result, error) {
 		return Result{ExitCode: -1}, err
 	}
 	return c.Run(ctx, cmd)
+}
+
+// Exec implements Streamer.
+func (r *lazyRunner) Exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	c, err := r.pool.Get(ctx, r.host)
+	if err != nil {
+		return -1, err
+	}
+	return c.Exec(ctx, cmd, stdin, stdout, stderr)
 }
 
 func (r *lazyRunner) WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) error {

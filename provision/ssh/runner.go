@@ -4,7 +4,9 @@ package ssh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 )
 
@@ -20,6 +22,27 @@ type Runner interface {
 	WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) error
 	// ReadFile returns the file's content; a missing file is fs.ErrNotExist.
 	ReadFile(ctx context.Context, path string) ([]byte, error)
+}
+
+// Streamer is a Runner that also streams a long-running command's output
+// as it comes (the SSH client does; wrappers pass it on).
+type Streamer interface {
+	// Exec runs cmd like Run but streams stdout and stderr, and returns
+	// the exit code; err only when the command could not run to the end.
+	Exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+}
+
+// ErrNoStream is Stream's error when the runner underneath cannot stream.
+var ErrNoStream = errors.New("runner cannot stream command output")
+
+// Stream runs cmd on r with Exec when r is a Streamer, else returns
+// ErrNoStream.
+func Stream(ctx context.Context, r Runner, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	s, ok := r.(Streamer)
+	if !ok {
+		return -1, ErrNoStream
+	}
+	return s.Exec(ctx, cmd, stdin, stdout, stderr)
 }
 
 // Result is what a command printed and how it exited.

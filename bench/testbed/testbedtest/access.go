@@ -2,7 +2,11 @@ package testbedtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/labctl/labctl/bench/testbed"
@@ -51,6 +55,47 @@ func (r downRunner) Run(ctx context.Context, cmd string) (ssh.Result, error) {
 		return ssh.Result{ExitCode: -1}, fmt.Errorf("ssh to %s: connection lost", r.Name)
 	}
 	return r.Fake.Run(ctx, cmd)
+}
+
+// watchLoop is the shape of the bench watcher's streaming command:
+// N looks of CMD, each followed by "@@END", S seconds apart.
+var watchLoop = regexp.MustCompile(`^i=0; while \[ \$i -lt (\d+) \]; do (.*); echo (@@END) \|\| exit; i=\$\(\(i\+1\)\); sleep ([0-9.]+); done$`)
+
+// Exec implements ssh.Streamer: the watcher's loop runs its look through
+// the fake's handlers every period, as the guest would; a VM that goes
+// down stops answering, and the call fails like a lost connection. Other
+// commands run once.
+func (r downRunner) Exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	m := watchLoop.FindStringSubmatch(cmd)
+	if m == nil {
+		res, err := r.Run(ctx, cmd)
+		stdout.Write(res.Stdout)
+		stderr.Write(res.Stderr)
+		var ce *ssh.CommandError
+		if errors.As(err, &ce) {
+			return ce.ExitCode, nil
+		}
+		return res.ExitCode, err
+	}
+	n, _ := strconv.Atoi(m[1])
+	secs, _ := strconv.ParseFloat(m[4], 64)
+	for i := 0; i < n; i++ {
+		if r.s.Down(r.Name) {
+			_, err := r.Run(ctx, m[2]) // hangs, then fails
+			return -1, err
+		}
+		res, _ := r.Fake.Run(ctx, m[2])
+		stdout.Write(res.Stdout)
+		fmt.Fprintf(stdout, "\n%s\n", m[3])
+		t := time.NewTimer(time.Duration(secs * float64(time.Second)))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return -1, ctx.Err()
+		}
+	}
+	return 0, nil
 }
 
 // Power returns testbed.LibvirtPower over HV; the domains' state changes
