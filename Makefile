@@ -10,7 +10,7 @@ LDFLAGS  := -X github.com/labctl/labctl/internal/version.Version=$(VERSION) \
             -X github.com/labctl/labctl/internal/version.Commit=$(COMMIT)
 LAB      ?= labs/lvs-nat-ha
 
-.PHONY: build test deps unit lint e2e demo fuzz bench clean
+.PHONY: build test deps unit lint e2e e2e-thesis demo fuzz bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/labctl
@@ -33,6 +33,11 @@ lint:
 ## the base image if needed, and runs the e2e tests inside the namespace under TCG.
 e2e: build
 	sandbox/e2e.sh
+
+## e2e-thesis: the long drills kept out of `make test` (~30 min under TCG): the Pacemaker lab
+## with the thesis' Prueba 4 (three ldirectord kills until the group moves).
+e2e-thesis: build
+	E2E_PACEMAKER_DRILLS=1 E2E_RUN='TestClusters/thesis-pacemaker' sandbox/e2e.sh
 
 ## demo: the main job — the thesis cluster up, verified and benchmarked, inside the sandbox.
 demo: build
