@@ -128,7 +128,7 @@ func (x *expander) directorStacks() {
 		}, strings.ToLower(name))
 		if other, dup := byID[id]; dup {
 			x.l.errorf(e.s.def, "LVS names too alike", "lvs %q and lvs %q differ only in case or punctuation, but the directors' configuration names both %q; rename one.", other, name, id)
-			return
+			continue
 		}
 		byID[id] = name
 		for _, d := range s.Directors {

@@ -159,6 +159,11 @@ func (in *Injector) Revert(ctx context.Context, f topology.Fault) error {
 	switch f.Kind {
 	case topology.DestroyDirector, topology.DestroyVM:
 		err = in.restart(ctx, vm)
+		if err == nil && f.Kind == topology.DestroyDirector && in.Service.Stack == topology.StackPacemaker {
+			// Back in the cluster, the node takes the group back (it
+			// prefers the first director): a second move, minutes under TCG.
+			err = in.waitResources(ctx, topology.StopCorosync)
+		}
 	case topology.KillKeepalived:
 		err = in.startService(ctx, vm, topology.RoleDirector.Unit())
 	case topology.StopWeb:

@@ -400,7 +400,9 @@ func clusterResourcesStep(ctx context.Context, h *host) (bool, error) {
 	// longer renders is deleted by name.
 	update := crm + "load update " + tmp + ".load"
 	for _, id := range removedPrimitives(old, want.data) {
-		update += " && " + crm + "delete " + shq(id)
+		// Only while the CIB has it: a run that failed after deleting it
+		// left the old file behind.
+		update += " && { ! crm_resource --resource " + shq(id) + " --query-xml >/dev/null 2>&1 || " + crm + "delete " + shq(id) + "; }"
 	}
 	check := "grep -v '^#' " + tmp + " > " + tmp + ".load && timeout " + clusterWait + " cibadmin -Q > " + tmp + ".xml && " +
 		"CIB_file=" + tmp + ".xml sh -c " + shq(update) + " && crm_verify -x " + tmp + ".xml"
